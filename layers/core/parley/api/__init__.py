@@ -1,0 +1,1 @@
+"""HTTP layer: schemas, dependencies, error rendering and routes (thin: they call use cases)."""

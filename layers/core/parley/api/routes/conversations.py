@@ -1,0 +1,109 @@
+"""Conversation CRUD routes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from parley.api.deps import ContainerDep, ConversationId, IdentityDep
+from parley.api.schemas import (
+    ConversationDetail,
+    ConversationList,
+    ConversationSummary,
+    CreateConversationRequest,
+    CreateConversationResponse,
+    ErrorBody,
+    MessageBody,
+    MessageList,
+    SuccessBody,
+    UpdateConversationRequest,
+)
+from parley.errors import ValidationFailed
+from parley.ids import is_id
+
+router = APIRouter(
+    prefix="/conversations",
+    tags=["conversations"],
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
+)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=CreateConversationResponse)
+def create_conversation(
+    body: CreateConversationRequest, who: IdentityDep, c: ContainerDep
+) -> CreateConversationResponse:
+    """Start a conversation. `model` defaults to `auto`; an unknown model is a 422."""
+    conversation = c.conversations.create(
+        who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt
+    )
+    return CreateConversationResponse(
+        conversation_id=conversation.conversation_id, created_at=conversation.created_at
+    )
+
+
+@router.get("", response_model=ConversationList)
+def list_conversations(
+    who: IdentityDep,
+    c: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=1024)] = None,
+    archived: bool = False,
+) -> ConversationList:
+    """The caller's conversations, most recently updated first, a page at a time."""
+    page = c.conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
+    return ConversationList(
+        conversations=[ConversationSummary.of(x) for x in page.conversations], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{conversation_id}", response_model=ConversationDetail)
+def get_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> ConversationDetail:
+    """The conversation with its active branch, root first."""
+    conversation, branch, _ = c.conversations.read(who.user_id, conversation_id)
+    return ConversationDetail(
+        conversation_id=conversation.conversation_id,
+        title=conversation.title,
+        model=conversation.model,
+        system_prompt=conversation.system_prompt,
+        created_at=conversation.created_at,
+        updated_at=conversation.updated_at,
+        current_message_id=conversation.current_message_id,
+        archived=conversation.archived,
+        messages=[MessageBody.of(m) for m in branch],
+    )
+
+
+@router.get("/{conversation_id}/messages", response_model=MessageList)
+def list_messages(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> MessageList:
+    """Every message of the tree, oldest first (for branch navigation)."""
+    conversation, _, messages = c.conversations.read(who.user_id, conversation_id)
+    return MessageList(
+        conversation_id=conversation.conversation_id,
+        current_message_id=conversation.current_message_id,
+        messages=[MessageBody.of(m) for m in messages],
+    )
+
+
+@router.patch("/{conversation_id}", response_model=SuccessBody)
+def update_conversation(
+    conversation_id: ConversationId, body: UpdateConversationRequest, who: IdentityDep, c: ContainerDep
+) -> SuccessBody:
+    """Rename, archive or unarchive, or switch the active branch."""
+    if body.current_message_id is not None and not is_id(body.current_message_id):
+        raise ValidationFailed("currentMessageId is not a valid message id")
+    c.conversations.update(
+        who.user_id,
+        conversation_id,
+        title=body.title,
+        archived=body.archived,
+        current_message_id=body.current_message_id,
+    )
+    return SuccessBody()
+
+
+@router.delete("/{conversation_id}", response_model=SuccessBody)
+def delete_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> SuccessBody:
+    """Delete the conversation and everything it holds."""
+    c.conversations.delete(who.user_id, conversation_id)
+    return SuccessBody()

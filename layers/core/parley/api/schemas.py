@@ -1,0 +1,141 @@
+"""Request and response bodies. JSON is camelCase on the wire."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from parley.conversations.model import Conversation, Message
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class ErrorBody(CamelModel):
+    code: str
+    message: str
+    retryable: bool = False
+
+
+class SuccessBody(CamelModel):
+    success: bool = True
+
+
+class CreateConversationRequest(CamelModel):
+    title: str | None = Field(default=None, max_length=2000)
+    model: str | None = Field(default=None, max_length=100)
+    system_prompt: str | None = Field(default=None, max_length=20_000)
+
+
+class CreateConversationResponse(CamelModel):
+    conversation_id: str
+    created_at: int
+
+
+class ConversationSummary(CamelModel):
+    conversation_id: str
+    title: str
+    preview: str
+    last_updated: int
+    model: str
+    archived: bool = False
+
+    @classmethod
+    def of(cls, c: Conversation) -> ConversationSummary:
+        return cls(
+            conversation_id=c.conversation_id,
+            title=c.title,
+            preview=c.preview,
+            last_updated=c.updated_at,
+            model=c.model,
+            archived=c.archived,
+        )
+
+
+class ConversationList(CamelModel):
+    conversations: list[ConversationSummary]
+    next_cursor: str | None = None
+
+
+class TokensUsed(CamelModel):
+    input: int = 0
+    output: int = 0
+
+
+class MessageBody(CamelModel):
+    message_id: str
+    parent_message_id: str | None
+    role: str
+    content: str
+    model: str | None
+    created_at: int
+    tokens_used: TokensUsed
+    finish_reason: str | None
+    cost: float
+    attachments: list[str]
+    children_ids: list[str]
+    status: str = "complete"
+    context_trimmed: bool = False
+    details: dict[str, object] = Field(default_factory=dict)
+
+    @classmethod
+    def of(cls, m: Message) -> MessageBody:
+        return cls(
+            message_id=m.message_id,
+            parent_message_id=m.parent_id,
+            role=m.role,
+            content=m.content,
+            model=m.model,
+            created_at=m.created_at,
+            tokens_used=TokensUsed(input=m.input_tokens, output=m.output_tokens),
+            finish_reason=m.finish_reason,
+            cost=m.cost,
+            attachments=m.attachments,
+            children_ids=m.children_ids,
+            status=m.status,
+            context_trimmed=bool(m.details.get("contextTrimmed", False)),
+            details=m.details,
+        )
+
+
+class ConversationDetail(CamelModel):
+    conversation_id: str
+    title: str
+    model: str
+    system_prompt: str | None = None
+    created_at: int
+    updated_at: int
+    current_message_id: str | None
+    archived: bool = False
+    messages: list[MessageBody]
+
+
+class MessageList(CamelModel):
+    conversation_id: str
+    current_message_id: str | None
+    messages: list[MessageBody]
+
+
+class UpdateConversationRequest(CamelModel):
+    title: str | None = Field(default=None, max_length=2000)
+    current_message_id: str | None = Field(default=None, max_length=64)
+    archived: bool | None = None
+
+
+class DevTokenRequest(CamelModel):
+    user_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
+    tier: str = Field(default="free", pattern=r"^(free|plus)$")
+
+
+class DevTokenResponse(CamelModel):
+    token: str
+    user_id: str
+    tier: str
+    expires_in: int
+
+
+class Health(CamelModel):
+    status: str
+    mode: str
+    version: str

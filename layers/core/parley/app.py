@@ -1,0 +1,63 @@
+"""The one FastAPI application. Uvicorn (local, and under the Lambda Web Adapter) and Mangum host it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from parley import __version__
+from parley.api.errors import install_error_handlers
+from parley.api.routes import conversations, system
+from parley.container import Container, build_container
+from parley.settings import Settings
+
+DESCRIPTION = """\
+Parley: a self-hostable, ChatGPT-style conversational AI platform.
+
+Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.json`, `/docs` and,
+in local mode only, `POST /dev/token`. Errors are `{code, message, retryable}`; another user's
+resources answer 404 exactly like missing ones.
+"""
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    """Build the app. Settings come from the environment when not given (read here, once)."""
+    settings = settings or Settings.from_env()
+    if settings.mode == "local":
+        from parley.local.emulator import provision, start_emulated_aws
+
+        start_emulated_aws()
+        container = container or build_container(settings)
+        provision(settings, container)
+    container = container or build_container(settings)
+
+    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION)
+    app.state.container = container
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(conversations.router)
+    if settings.mode == "local":
+        app.include_router(system.dev_router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["Retry-After", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                            "x-ratelimit-reset-requests"],
+        )
+    _mount_web(app, settings)
+    return app
+
+
+def _mount_web(app: FastAPI, settings: Settings) -> None:
+    """Serve the built web client at `/` when there is one (same origin as the API)."""
+    dist = Path(settings.web_dist) if settings.web_dist else None
+    if dist is None or not (dist / "index.html").is_file():
+        return
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/", StaticFiles(directory=dist, html=True), name="web")

@@ -1,0 +1,86 @@
+"""Turning a request into an :class:`Identity`, by mode.
+
+aws mode never verifies tokens itself: API Gateway's authorizer already did, and the identity is read
+from the request context that API Gateway (through Mangum's event, or the Lambda Web Adapter's
+header) hands over. A header is only believed where nothing but the adapter can reach the app.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from starlette.requests import Request
+
+from parley.auth.identity import Identity, tier_from_claims
+from parley.auth.local_jwt import verify_token
+from parley.errors import Unauthorized
+from parley.settings import Settings
+
+LWA_CONTEXT_HEADER = "x-amzn-request-context"
+
+
+class Authenticator(Protocol):
+    def __call__(self, request: Request) -> Identity: ...
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthorized("missing Authorization header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization must be 'Bearer <token>'")
+    return token.strip()
+
+
+class LocalJwtAuthenticator:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def __call__(self, request: Request) -> Identity:
+        return verify_token(self._secret, bearer_token(request))
+
+
+class ApiGatewayAuthenticator:
+    """Identity from API Gateway's authorizer output in the request context."""
+
+    def __init__(self, trust_lwa_header: bool) -> None:
+        self._trust_lwa_header = trust_lwa_header
+
+    def __call__(self, request: Request) -> Identity:
+        context = self._request_context(request)
+        authorizer = context.get("authorizer") if context else None
+        if not isinstance(authorizer, Mapping):
+            raise Unauthorized("request did not pass the API Gateway authorizer")
+        # Cognito user-pool authorizers put claims under "claims"; Lambda authorizers put their
+        # context map at the top level.
+        claims = authorizer.get("claims") if isinstance(authorizer.get("claims"), Mapping) else authorizer
+        sub = claims.get("sub") or claims.get("userId") or authorizer.get("principalId")
+        if not isinstance(sub, str) or not sub:
+            raise Unauthorized("authorizer gave no subject")
+        return Identity(user_id=sub, tier=tier_from_claims(claims))
+
+    def _request_context(self, request: Request) -> Mapping[str, Any] | None:
+        event = request.scope.get("aws.event")
+        if isinstance(event, Mapping):
+            # Mangum: the event came from Lambda itself, so it cannot be forged by a client header.
+            context = event.get("requestContext")
+            return context if isinstance(context, Mapping) else None
+        if not self._trust_lwa_header:
+            return None
+        raw = request.headers.get(LWA_CONTEXT_HEADER)
+        if not raw:
+            return None
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return None
+        return parsed if isinstance(parsed, Mapping) else None
+
+
+def build_authenticator(settings: Settings) -> Authenticator:
+    if settings.mode == "local":
+        return LocalJwtAuthenticator(settings.local_jwt_secret)
+    return ApiGatewayAuthenticator(trust_lwa_header=settings.trust_lwa_context_header)

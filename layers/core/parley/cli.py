@@ -1,0 +1,65 @@
+"""The ``parley`` command: ``parley dev`` serves local mode; ``parley token`` prints a local JWT."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from parley.settings import Settings
+
+
+def _repo_web_dist() -> str | None:
+    candidate = Path(__file__).resolve().parents[3] / "web" / "dist"
+    return str(candidate) if (candidate / "index.html").is_file() else None
+
+
+def _dev(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from parley.app import create_app
+
+    env = dict(os.environ)
+    env.setdefault("PARLEY_MODE", "local")
+    settings = Settings.from_env(env)
+    if settings.web_dist is None and (dist := _repo_web_dist()):
+        settings = settings.model_copy(update={"web_dist": dist})
+    app = create_app(settings)
+    print(f"Parley ({settings.mode} mode, simulated model) on http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    from parley.auth.local_jwt import issue_token
+
+    env = dict(os.environ)
+    env.setdefault("PARLEY_MODE", "local")
+    settings = Settings.from_env(env)
+    print(issue_token(settings.local_jwt_secret, args.user, args.tier, settings.jwt_ttl_s))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parley", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="serve the app locally (emulated AWS, simulated model)")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8000)
+    dev.set_defaults(func=_dev)
+    token = sub.add_parser("token", help="print a local-mode JWT")
+    token.add_argument("--user", required=True)
+    token.add_argument("--tier", choices=["free", "plus"], default="free")
+    token.set_defaults(func=_token)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Conversations and their message trees: the domain, its repository and its use cases."""

@@ -1,0 +1,56 @@
+"""Domain records (what use cases and routes work with; storage details stay in the repository)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["user", "assistant", "system"]
+PREVIEW_CHARS = 160
+
+
+@dataclass(slots=True)
+class Message:
+    message_id: str
+    conversation_id: str
+    parent_id: str | None
+    role: Role
+    content: str
+    created_at: int
+    tokens: int = 0
+    model: str | None = None
+    status: str = "complete"
+    finish_reason: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float = 0.0
+    attachments: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+    children_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Conversation:
+    conversation_id: str
+    user_id: str
+    title: str
+    model: str
+    created_at: int
+    updated_at: int
+    system_prompt: str | None = None
+    current_message_id: str | None = None
+    preview: str = ""
+    archived: bool = False
+    title_source: str = "default"
+    message_count: int = 0
+
+
+@dataclass(slots=True)
+class ConversationPage:
+    conversations: list[Conversation]
+    next_cursor: str | None
+
+
+def preview_of(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "\u2026"

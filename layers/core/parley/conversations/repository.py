@@ -1,0 +1,234 @@
+"""Conversation storage on DynamoDB (pynamodb), with S3 for oversized content.
+
+Ownership is enforced here, on every read and write: an item of another user is reported exactly
+like a missing one (``NotFound``), and writes carry a ``user_id`` condition so a race cannot
+cross users either.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.expressions.update import Action
+
+from parley.conversations.cursor import decode_cursor, encode_cursor
+from parley.conversations.model import Conversation, ConversationPage, Message
+from parley.errors import NotFound
+from parley.storage.blobs import BlobStore
+from parley.storage.tables import (
+    CONVERSATION_SK,
+    MESSAGE_SK_PREFIX,
+    ConversationTable,
+    list_pk,
+    list_sk,
+    message_sk,
+)
+
+NOT_FOUND = "conversation not found"
+
+
+def is_condition_failure(exc: Exception) -> bool:
+    cause = getattr(exc, "cause_response_code", None)
+    return cause == "ConditionalCheckFailedException"
+
+
+class ConversationRepository:
+    def __init__(self, table: ConversationTable, blobs: BlobStore, inline_max_bytes: int) -> None:
+        self._t = table
+        self._blobs = blobs
+        self._inline_max_bytes = inline_max_bytes
+
+    # -- conversations -------------------------------------------------------------------------
+
+    def create(self, conversation: Conversation) -> None:
+        item = self._t.conversation(conversation.conversation_id, CONVERSATION_SK)
+        self._fill(item, conversation)
+        item.save(condition=self._t.conversation.pk.does_not_exist())
+
+    def get(self, user_id: str, conversation_id: str) -> Conversation:
+        try:
+            item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound(NOT_FOUND) from exc
+        if item.user_id != user_id:
+            raise NotFound(NOT_FOUND)
+        return self._to_conversation(item)
+
+    def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
+        """The conversation and all its messages, in order, from one (paginated) consistent Query."""
+        conversation: Conversation | None = None
+        messages: list[Message] = []
+        for item in self._t.item.query(conversation_id, consistent_read=True):
+            if item.sk == CONVERSATION_SK:
+                if item.user_id != user_id:
+                    raise NotFound(NOT_FOUND)
+                conversation = self._to_conversation(item)
+            elif item.sk.startswith(MESSAGE_SK_PREFIX):
+                messages.append(self._to_message(item))
+        if conversation is None:
+            raise NotFound(NOT_FOUND)
+        return conversation, messages
+
+    def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
+        pk = list_pk(user_id, archived)
+        start_key: dict[str, Any] | None = None
+        if cursor:
+            conversation_id, sort_key = decode_cursor(cursor, 2)
+            start_key = {
+                "pk": {"S": conversation_id},
+                "sk": {"S": CONVERSATION_SK},
+                "list_pk": {"S": pk},
+                "list_sk": {"S": sort_key},
+            }
+        # One extra item tells whether another page exists, so the last page carries no cursor.
+        results = self._t.by_user.query(
+            pk,
+            scan_index_forward=False,
+            limit=limit + 1,
+            page_size=limit + 1,
+            last_evaluated_key=start_key,
+        )
+        items = list(results)
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            last = items[-1]
+            next_cursor = encode_cursor([last.pk, last.list_sk])
+        return ConversationPage([self._to_conversation(i) for i in items], next_cursor)
+
+    def update(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        title: str | None = None,
+        archived: bool | None = None,
+        current_message_id: str | None = None,
+    ) -> None:
+        model = self._t.conversation
+        actions: list[Action] = []
+        if title is not None:
+            actions += [model.title.set(title), model.title_source.set("user")]
+        if archived is not None:
+            actions += [model.archived.set(archived), model.list_pk.set(list_pk(user_id, archived))]
+        if current_message_id is not None:
+            actions.append(model.current_message_id.set(current_message_id))
+        if not actions:
+            return
+        item = model(conversation_id, CONVERSATION_SK)
+        try:
+            item.update(actions=actions, condition=model.user_id == user_id)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                raise NotFound(NOT_FOUND) from exc
+            raise
+
+    def delete(self, user_id: str, conversation_id: str) -> None:
+        """Delete the conversation item first (conditionally), then everything else it owned."""
+        model = self._t.conversation
+        try:
+            model(conversation_id, CONVERSATION_SK).delete(condition=model.user_id == user_id)
+        except DeleteError as exc:
+            if is_condition_failure(exc):
+                raise NotFound(NOT_FOUND) from exc
+            raise
+        self._delete_partition(conversation_id)
+        self._blobs.delete_prefix(self._blob_prefix(conversation_id))
+
+    def _delete_partition(self, conversation_id: str) -> None:
+        with self._t.item.batch_write() as batch:
+            for item in self._t.item.query(conversation_id, attributes_to_get=["pk", "sk"]):
+                batch.delete(item)
+
+    # -- messages ------------------------------------------------------------------------------
+
+    def message_item(self, message: Message) -> Any:
+        """A message as a storage item, with oversized content moved to S3 first."""
+        item = self._t.message(message.conversation_id, message_sk(message.message_id))
+        item.message_id = message.message_id
+        item.parent_id = message.parent_id
+        item.role = message.role
+        item.tokens = message.tokens
+        item.model = message.model
+        item.created_at = message.created_at
+        item.status = message.status
+        item.finish_reason = message.finish_reason
+        item.input_tokens = message.input_tokens
+        item.output_tokens = message.output_tokens
+        item.cost = message.cost
+        item.attachments = list(message.attachments)
+        item.details = message.details or None
+        if len(message.content.encode("utf-8")) > self._inline_max_bytes:
+            key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
+            self._blobs.put_text(key, message.content)
+            item.content, item.content_key = None, key
+        else:
+            item.content, item.content_key = message.content, None
+        return item
+
+    def put_messages(self, messages: Iterable[Message]) -> None:
+        """Bulk write (used by tests, benchmarks and restores), never by the chat path."""
+        with self._t.item.batch_write() as batch:
+            for message in messages:
+                batch.save(self.message_item(message))
+
+    # -- mapping -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _blob_prefix(conversation_id: str) -> str:
+        return f"conversations/{conversation_id}/"
+
+    def _fill(self, item: Any, c: Conversation) -> None:
+        item.user_id = c.user_id
+        item.title = c.title
+        item.title_source = c.title_source
+        item.model = c.model
+        item.system_prompt = c.system_prompt
+        item.created_at = c.created_at
+        item.updated_at = c.updated_at
+        item.current_message_id = c.current_message_id
+        item.preview = c.preview
+        item.archived = c.archived
+        item.message_count = c.message_count
+        item.list_pk = list_pk(c.user_id, c.archived)
+        item.list_sk = list_sk(c.updated_at, c.conversation_id)
+
+    @staticmethod
+    def _to_conversation(item: Any) -> Conversation:
+        return Conversation(
+            conversation_id=item.pk,
+            user_id=item.user_id,
+            title=item.title,
+            model=item.model,
+            created_at=int(item.created_at),
+            updated_at=int(item.updated_at),
+            system_prompt=item.system_prompt,
+            current_message_id=item.current_message_id,
+            preview=item.preview,
+            archived=bool(item.archived),
+            title_source=item.title_source,
+            message_count=int(item.message_count or 0),
+        )
+
+    def _to_message(self, item: Any) -> Message:
+        content = item.content if item.content_key is None else self._blobs.get_text(item.content_key)
+        return Message(
+            message_id=item.message_id,
+            conversation_id=item.pk,
+            parent_id=item.parent_id,
+            role=item.role,
+            content=content or "",
+            created_at=int(item.created_at),
+            tokens=int(item.tokens or 0),
+            model=item.model,
+            status=item.status,
+            finish_reason=item.finish_reason,
+            input_tokens=int(item.input_tokens or 0),
+            output_tokens=int(item.output_tokens or 0),
+            cost=float(item.cost or 0),
+            attachments=list(item.attachments or []),
+            details=dict(item.details or {}),
+        )
+

@@ -1,0 +1,95 @@
+"""Conversation use cases (create, list, read, rename, archive, switch branch, delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from parley.conversations.model import Conversation, ConversationPage, Message
+from parley.conversations.repository import ConversationRepository
+from parley.conversations.tree import branch_to, link_children, newest_leaf_under
+from parley.errors import NotFound, ValidationFailed
+from parley.ids import new_id, now_ms
+
+MAX_TITLE_CHARS = 255
+DEFAULT_TITLE = "New chat"
+
+
+def clean_title(title: str) -> str:
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise ValidationFailed("title must not be empty")
+    if len(cleaned) > MAX_TITLE_CHARS:
+        raise ValidationFailed(f"title must be at most {MAX_TITLE_CHARS} characters")
+    return cleaned
+
+
+class ConversationService:
+    def __init__(
+        self,
+        repository: ConversationRepository,
+        *,
+        default_model: str,
+        is_known_model: Callable[[str], bool],
+    ) -> None:
+        self._repo = repository
+        self._default_model = default_model
+        self._is_known_model = is_known_model
+
+    def check_model(self, model: str) -> str:
+        if not self._is_known_model(model):
+            raise ValidationFailed(f"unknown model '{model}'; see GET /models", code="unknown_model")
+        return model
+
+    def create(
+        self, user_id: str, *, title: str | None, model: str | None, system_prompt: str | None
+    ) -> Conversation:
+        now = now_ms()
+        conversation = Conversation(
+            conversation_id=new_id(),
+            user_id=user_id,
+            title=clean_title(title) if title is not None else DEFAULT_TITLE,
+            title_source="user" if title is not None else "default",
+            model=self.check_model(model or self._default_model),
+            created_at=now,
+            updated_at=now,
+            system_prompt=system_prompt.strip() or None if system_prompt is not None else None,
+        )
+        self._repo.create(conversation)
+        return conversation
+
+    def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
+        return self._repo.list(user_id, archived=archived, limit=limit, cursor=cursor)
+
+    def read(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Message]]:
+        """The conversation, its active branch (root first) and the whole tree."""
+        conversation, messages = self._repo.load(user_id, conversation_id)
+        by_id = link_children(messages)
+        return conversation, branch_to(by_id, conversation.current_message_id), messages
+
+    def update(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        title: str | None = None,
+        archived: bool | None = None,
+        current_message_id: str | None = None,
+    ) -> None:
+        leaf = None
+        if current_message_id is not None:
+            _, messages = self._repo.load(user_id, conversation_id)
+            by_id = link_children(messages)
+            if current_message_id not in by_id:
+                raise NotFound("message not found in this conversation")
+            # Switching to any message shows the newest branch below it, as a client expects.
+            leaf = newest_leaf_under(by_id, current_message_id)
+        self._repo.update(
+            user_id,
+            conversation_id,
+            title=clean_title(title) if title is not None else None,
+            archived=archived,
+            current_message_id=leaf,
+        )
+
+    def delete(self, user_id: str, conversation_id: str) -> None:
+        self._repo.delete(user_id, conversation_id)

@@ -1,0 +1,1 @@
+"""Local mode: AWS emulated in-process (moto), so everything runs offline on one machine."""

@@ -1,0 +1,56 @@
+"""Emulated AWS for local mode and tests.
+
+moto's in-process mock patches botocore for the whole process, so it is started once per process
+and shared by every app built in it; each app then creates the tables and bucket it names (if they
+do not exist yet). Imported only in local mode: moto is not shipped to Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from parley.settings import Settings
+
+_lock = threading.Lock()
+_mock: Any = None
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+
+
+def start_emulated_aws() -> None:
+    """Start moto's in-process mock once for this process (idempotent)."""
+    global _mock
+    with _lock:
+        if _mock is not None:
+            return
+        for key, value in _FAKE_CREDENTIALS.items():
+            # Credentials that can never reach real AWS, should anything escape the mock.
+            os.environ[key] = value
+        from moto import mock_aws
+
+        _mock = mock_aws()
+        _mock.start()
+
+
+def provision(settings: Settings, container: Any) -> None:
+    """Create the tables and bucket this app's settings name, if missing."""
+    from parley.storage.schema import create_tables
+
+    create_tables(container)
+    s3 = container.s3
+    try:
+        s3.head_bucket(Bucket=settings.bucket_data)
+    except s3.exceptions.ClientError:
+        if settings.region == "us-east-1":
+            s3.create_bucket(Bucket=settings.bucket_data)
+        else:
+            s3.create_bucket(
+                Bucket=settings.bucket_data,
+                CreateBucketConfiguration={"LocationConstraint": settings.region},
+            )

@@ -1,0 +1,97 @@
+"""Settings, built once at start-up from the environment (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Mode = Literal["local", "aws"]
+SafetyPolicy = Literal["block", "flag"]
+
+#: Only valid in local mode: aws mode refuses to start with it.
+DEV_JWT_SECRET = "parley-local-dev-secret-do-not-use-in-aws"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot run (raised at start-up, before serving anything)."""
+
+
+class Settings(BaseModel):
+    """Everything configurable, with the embedded defaults of local mode."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mode: Mode = "local"
+    region: str = "us-east-1"
+    #: Signs and verifies local-mode tokens; unset means the dev default, which only local mode accepts.
+    jwt_secret: str | None = None
+    jwt_ttl_s: int = 12 * 3600
+    #: Table and bucket names come from the CDK app in aws mode.
+    table_conversations: str = "parley-conversations"
+    table_usage: str = "parley-usage"
+    table_cache: str = "parley-cache"
+    bucket_data: str = "parley-data"
+    #: Endpoint overrides (local mode points these at its own emulated AWS).
+    dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
+    #: Trust the `x-amzn-request-context` header; only the chat function sets this, where uvicorn
+    #: listens on loopback inside the Lambda sandbox and the Web Adapter is its only client.
+    trust_lwa_context_header: bool = False
+    #: Message content above this many UTF-8 bytes is stored in S3 with a pointer in the item.
+    content_inline_max_bytes: int = 32_000
+    max_message_chars: int = 100_000
+    default_model: str = "auto"
+    default_system_prompt: str = "You are Parley, a helpful, accurate and concise assistant."
+    sim_ttft_ms: int = 150
+    sim_tokens_per_s: float = 60.0
+    sim_fail_after: int | None = None
+    limit_free_per_hour: int = 10
+    limit_plus_per_hour: int = 100
+    limit_free_tokens_per_day: int = 200_000
+    limit_plus_tokens_per_day: int = 2_000_000
+    safety_policy: SafetyPolicy = "block"
+    log_level: str = "INFO"
+    web_dist: str | None = None
+    cors_origins: tuple[str, ...] = Field(default_factory=tuple)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read ``PARLEY_*`` variables; unset ones keep their defaults."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for name, field in cls.model_fields.items():
+            raw = env.get(f"PARLEY_{name.upper()}")
+            if raw is None:
+                continue
+            if field.annotation in (tuple[str, ...],):
+                values[name] = tuple(v.strip() for v in raw.split(",") if v.strip())
+            elif raw == "" and "None" in str(field.annotation):
+                values[name] = None
+            else:
+                values[name] = raw
+        settings = cls.model_validate(values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe to serve with."""
+        if self.mode == "aws" and self.jwt_secret == DEV_JWT_SECRET:
+            raise SettingsError("aws mode refuses the development JWT secret; set PARLEY_JWT_SECRET or unset it")
+
+    @property
+    def local_jwt_secret(self) -> str:
+        """The HS256 secret for local tokens (the dev default exists only in local mode)."""
+        if self.jwt_secret:
+            return self.jwt_secret
+        if self.mode != "local":
+            raise SettingsError("local JWTs are only available in local mode")
+        return DEV_JWT_SECRET
+
+    def limit_per_hour(self, tier: str) -> int:
+        return self.limit_plus_per_hour if tier == "plus" else self.limit_free_per_hour
+
+    def tokens_per_day(self, tier: str) -> int:
+        return self.limit_plus_tokens_per_day if tier == "plus" else self.limit_free_tokens_per_day

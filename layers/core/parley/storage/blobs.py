@@ -1,0 +1,30 @@
+"""S3 objects for content too large for a DynamoDB item (never silently truncated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BlobStore:
+    def __init__(self, s3_client: Any, bucket: str) -> None:
+        self._s3 = s3_client
+        self._bucket = bucket
+
+    def put_text(self, key: str, text: str) -> None:
+        self._s3.put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=text.encode("utf-8"),
+            ContentType="text/plain; charset=utf-8",
+            ServerSideEncryption="AES256",
+        )
+
+    def get_text(self, key: str) -> str:
+        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read().decode("utf-8")
+
+    def delete_prefix(self, prefix: str) -> None:
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            if keys:
+                self._s3.delete_objects(Bucket=self._bucket, Delete={"Objects": keys, "Quiet": True})

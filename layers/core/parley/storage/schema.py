@@ -1,0 +1,35 @@
+"""Table definitions derived from the pynamodb models: what local mode creates and the CDK app
+deploys come from the same place, so they cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.models import Model
+
+
+def table_models(container: Any) -> list[type[Model]]:
+    """Every pynamodb model that owns a table, in the container."""
+    return [container.tables.item]
+
+
+def create_tables(container: Any) -> None:
+    for model in table_models(container):
+        if not model.exists():
+            model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+
+
+def describe(model: type[Model]) -> dict[str, Any]:
+    """Key schema, attribute definitions, indexes and TTL as CloudFormation-shaped values."""
+    schema = model._get_schema()  # pynamodb's own description of keys and indexes
+    ttl = [name for name, attr in model.get_attributes().items() if type(attr).__name__ == "TTLAttribute"]
+    return {
+        "table_name": model.Meta.table_name,
+        "attribute_definitions": list(schema["attribute_definitions"]),
+        "key_schema": list(schema["key_schema"]),
+        "global_secondary_indexes": [
+            {"IndexName": i["index_name"], "KeySchema": list(i["key_schema"]), "Projection": dict(i["projection"])}
+            for i in schema.get("global_secondary_indexes", [])
+        ],
+        "ttl_attribute": ttl[0] if ttl else None,
+    }

@@ -1,0 +1,120 @@
+"""pynamodb models for the conversations table, bound to names and endpoints at start-up.
+
+One table holds a conversation and its messages in one partition (``pk`` = conversation id):
+``sk = "C"`` is the conversation item, ``sk = "M#<ulid>"`` a message, so a single Query returns the
+conversation followed by its messages in creation order. The ``by_user`` index is sparse (only
+conversation items carry its keys) and ordered by last update, with ties broken by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+CONVERSATION_SK = "C"
+MESSAGE_SK_PREFIX = "M#"
+BY_USER_INDEX = "by_user"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MESSAGE_SK_PREFIX}{message_id}"
+
+
+def list_pk(user_id: str, archived: bool) -> str:
+    return f"{user_id}#{'archived' if archived else 'active'}"
+
+
+def list_sk(updated_at: int, conversation_id: str) -> str:
+    return f"{updated_at:015d}#{conversation_id}"
+
+
+@dataclass(frozen=True)
+class ConversationTable:
+    """The model classes of one bound table."""
+
+    item: type[Model]
+    conversation: type[Model]
+    message: type[Model]
+    by_user: GlobalSecondaryIndex
+
+
+def build_conversation_table(table_name: str, region: str, host: str | None) -> ConversationTable:
+    """Model classes bound to one table. Built per app so that no name is fixed at import time."""
+
+    meta_attrs: dict[str, Any] = {
+        "table_name": table_name,
+        "region": region,
+        "billing_mode": "PAY_PER_REQUEST",
+        "max_retry_attempts": 5,
+    }
+    if host:
+        meta_attrs["host"] = host
+
+    class ByUserIndex(GlobalSecondaryIndex):
+        class Meta:
+            index_name = BY_USER_INDEX
+            projection = AllProjection()
+
+        list_pk = UnicodeAttribute(hash_key=True)
+        list_sk = UnicodeAttribute(range_key=True)
+
+    class ConversationItem(Model):
+        Meta = type("Meta", (), dict(meta_attrs))
+
+        pk = UnicodeAttribute(hash_key=True)
+        sk = UnicodeAttribute(range_key=True)
+        kind = DiscriminatorAttribute()
+
+    class ConversationModel(ConversationItem, discriminator="conversation"):
+        user_id = UnicodeAttribute()
+        title = UnicodeAttribute(default="")
+        title_source = UnicodeAttribute(default="default")  # "default", "user" or "auto"
+        model = UnicodeAttribute()
+        system_prompt = UnicodeAttribute(null=True)
+        created_at = NumberAttribute()
+        updated_at = NumberAttribute()
+        current_message_id = UnicodeAttribute(null=True)
+        preview = UnicodeAttribute(default="")
+        archived = BooleanAttribute(default=False)
+        message_count = NumberAttribute(default=0)
+        list_pk = UnicodeAttribute()
+        list_sk = UnicodeAttribute()
+        by_user = ByUserIndex()
+
+    class MessageModel(ConversationItem, discriminator="message"):
+        message_id = UnicodeAttribute()
+        parent_id = UnicodeAttribute(null=True)
+        role = UnicodeAttribute()
+        #: Inline content, or None when it lives in S3 under ``content_key``.
+        content = UnicodeAttribute(null=True)
+        content_key = UnicodeAttribute(null=True)
+        #: Token count of the content, computed once when the message is written.
+        tokens = NumberAttribute(default=0)
+        model = UnicodeAttribute(null=True)
+        created_at = NumberAttribute()
+        status = UnicodeAttribute(default="complete")
+        finish_reason = UnicodeAttribute(null=True)
+        input_tokens = NumberAttribute(default=0)
+        output_tokens = NumberAttribute(default=0)
+        cost = NumberAttribute(default=0)
+        attachments = ListAttribute(of=UnicodeAttribute, default=list)
+        #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
+        details = JSONAttribute(null=True)
+
+    return ConversationTable(
+        item=ConversationItem,
+        conversation=ConversationModel,
+        message=MessageModel,
+        by_user=ConversationModel.by_user,
+    )

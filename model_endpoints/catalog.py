@@ -1,0 +1,116 @@
+"""The model catalog: a data file (``catalog.json``) and its typed loader.
+
+Imported by Lambda code, so it must stay light: no ``sagemaker`` here (see ``deploy.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ModelTier = Literal["fast", "smart", "code", "vision"]
+BackendKind = Literal["simulator", "sagemaker", "openai"]
+AUTO = "auto"
+
+
+class Backend(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: BackendKind = "simulator"
+    #: SageMaker endpoint name, or the model name an OpenAI-compatible server knows it by.
+    endpoint: str
+    base_url: str | None = None
+
+
+class Serving(BaseModel):
+    """How a SageMaker LMI (vLLM) endpoint serves the model (used by the CDK app and deploy tooling)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hf_model_id: str
+    instance_type: str
+    tensor_parallel_degree: int = 1
+    max_model_len: int
+    quantize: str | None = None
+    speculative: dict[str, object] | None = None
+    prefix_caching: bool = True
+    gpu_memory_utilization: float = 0.9
+
+
+class ModelSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    name: str
+    tier: ModelTier
+    context_window: int = Field(gt=0, le=131072)
+    max_output: int = Field(gt=0)
+    price_in_per_1k: float = Field(ge=0)
+    price_out_per_1k: float = Field(ge=0)
+    capabilities: tuple[str, ...] = ()
+    fallbacks: tuple[str, ...] = ()
+    backend: Backend
+    serving: Serving | None = None
+
+    @property
+    def vision(self) -> bool:
+        return "vision" in self.capabilities
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """US dollars, rounded to a millionth of a cent's worth of precision."""
+        return round(input_tokens / 1000 * self.price_in_per_1k + output_tokens / 1000 * self.price_out_per_1k, 8)
+
+
+class Catalog(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    default_model: str = AUTO
+    models: tuple[ModelSpec, ...]
+
+    @model_validator(mode="after")
+    def _check(self) -> Catalog:
+        ids = [m.id for m in self.models]
+        if len(ids) != len(set(ids)) or AUTO in ids:
+            raise ValueError("model ids must be unique and must not be 'auto'")
+        for m in self.models:
+            unknown = set(m.fallbacks) - set(ids)
+            if unknown:
+                raise ValueError(f"{m.id}: unknown fallbacks {sorted(unknown)}")
+        return self
+
+    @cached_property
+    def by_id(self) -> dict[str, ModelSpec]:
+        return {m.id: m for m in self.models}
+
+    def get(self, model_id: str) -> ModelSpec | None:
+        return self.by_id.get(model_id)
+
+    def for_tier(self, tier: ModelTier) -> ModelSpec:
+        for m in self.models:
+            if m.tier == tier:
+                return m
+        raise KeyError(tier)
+
+    def is_known(self, model_id: str) -> bool:
+        return model_id == AUTO or model_id in self.by_id
+
+    def with_backend(self, kind: BackendKind, base_url: str | None = None) -> Catalog:
+        """The same catalog with every model served by one backend kind (deployment override)."""
+        models = tuple(
+            m.model_copy(update={"backend": m.backend.model_copy(update={"kind": kind, "base_url": base_url})})
+            for m in self.models
+        )
+        return self.model_copy(update={"models": models})
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    if path is None:
+        text = resources.files("model_endpoints").joinpath("catalog.json").read_text("utf-8")
+    else:
+        text = Path(path).read_text("utf-8")
+    return Catalog.model_validate(json.loads(text))
