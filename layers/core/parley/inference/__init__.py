@@ -1,0 +1,1 @@
+"""Model invocation behind one small interface (SageMaker, OpenAI-compatible HTTP, simulator)."""
