@@ -42,7 +42,7 @@ def provision(settings: Settings, container: Any) -> None:
     """Create the tables and bucket this app's settings name, if missing."""
     from parley.storage.schema import create_tables
 
-    create_tables(container)
+    create_tables(settings)
     s3 = container.s3
     try:
         s3.head_bucket(Bucket=settings.bucket_data)

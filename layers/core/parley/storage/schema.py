@@ -7,14 +7,23 @@ from typing import Any
 
 from pynamodb.models import Model
 
-
-def table_models(container: Any) -> list[type[Model]]:
-    """Every pynamodb model that owns a table, in the container."""
-    return [container.tables.item]
+from parley.settings import Settings
+from parley.storage.tables import build_conversation_table
 
 
-def create_tables(container: Any) -> None:
-    for model in table_models(container):
+def table_models(settings: Settings) -> list[type[Model]]:
+    """Every pynamodb model that owns a table, bound to the names in ``settings``.
+
+    The CDK app deploys exactly these (keys, indexes, TTL); local mode creates them.
+    """
+    conversations = build_conversation_table(
+        settings.table_conversations, settings.region, settings.dynamodb_endpoint
+    )
+    return [conversations.item]
+
+
+def create_tables(settings: Settings) -> None:
+    for model in table_models(settings):
         if not model.exists():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
 

@@ -1,0 +1,1 @@
+"""Background workflows (summaries, titles): one description of the steps, two runners."""
