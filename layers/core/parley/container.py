@@ -10,8 +10,10 @@ from botocore.config import Config
 
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.auth import Authenticator, build_authenticator
+from parley.chat.service import ChatService, run_blocking
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
+from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
 from parley.storage.tables import ConversationTable, build_conversation_table
@@ -27,6 +29,9 @@ class Container:
     blobs: BlobStore
     conversations_repo: ConversationRepository
     conversations: ConversationService
+    metrics: MetricsSink
+    backends: Any
+    chat: ChatService
 
 
 def aws_client(settings: Settings, service: str, endpoint_url: str | None = None) -> Any:
@@ -40,6 +45,18 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     s3 = aws_client(settings, "s3", settings.s3_endpoint)
     blobs = BlobStore(s3, settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
+    metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
+    backends = build_backends(settings)
+    chat = ChatService(
+        repository=repo,
+        catalog=catalog,
+        backend_for=backends.backend_for,
+        metrics=metrics,
+        default_system_prompt=settings.default_system_prompt,
+        max_message_chars=settings.max_message_chars,
+        checkpoint_interval_s=settings.checkpoint_interval_s,
+        run_blocking=run_blocking,
+    )
     return Container(
         settings=settings,
         catalog=catalog,
@@ -51,4 +68,13 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         conversations=ConversationService(
             repo, default_model=settings.default_model, is_known_model=catalog.is_known
         ),
+        metrics=metrics,
+        backends=backends,
+        chat=chat,
     )
+
+
+def build_backends(settings: Settings) -> Any:
+    from parley.inference.registry import BackendRegistry
+
+    return BackendRegistry.from_settings(settings)

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     max_message_chars: int = 100_000
     default_model: str = "auto"
     default_system_prompt: str = "You are Parley, a helpful, accurate and concise assistant."
+    #: How often a generating process checkpoints the answer and looks for a stop request.
+    checkpoint_interval_s: float = 2.0
+    ping_interval_s: float = 15.0
     sim_ttft_ms: int = 150
     sim_tokens_per_s: float = 60.0
     sim_fail_after: int | None = None

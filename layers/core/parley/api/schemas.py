@@ -123,6 +123,33 @@ class UpdateConversationRequest(CamelModel):
     archived: bool | None = None
 
 
+class SendMessageRequest(CamelModel):
+    content: str = Field(min_length=1, description="The message text")
+    parent_message_id: str | None = Field(default=None, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")
+    attachments: list[str] = Field(default_factory=list, max_length=20)
+    model: str | None = Field(default=None, max_length=100)
+
+
+class RegenerateRequest(CamelModel):
+    model: str | None = Field(default=None, max_length=100)
+
+
+class ModelInfo(CamelModel):
+    id: str
+    name: str
+    tier: str
+    context_window: int
+    max_output: int
+    price_in_per_1k: float
+    price_out_per_1k: float
+    capabilities: list[str]
+
+
+class ModelList(CamelModel):
+    models: list[ModelInfo]
+    default: str
+
+
 class DevTokenRequest(CamelModel):
     user_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
     tier: str = Field(default="free", pattern=r"^(free|plus)$")

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage, Message
-from parley.errors import NotFound
+from parley.errors import Conflict, NotFound
+from parley.ids import now_ms
 from parley.storage.blobs import BlobStore
 from parley.storage.tables import (
     CONVERSATION_SK,
@@ -39,6 +42,8 @@ class ConversationRepository:
         self._t = table
         self._blobs = blobs
         self._inline_max_bytes = inline_max_bytes
+        meta = table.item.Meta
+        self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
 
     # -- conversations -------------------------------------------------------------------------
 
@@ -167,6 +172,116 @@ class ConversationRepository:
         else:
             item.content, item.content_key = message.content, None
         return item
+
+    def begin_turn(
+        self,
+        user_id: str,
+        conversation_id: str,
+        *,
+        new_messages: list[Message],
+        current_message_id: str,
+        preview: str,
+        now: int,
+    ) -> None:
+        """Store a turn's new messages and point the conversation at it, in one transaction.
+
+        ``new_messages`` is the user message (unless regenerating) and the assistant placeholder
+        that generation fills in. The ownership condition makes a foreign or deleted conversation a
+        404, and ``attribute_not_exists`` makes a replayed id a conflict rather than an overwrite.
+        """
+        model = self._t.conversation
+        conversation = model(conversation_id, CONVERSATION_SK)
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                for message in new_messages:
+                    tx.save(self.message_item(message), condition=self._t.message.pk.does_not_exist())
+                tx.update(
+                    conversation,
+                    actions=[
+                        model.current_message_id.set(current_message_id),
+                        model.updated_at.set(now),
+                        model.list_sk.set(list_sk(now, conversation_id)),
+                        model.preview.set(preview),
+                        model.message_count.add(len(new_messages)),
+                    ],
+                    condition=(model.user_id == user_id),
+                )
+        except TransactWriteError as exc:
+            raise self._turn_error(exc) from exc
+
+    def finish_turn(self, user_id: str, message: Message, *, preview: str, now: int) -> None:
+        """Save the finished assistant message and update the conversation together."""
+        model = self._t.conversation
+        conversation = model(message.conversation_id, CONVERSATION_SK)
+        actions = [
+            model.updated_at.set(now),
+            model.list_sk.set(list_sk(now, message.conversation_id)),
+        ]
+        if preview:
+            actions.append(model.preview.set(preview))
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(self.message_item(message))
+                tx.update(conversation, actions=actions, condition=(model.user_id == user_id))
+        except TransactWriteError as exc:
+            raise self._turn_error(exc) from exc
+
+    def checkpoint(self, message: Message, content: str) -> bool:
+        """Save partial content of a generating message; returns whether a stop was requested.
+
+        One UpdateItem both checkpoints (for resume from another process) and reads the stop flag
+        (set by a stop request on any process), so the two cost one call every few seconds.
+        """
+        model = self._t.message
+        item = model(message.conversation_id, message_sk(message.message_id))
+        actions: list[Action] = []
+        if len(content.encode("utf-8")) <= self._inline_max_bytes:
+            actions.append(model.content.set(content))
+        actions.append(model.checkpoint_at.set(now_ms()))
+        try:
+            item.update(actions=actions, condition=(model.status == "generating"))
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return True  # finished or removed elsewhere: nothing left to generate for
+            raise
+        return bool(item.stop_requested)
+
+    def request_stop(self, user_id: str, conversation_id: str, message_id: str) -> bool:
+        """Flag a generating message to stop. Returns False when it is not generating (any more)."""
+        self.get(user_id, conversation_id)  # ownership: a foreign conversation is a 404
+        model = self._t.message
+        item = model(conversation_id, message_sk(message_id))
+        try:
+            item.update(
+                actions=[model.stop_requested.set(True)],
+                condition=(model.status == "generating"),
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                try:
+                    model.get(conversation_id, message_sk(message_id), consistent_read=True)
+                except DoesNotExist as missing:
+                    raise NotFound("message not found") from missing
+                return False
+            raise
+        return True
+
+    def get_message(self, user_id: str, conversation_id: str, message_id: str) -> Message:
+        self.get(user_id, conversation_id)
+        try:
+            item = self._t.message.get(conversation_id, message_sk(message_id), consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("message not found") from exc
+        return self._to_message(item)
+
+    @staticmethod
+    def _turn_error(exc: TransactWriteError) -> Exception:
+        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or []) if r is not None]
+        if reasons and reasons[-1] == "ConditionalCheckFailed":
+            return NotFound(NOT_FOUND)
+        if "ConditionalCheckFailed" in reasons:
+            return Conflict("message already exists", code="duplicate_message")
+        return exc
 
     def put_messages(self, messages: Iterable[Message]) -> None:
         """Bulk write (used by tests, benchmarks and restores), never by the chat path."""

@@ -33,9 +33,28 @@ def start_emulated_aws() -> None:
             # Credentials that can never reach real AWS, should anything escape the mock.
             os.environ[key] = value
         from moto import mock_aws
+        from moto.core import models as moto_models
 
+        _serialize_requests(moto_models.botocore_stubber)
         _mock = mock_aws()
         _mock.start()
+
+
+def _serialize_requests(stubber: Any) -> None:
+    """Handle one emulated AWS request at a time.
+
+    moto's backends are not thread-safe (its TransactWriteItems deep-copies a table while other
+    threads write to it and fails with "dictionary changed size during iteration"), and the app
+    calls AWS from worker threads. Real AWS needs no such lock; it exists only in local mode.
+    """
+    process = stubber.process_request
+    lock = threading.Lock()
+
+    def locked(request: Any) -> Any:
+        with lock:
+            return process(request)
+
+    stubber.process_request = locked
 
 
 def provision(settings: Settings, container: Any) -> None:

@@ -109,6 +109,9 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         output_tokens = NumberAttribute(default=0)
         cost = NumberAttribute(default=0)
         attachments = ListAttribute(of=UnicodeAttribute, default=list)
+        #: Set by a stop request from any process; read back by the generating process's checkpoint.
+        stop_requested = BooleanAttribute(null=True)
+        checkpoint_at = NumberAttribute(null=True)
         #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
         details = JSONAttribute(null=True)
 

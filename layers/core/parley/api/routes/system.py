@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from parley import __version__
 from parley.api.deps import ContainerDep
-from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health
+from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health, ModelInfo, ModelList
 from parley.auth.local_jwt import issue_token
 
 router = APIRouter()
@@ -16,6 +16,27 @@ dev_router = APIRouter(tags=["local development"])
 @router.get("/health", response_model=Health, tags=["system"])
 def health(c: ContainerDep) -> Health:
     return Health(status="ok", mode=c.settings.mode, version=__version__)
+
+
+@router.get("/models", response_model=ModelList, tags=["models"])
+def list_models(c: ContainerDep) -> ModelList:
+    """The model catalog. `auto` (the default) routes each message to a tier."""
+    return ModelList(
+        default=c.catalog.default_model,
+        models=[
+            ModelInfo(
+                id=m.id,
+                name=m.name,
+                tier=m.tier,
+                context_window=m.context_window,
+                max_output=m.max_output,
+                price_in_per_1k=m.price_in_per_1k,
+                price_out_per_1k=m.price_out_per_1k,
+                capabilities=list(m.capabilities),
+            )
+            for m in c.catalog.models
+        ],
+    )
 
 
 @dev_router.post("/dev/token", response_model=DevTokenResponse)

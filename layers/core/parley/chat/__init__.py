@@ -1,0 +1,1 @@
+"""Chat turns: sending, regenerating, streaming, stopping."""

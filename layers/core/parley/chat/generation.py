@@ -1,0 +1,258 @@
+"""One generation: stream from the model, relay to readers, checkpoint, honour stops, save.
+
+A generation runs as its own asyncio task, independent of any HTTP connection: a client that goes
+away does not stop it, and the answer is always saved (with its finish reason) before the final
+event is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from model_endpoints.catalog import ModelSpec
+from parley.chat.events import EventLog
+from parley.conversations.model import Message, preview_of
+from parley.inference.base import (
+    Completion,
+    InferenceBackend,
+    InferenceError,
+    InferenceRequest,
+    ModelUnavailable,
+    TextDelta,
+)
+from parley.observability import MetricsSink, logger
+from parley.tokens import count_tokens
+
+
+@dataclass
+class TurnPlan:
+    """Everything decided before the first token (and already persisted)."""
+
+    user_id: str
+    conversation_id: str
+    user_message: Message | None
+    assistant: Message
+    chain: list[ModelSpec]
+    request: InferenceRequest
+    context_record: dict[str, Any]
+    start_data: dict[str, Any]
+    route_reason: str | None = None
+    #: Called with the finished assistant message once saved (cache fill, ledger, workflows...).
+    on_saved: list[Callable[[Message], None]] = field(default_factory=list)
+
+
+class Generation:
+    def __init__(
+        self,
+        plan: TurnPlan,
+        *,
+        backend_for: Callable[[ModelSpec], InferenceBackend],
+        save: Callable[[Message], None],
+        checkpoint: Callable[[Message, str], bool],
+        metrics: MetricsSink,
+        checkpoint_interval_s: float,
+        run_blocking: Callable[..., Awaitable[Any]],
+    ) -> None:
+        self.plan = plan
+        self.log = EventLog()
+        self._backend_for = backend_for
+        self._save = save
+        self._checkpoint = checkpoint
+        self._metrics = metrics
+        self._checkpoint_interval_s = checkpoint_interval_s
+        self._run_blocking = run_blocking
+        self._stop = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    @property
+    def message_id(self) -> str:
+        return self.plan.assistant.message_id
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def start(self) -> asyncio.Task[None]:
+        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"generation-{self.message_id}")
+        return self.task
+
+    async def wait(self) -> None:
+        if self.task is not None:
+            await asyncio.shield(self.task)
+
+    async def _run(self) -> None:
+        plan = self.plan
+        started = time.perf_counter()
+        self.log.start(plan.start_data)
+        parts: list[str] = []
+        completion: Completion | None = None
+        error: InferenceError | None = None
+        finish = "stop"
+        spec = plan.chain[0]
+        first_token_at: float | None = None
+        fell_back_from: list[str] = []
+        last_checkpoint = time.monotonic()
+
+        for index, candidate in enumerate(plan.chain):
+            spec = candidate
+            stream = self._backend_for(spec).stream(spec, plan.request)
+            try:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        if not event.text:
+                            continue
+                        if first_token_at is None:
+                            first_token_at = time.perf_counter()
+                        parts.append(event.text)
+                        self.log.chunk(event.text)
+                        if self._stop.is_set():
+                            finish = "stopped"
+                            break
+                        if time.monotonic() - last_checkpoint >= self._checkpoint_interval_s:
+                            last_checkpoint = time.monotonic()
+                            if await self._run_blocking(self._checkpoint, plan.assistant, "".join(parts)):
+                                finish = "stopped"
+                                break
+                    else:
+                        completion = event
+                break
+            except ModelUnavailable as exc:
+                if parts or index == len(plan.chain) - 1:
+                    error = exc
+                    break
+                fell_back_from.append(spec.id)
+                logger.warning("model unavailable, falling back", extra={"model": spec.id, "code": exc.code})
+            except InferenceError as exc:
+                error = exc
+                break
+            except Exception as exc:  # a backend bug must still end the turn cleanly and save it
+                logger.exception("backend failed", extra={"model": spec.id})
+                error = InferenceError(f"model backend failed: {type(exc).__name__}", retryable=True)
+                break
+            finally:
+                await stream.aclose()
+
+        if error is not None:
+            finish = "error"
+        elif finish != "stopped" and completion is not None:
+            finish = completion.finish_reason
+
+        text = "".join(parts)
+        message = self._finished_message(spec, text, finish, completion, fell_back_from)
+        saved = await self._persist(message)
+        total_ms = (time.perf_counter() - started) * 1000
+        if not saved:
+            self.log.end("error", {"code": "save_failed", "message": "the answer could not be saved",
+                                   "retryable": True})
+        elif error is not None:
+            self.log.end("error", {"code": error.code, "message": error.message, "retryable": error.retryable})
+        else:
+            self.log.end("message_end", self._end_data(message))
+        self._emit_metrics(message, first_token_at, started, total_ms, error)
+
+    def _finished_message(
+        self,
+        spec: ModelSpec,
+        text: str,
+        finish: str,
+        completion: Completion | None,
+        fell_back_from: list[str],
+    ) -> Message:
+        plan = self.plan
+        output_tokens = count_tokens(text)
+        reported_out = completion.output_tokens if completion and completion.output_tokens is not None else None
+        input_tokens = plan.request.context_tokens
+        if completion and completion.input_tokens is not None:
+            input_tokens = completion.input_tokens
+        billed_out = reported_out if reported_out is not None else output_tokens
+        details = dict(plan.context_record)
+        if plan.route_reason:
+            details["routeReason"] = plan.route_reason
+        if fell_back_from:
+            details["fallbackFrom"] = fell_back_from
+        base = plan.assistant
+        return Message(
+            message_id=base.message_id,
+            conversation_id=base.conversation_id,
+            parent_id=base.parent_id,
+            role="assistant",
+            content=text,
+            created_at=base.created_at,
+            tokens=output_tokens,
+            model=spec.id,
+            status="complete",
+            finish_reason=finish,
+            input_tokens=input_tokens,
+            output_tokens=billed_out,
+            cost=spec.cost(input_tokens, billed_out),
+            attachments=[],
+            details=details,
+        )
+
+    async def _persist(self, message: Message) -> bool:
+        for attempt in range(4):
+            try:
+                await self._run_blocking(self._save, message)
+                break
+            except Exception:
+                logger.exception("saving the answer failed", extra={"message_id": message.message_id,
+                                                                   "attempt": attempt})
+                await asyncio.sleep(0.2 * 2**attempt)
+        else:
+            return False
+        for hook in self.plan.on_saved:
+            try:
+                await self._run_blocking(hook, message)
+            except Exception:
+                logger.exception("after-save hook failed", extra={"message_id": message.message_id})
+        return True
+
+    @staticmethod
+    def _end_data(message: Message) -> dict[str, Any]:
+        return {
+            "messageId": message.message_id,
+            "finishReason": message.finish_reason,
+            "tokensUsed": {"input": message.input_tokens, "output": message.output_tokens},
+            "cost": message.cost,
+            "model": message.model,
+        }
+
+    def _emit_metrics(
+        self,
+        message: Message,
+        first_token_at: float | None,
+        started: float,
+        total_ms: float,
+        error: InferenceError | None,
+    ) -> None:
+        values: dict[str, float] = {
+            "TotalTimeMs": total_ms,
+            "InputTokens": message.input_tokens,
+            "OutputTokens": message.output_tokens,
+            "CostUSD": message.cost,
+        }
+        if first_token_at is not None:
+            values["TimeToFirstTokenMs"] = (first_token_at - started) * 1000
+            gen_s = max(time.perf_counter() - first_token_at, 1e-6)
+            values["TokensPerSecond"] = message.output_tokens / gen_s
+        if error is not None:
+            values["Errors"] = 1
+        self._metrics.emit(values, {"model": message.model or "unknown"})
+        logger.info(
+            "turn finished",
+            extra={
+                "conversation_id": message.conversation_id,
+                "message_id": message.message_id,
+                "model": message.model,
+                "finish_reason": message.finish_reason,
+                "output_tokens": message.output_tokens,
+                "error_code": error.code if error else None,
+            },
+        )
+
+
+def preview_for(message: Message) -> str:
+    return preview_of(message.content) if message.content else ""

@@ -1,0 +1,1 @@
+"""Building what the model sees: system prompt, summaries, history within the token budget."""

@@ -1,0 +1,125 @@
+"""The context builder.
+
+The system prompt stays in the system role and is never joined with user text. History is taken
+newest first until the model's input budget is full; token counts were stored when each message was
+written, so building a 128K-token context adds integers and never re-tokenizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from model_endpoints.catalog import ModelSpec
+from parley.conversations.model import Message
+from parley.inference.base import ChatMessage
+from parley.tokens import PER_MESSAGE_OVERHEAD
+
+#: Tokens kept free besides the answer, for the template and counting differences between tokenizers.
+SAFETY_MARGIN = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary of the branch up to and including ``through_message_id``."""
+
+    through_message_id: str
+    text: str
+    tokens: int
+    covered_ids: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class BuiltContext:
+    messages: list[ChatMessage]
+    #: Ids of history messages included verbatim, oldest first.
+    included_ids: list[str]
+    input_tokens: int
+    trimmed: bool
+    summary_through: str | None = None
+    dropped: int = 0
+    details: dict[str, object] = field(default_factory=dict)
+
+    def record(self) -> dict[str, object]:
+        """What is stored on the assistant message about its context."""
+        record: dict[str, object] = {
+            "contextMessageIds": self.included_ids,
+            "contextTokens": self.input_tokens,
+            "contextTrimmed": self.trimmed,
+        }
+        if self.summary_through:
+            record["summaryThrough"] = self.summary_through
+        if self.dropped:
+            record["droppedMessages"] = self.dropped
+        return record
+
+
+def input_budget(spec: ModelSpec, max_output: int) -> int:
+    return spec.context_window - max_output - SAFETY_MARGIN
+
+
+def build_context(
+    *,
+    system_prompt: str,
+    system_tokens: int,
+    history: Sequence[Message],
+    spec: ModelSpec,
+    max_output: int,
+    summary: Summary | None = None,
+    extra_user_parts: Sequence[ChatMessage] = (),
+) -> BuiltContext:
+    """Context for answering the last message of ``history`` (the branch, root first).
+
+    The last message (the user's turn) is always included; if even it cannot fit, the caller has
+    rejected it earlier (content limits are far below any model window).
+    """
+    budget = input_budget(spec, max_output)
+    used = system_tokens + PER_MESSAGE_OVERHEAD
+    for part in extra_user_parts:
+        used += PER_MESSAGE_OVERHEAD + _approx_tokens(part)
+
+    covered: frozenset[str] = frozenset()
+    summary_index = -1
+    if summary is not None:
+        for i, m in enumerate(history):
+            if m.message_id == summary.through_message_id:
+                summary_index = i
+                break
+        if summary_index >= 0:
+            used += summary.tokens + PER_MESSAGE_OVERHEAD
+            covered = frozenset(m.message_id for m in history[: summary_index + 1])
+
+    chosen: list[Message] = []
+    for message in reversed(history):
+        if message.message_id in covered:
+            break
+        if message.role not in ("user", "assistant") or (message.role == "assistant" and not message.content):
+            continue
+        cost = message.tokens + PER_MESSAGE_OVERHEAD
+        if chosen and used + cost > budget:
+            break
+        chosen.append(message)
+        used += cost
+    chosen.reverse()
+
+    eligible = [m for m in history if m.message_id not in covered and m.role in ("user", "assistant")]
+    dropped = len(eligible) - len(chosen)
+    messages = [ChatMessage("system", system_prompt)]
+    if summary_index >= 0 and summary is not None:
+        messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
+    messages += [ChatMessage(m.role, m.content) for m in chosen]  # type: ignore[arg-type]
+    messages += list(extra_user_parts)
+    return BuiltContext(
+        messages=messages,
+        included_ids=[m.message_id for m in chosen],
+        input_tokens=used,
+        trimmed=dropped > 0,
+        summary_through=summary.through_message_id if summary_index >= 0 and summary else None,
+        dropped=dropped,
+    )
+
+
+def _approx_tokens(message: ChatMessage) -> int:
+    if isinstance(message.content, str):
+        return len(message.content) // 3 + 1
+    return 1000 * len(message.content)

@@ -1,0 +1,40 @@
+"""The usage table: one ledger item per user holding the counters of the current periods.
+
+Counters live in attributes named after their period (``h_2026112814`` messages in that hour,
+``dt_20261128`` tokens that day, ``mc_202611`` dollars that month), so one conditional UpdateItem
+both admits a send against every limit and returns what the headers report, and a new period needs
+no reset: its attribute simply does not exist yet. Attributes of past periods are removed by the
+next ledger update.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+from pynamodb.models import Model
+
+LEDGER_SK = "LEDGER"
+
+
+@dataclass(frozen=True)
+class UsageTable:
+    ledger: type[Model]
+
+
+def build_usage_table(table_name: str, region: str, host: str | None) -> UsageTable:
+    meta: dict[str, Any] = {"table_name": table_name, "region": region, "billing_mode": "PAY_PER_REQUEST",
+                            "max_retry_attempts": 5}
+    if host:
+        meta["host"] = host
+
+    class LedgerModel(Model):
+        Meta = type("Meta", (), meta)
+
+        pk = UnicodeAttribute(hash_key=True)  # the user id
+        sk = UnicodeAttribute(range_key=True)  # "LEDGER"
+        #: Optional monthly spending cap in US dollars, set by the user.
+        cap_usd = NumberAttribute(null=True)
+
+    return UsageTable(ledger=LedgerModel)

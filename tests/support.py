@@ -1,0 +1,116 @@
+"""Test helpers: SSE parsing, scripted model backends, a live server on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+from parley.inference.base import (
+    Completion,
+    InferenceError,
+    InferenceRequest,
+    ModelUnavailable,
+    StreamEvent,
+    TextDelta,
+)
+
+
+@dataclass
+class Event:
+    name: str
+    data: dict[str, Any]
+    id: str | None
+
+
+def parse_sse(text: str) -> tuple[list[Event], int]:
+    """Events and the number of ping comments in an SSE body."""
+    events: list[Event] = []
+    pings = 0
+    for block in text.replace("\r\n", "\n").split("\n\n"):
+        if not block.strip():
+            continue
+        name, data, eid = "message", [], None
+        for line in block.split("\n"):
+            if line.startswith(":"):
+                pings += 1
+            elif line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+            elif line.startswith("id:"):
+                eid = line[3:].strip()
+        if data:
+            events.append(Event(name, json.loads("\n".join(data)), eid))
+    return events, pings
+
+
+@dataclass
+class ScriptedBackend:
+    """A model that says exactly what it is told to."""
+
+    deltas: list[str] = field(default_factory=lambda: ["Hello", ", ", "world", "."])
+    delay_s: float = 0.0
+    fail_after: int | None = None
+    unavailable: bool = False
+    finish_reason: str = "stop"
+    requests: list[InferenceRequest] = field(default_factory=list)
+
+    async def stream(self, spec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        self.requests.append(request)
+        if self.unavailable:
+            raise ModelUnavailable("throttled")
+        for i, delta in enumerate(self.deltas):
+            if self.fail_after is not None and i >= self.fail_after:
+                raise InferenceError("stream broke", retryable=True, code="model_stream_error")
+            if self.delay_s:
+                await asyncio.sleep(self.delay_s)
+            yield TextDelta(delta)
+        yield Completion(self.finish_reason, None, None)
+
+
+@contextlib.contextmanager
+def backend(app, scripted: Any, kind: str = "simulator") -> Iterator[Any]:
+    registry = app.state.container.backends
+    registry.override(kind, scripted)
+    try:
+        yield scripted
+    finally:
+        registry.override(kind, None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The app under uvicorn on a loopback port, in a thread (real sockets, real disconnects)."""
+
+    def __init__(self, app) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self._thread.start()
+        deadline = time.time() + 10
+        while not self._server.started:
+            if time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
