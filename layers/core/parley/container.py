@@ -8,15 +8,20 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from model_endpoints.catalog import Catalog, load_catalog
+from model_endpoints.catalog import Catalog, ModelSpec, load_catalog
 from parley.auth import Authenticator, build_authenticator
-from parley.chat.service import ChatService, run_blocking
+from parley.cache.responses import ResponseCache
+from parley.chat.service import ChatOptions, ChatService, Router, run_blocking
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
+from parley.idempotency.records import IdempotencyStore
+from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
+from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.tables import ConversationTable, build_conversation_table
+from parley.storage.usage_table import build_usage_table
 
 
 @dataclass
@@ -25,10 +30,13 @@ class Container:
     catalog: Catalog
     authenticator: Authenticator
     tables: ConversationTable
+    ops: OpsTables
     s3: Any
     blobs: BlobStore
     conversations_repo: ConversationRepository
     conversations: ConversationService
+    ledger: UsageLedger
+    idempotency: IdempotencyStore
     metrics: MetricsSink
     backends: Any
     chat: ChatService
@@ -39,22 +47,49 @@ def aws_client(settings: Settings, service: str, endpoint_url: str | None = None
     return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
 
 
+def build_router(catalog: Catalog) -> Router:
+    def route(text: str, image_count: int, context_tokens: int) -> tuple[ModelSpec, str]:
+        if image_count:
+            return catalog.for_tier("vision"), "vision: images attached"
+        return catalog.for_tier("fast"), "fast: default"
+
+    return route
+
+
+def build_catalog(settings: Settings) -> Catalog:
+    catalog = load_catalog()
+    kind = settings.model_backend or ("sagemaker" if settings.mode == "aws" else None)
+    return catalog.with_backend(kind, settings.openai_base_url) if kind else catalog
+
+
 def build_container(settings: Settings, catalog: Catalog | None = None) -> Container:
-    catalog = catalog or load_catalog()
-    tables = build_conversation_table(settings.table_conversations, settings.region, settings.dynamodb_endpoint)
+    catalog = catalog or build_catalog(settings)
+    region, host = settings.region, settings.dynamodb_endpoint
+    tables = build_conversation_table(settings.table_conversations, region, host)
+    usage = build_usage_table(settings.table_usage, region, host)
+    ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
     s3 = aws_client(settings, "s3", settings.s3_endpoint)
     blobs = BlobStore(s3, settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
+    ledger = UsageLedger(usage, settings)
+    idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
     chat = ChatService(
         repository=repo,
         catalog=catalog,
         backend_for=backends.backend_for,
+        ledger=ledger,
+        cache=ResponseCache(ops.cache, ttl_s=settings.cache_ttl_s, max_answer_bytes=settings.content_inline_max_bytes),
+        idempotency=idempotency,
+        router=build_router(catalog),
         metrics=metrics,
-        default_system_prompt=settings.default_system_prompt,
-        max_message_chars=settings.max_message_chars,
-        checkpoint_interval_s=settings.checkpoint_interval_s,
+        options=ChatOptions(
+            default_system_prompt=settings.default_system_prompt,
+            max_message_chars=settings.max_message_chars,
+            checkpoint_interval_s=settings.checkpoint_interval_s,
+            cache_enabled=settings.cache_enabled,
+        ),
         run_blocking=run_blocking,
     )
     return Container(
@@ -62,12 +97,14 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         catalog=catalog,
         authenticator=build_authenticator(settings),
         tables=tables,
+        ops=ops,
         s3=s3,
         blobs=blobs,
         conversations_repo=repo,
-        conversations=ConversationService(
-            repo, default_model=settings.default_model, is_known_model=catalog.is_known
-        ),
+        conversations=ConversationService(repo, default_model=settings.default_model,
+                                          is_known_model=catalog.is_known, idempotency=idempotency),
+        ledger=ledger,
+        idempotency=idempotency,
         metrics=metrics,
         backends=backends,
         chat=chat,

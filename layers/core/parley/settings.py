@@ -33,6 +33,7 @@ class Settings(BaseModel):
     table_conversations: str = "parley-conversations"
     table_usage: str = "parley-usage"
     table_cache: str = "parley-cache"
+    table_idempotency: str = "parley-idempotency"
     bucket_data: str = "parley-data"
     #: Endpoint overrides (local mode points these at its own emulated AWS).
     dynamodb_endpoint: str | None = None
@@ -48,6 +49,13 @@ class Settings(BaseModel):
     #: How often a generating process checkpoints the answer and looks for a stop request.
     checkpoint_interval_s: float = 2.0
     ping_interval_s: float = 15.0
+    #: Which backend serves every catalog model: None keeps the catalog's (the simulator) in local
+    #: mode and means SageMaker in aws mode; "openai" points at an OpenAI-compatible server.
+    model_backend: Literal["simulator", "sagemaker", "openai"] | None = None
+    sagemaker_endpoint_url: str | None = None
+    openai_base_url: str | None = None
+    #: A secret: never logged.
+    openai_api_key: str | None = None
     sim_ttft_ms: int = 150
     sim_tokens_per_s: float = 60.0
     sim_fail_after: int | None = None
@@ -55,6 +63,9 @@ class Settings(BaseModel):
     limit_plus_per_hour: int = 100
     limit_free_tokens_per_day: int = 200_000
     limit_plus_tokens_per_day: int = 2_000_000
+    cache_enabled: bool = True
+    cache_ttl_s: int = 24 * 3600
+    idempotency_ttl_s: int = 24 * 3600
     safety_policy: SafetyPolicy = "block"
     log_level: str = "INFO"
     web_dist: str | None = None

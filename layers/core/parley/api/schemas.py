@@ -99,6 +99,13 @@ class MessageBody(CamelModel):
         )
 
 
+class ConversationUsage(CamelModel):
+    input_tokens: int
+    output_tokens: int
+    cost: float
+    currency: str = "USD"
+
+
 class ConversationDetail(CamelModel):
     conversation_id: str
     title: str
@@ -108,6 +115,7 @@ class ConversationDetail(CamelModel):
     updated_at: int
     current_message_id: str | None
     archived: bool = False
+    usage: ConversationUsage
     messages: list[MessageBody]
 
 

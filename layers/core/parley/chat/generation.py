@@ -9,21 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from model_endpoints.catalog import ModelSpec
+from parley.auth import Identity
+from parley.cache.responses import CachedAnswer
 from parley.chat.events import EventLog
 from parley.conversations.model import Message, preview_of
+from parley.idempotency.records import IdempotencyKey
 from parley.inference.base import (
     Completion,
     InferenceBackend,
     InferenceError,
     InferenceRequest,
     ModelUnavailable,
+    StreamEvent,
     TextDelta,
 )
+from parley.limits.ledger import Admission
 from parley.observability import MetricsSink, logger
 from parley.tokens import count_tokens
 
@@ -41,8 +46,31 @@ class TurnPlan:
     context_record: dict[str, Any]
     start_data: dict[str, Any]
     route_reason: str | None = None
-    #: Called with the finished assistant message once saved (cache fill, ledger, workflows...).
+    #: A cache hit: the stored answer is streamed instead of calling a model.
+    cached: CachedAnswer | None = None
+    identity: Identity | None = None
+    admission: Admission | None = None
+    idempotency: IdempotencyKey | None = None
+    cache_key: str | None = None
+    #: Response headers of the turn (rate-limit state).
+    headers: dict[str, str] = field(default_factory=dict)
+    #: Called with the finished assistant message once saved (cache fill, workflows...).
     on_saved: list[Callable[[Message], None]] = field(default_factory=list)
+
+
+class ReplayBackend:
+    """Streams a stored answer through the same events as a model (cache hits)."""
+
+    CHUNK_CHARS = 24
+
+    def __init__(self, answer: CachedAnswer) -> None:
+        self._answer = answer
+
+    async def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        text = self._answer.answer
+        for i in range(0, len(text), self.CHUNK_CHARS):
+            yield TextDelta(text[i : i + self.CHUNK_CHARS])
+        yield Completion("stop", self._answer.input_tokens, self._answer.output_tokens)
 
 
 class Generation:
@@ -173,6 +201,10 @@ class Generation:
             details["routeReason"] = plan.route_reason
         if fell_back_from:
             details["fallbackFrom"] = fell_back_from
+        cost = spec.cost(input_tokens, billed_out)
+        if plan.cached:
+            details["cached"] = True
+            cost = 0.0
         base = plan.assistant
         return Message(
             message_id=base.message_id,
@@ -187,7 +219,7 @@ class Generation:
             finish_reason=finish,
             input_tokens=input_tokens,
             output_tokens=billed_out,
-            cost=spec.cost(input_tokens, billed_out),
+            cost=cost,
             attachments=[],
             details=details,
         )
@@ -218,6 +250,7 @@ class Generation:
             "tokensUsed": {"input": message.input_tokens, "output": message.output_tokens},
             "cost": message.cost,
             "model": message.model,
+            "cached": bool(message.details.get("cached", False)),
         }
 
     def _emit_metrics(

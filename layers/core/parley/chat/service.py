@@ -1,25 +1,55 @@
-"""Chat use cases: send, regenerate, stop. Prepares and persists a turn, then starts its generation."""
+"""Chat use cases: send, regenerate, stop.
+
+Before the first token a turn costs at most four AWS calls, two pairs run concurrently:
+admission (rate limits) with the conversation read, then the cache lookup with the transaction
+that stores the user message and the answer's placeholder. After the stream, one transaction
+saves the answer, updates the conversation and records the usage; a cache fill may follow.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from model_endpoints.catalog import AUTO, Catalog, ModelSpec
-from parley.chat.generation import Generation, TurnPlan, preview_for
+from parley.auth import Identity
+from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
+from parley.chat.generation import Generation, ReplayBackend, TurnPlan, preview_for
 from parley.context.builder import build_context
 from parley.conversations.model import Conversation, Message, preview_of
-from parley.conversations.repository import ConversationRepository
+from parley.conversations.repository import ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
 from parley.errors import NotFound, ValidationFailed
+from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 from parley.inference.base import GenerationParams, InferenceBackend, InferenceRequest
+from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
 from parley.tokens import count_tokens
 
 #: Marks "no parentMessageId given" apart from an explicit null (a new root, when editing the first message).
 CONTINUE = object()
+
+Router = Callable[[str, int, int], tuple[ModelSpec, str]]
+
+
+@dataclass(frozen=True)
+class ChatOptions:
+    default_system_prompt: str
+    max_message_chars: int
+    checkpoint_interval_s: float
+    cache_enabled: bool
+
+
+@dataclass
+class Replay:
+    """A repeated idempotent send whose first answer is already saved."""
+
+    message: Message
+    user_message_id: str | None
 
 
 class ActiveGenerations:
@@ -47,145 +77,217 @@ class ChatService:
         repository: ConversationRepository,
         catalog: Catalog,
         backend_for: Callable[[ModelSpec], InferenceBackend],
+        ledger: UsageLedger,
+        cache: ResponseCache,
+        idempotency: IdempotencyStore,
+        router: Router,
         metrics: MetricsSink,
-        default_system_prompt: str,
-        max_message_chars: int,
-        checkpoint_interval_s: float,
+        options: ChatOptions,
         run_blocking: Callable[..., Awaitable[Any]],
     ) -> None:
         self._repo = repository
         self._catalog = catalog
         self._backend_for = backend_for
+        self._ledger = ledger
+        self._cache = cache
+        self._idem = idempotency
+        self._route = router
         self._metrics = metrics
-        self._default_system_prompt = default_system_prompt
-        self._system_tokens = count_tokens(default_system_prompt)
-        self._max_chars = max_message_chars
-        self._checkpoint_interval_s = checkpoint_interval_s
+        self._opts = options
+        self._system_tokens = count_tokens(options.default_system_prompt)
         self._run_blocking = run_blocking
+        # Independent AWS calls of one turn run side by side on these threads.
+        self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="turn")
         self.active = ActiveGenerations()
 
     # -- preparing turns (blocking: runs on a worker thread) -------------------------------------
 
     def prepare_send(
         self,
-        user_id: str,
+        who: Identity,
         conversation_id: str,
         *,
         content: str,
         parent_id: Any = CONTINUE,
         model: str | None = None,
-    ) -> TurnPlan:
+        idempotency: IdempotencyKey | None = None,
+    ) -> TurnPlan | Replay:
         text = self._check_content(content)
         requested = self._check_model(model)
-        conversation, messages = self._repo.load(user_id, conversation_id)
-        by_id = link_children(messages)
-        if parent_id is CONTINUE:
-            parent_id = conversation.current_message_id
-        elif parent_id is not None:
-            parent = by_id.get(parent_id)
-            if parent is None:
-                raise NotFound("parent message not found in this conversation")
-            if parent.role != "assistant":
-                raise ValidationFailed(
-                    "parentMessageId must be an assistant message (to edit a message, send under its parent)"
-                )
-        now = now_ms()
-        user_message = Message(
-            message_id=new_id(),
-            conversation_id=conversation_id,
-            parent_id=parent_id,
-            role="user",
-            content=text,
-            created_at=now,
-            tokens=count_tokens(text),
-        )
-        history = branch_to(by_id, parent_id) + [user_message]
-        return self._plan(user_id, conversation, history, user_message, requested, now)
+        admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        try:
+            by_id = link_children(messages)
+            if parent_id is CONTINUE:
+                parent_id = conversation.current_message_id
+            elif parent_id is not None:
+                parent = by_id.get(parent_id)
+                if parent is None:
+                    raise NotFound("parent message not found in this conversation")
+                if parent.role != "assistant":
+                    raise ValidationFailed(
+                        "parentMessageId must be an assistant message (to edit a message, send under its parent)"
+                    )
+            now = now_ms()
+            user_message = Message(
+                message_id=new_id(),
+                conversation_id=conversation_id,
+                parent_id=parent_id,
+                role="user",
+                content=text,
+                created_at=now,
+                tokens=count_tokens(text),
+            )
+            history = branch_to(by_id, parent_id) + [user_message]
+            return self._plan(who, conversation, history, user_message, requested, now, admission,
+                              idempotency, use_cache=True)
+        except DuplicateRequest:
+            self._ledger.release(who, admission)
+            return self._replay(who, conversation_id, idempotency)
+        except Exception:
+            self._ledger.release(who, admission)
+            raise
 
     def prepare_regenerate(
-        self, user_id: str, conversation_id: str, message_id: str, *, model: str | None = None
-    ) -> TurnPlan:
+        self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> TurnPlan | Replay:
         requested = self._check_model(model)
-        conversation, messages = self._repo.load(user_id, conversation_id)
-        by_id = link_children(messages)
-        target = by_id.get(message_id)
-        if target is None:
-            raise NotFound("message not found in this conversation")
-        user_message = by_id.get(target.parent_id) if target.role == "assistant" and target.parent_id else target
-        if user_message is None or user_message.role != "user":
-            raise ValidationFailed("only an answer to a user message can be regenerated")
-        history = branch_to(by_id, user_message.message_id)
-        return self._plan(user_id, conversation, history, None, requested, now_ms())
+        admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        try:
+            by_id = link_children(messages)
+            target = by_id.get(message_id)
+            if target is None:
+                raise NotFound("message not found in this conversation")
+            user_message = by_id.get(target.parent_id) if target.role == "assistant" and target.parent_id else target
+            if user_message is None or user_message.role != "user":
+                raise ValidationFailed("only an answer to a user message can be regenerated")
+            history = branch_to(by_id, user_message.message_id)
+            # Regenerating asks for a different answer: it never reads the cache.
+            return self._plan(who, conversation, history, None, requested, now_ms(), admission, idempotency,
+                              use_cache=False)
+        except DuplicateRequest:
+            self._ledger.release(who, admission)
+            return self._replay(who, conversation_id, idempotency)
+        except Exception:
+            self._ledger.release(who, admission)
+            raise
+
+    def _admit_and_load(self, who: Identity, conversation_id: str) -> tuple[Admission, tuple[Conversation, list]]:
+        admit = self._pool.submit(self._ledger.admit, who)
+        load = self._pool.submit(self._repo.load, who.user_id, conversation_id)
+        admission = admit.result()  # over a limit: 429 before anything is stored
+        try:
+            return admission, load.result()
+        except Exception:
+            self._ledger.release(who, admission)
+            raise
 
     def _plan(
         self,
-        user_id: str,
+        who: Identity,
         conversation: Conversation,
         history: list[Message],
         user_message: Message | None,
         requested: str | None,
         now: int,
+        admission: Admission,
+        idempotency: IdempotencyKey | None,
+        *,
+        use_cache: bool,
     ) -> TurnPlan:
-        chain, reason = self._choose_models(requested or conversation.model, history[-1])
+        anchor = history[-1]
+        chain, reason = self._choose_models(requested or conversation.model, anchor, history)
         spec = chain[0]
         params = GenerationParams(max_tokens=spec.max_output)
-        system_prompt = conversation.system_prompt or self._default_system_prompt
-        system_tokens = (
-            self._system_tokens if conversation.system_prompt is None else count_tokens(system_prompt)
-        )
+        default_prompt = conversation.system_prompt is None
+        system_prompt = conversation.system_prompt or self._opts.default_system_prompt
         context = build_context(
             system_prompt=system_prompt,
-            system_tokens=system_tokens,
+            system_tokens=self._system_tokens if default_prompt else count_tokens(system_prompt),
             history=history,
             spec=spec,
             max_output=params.max_tokens,
         )
-        user_anchor = history[-1]
+        request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
         assistant = Message(
             message_id=new_id(),
             conversation_id=conversation.conversation_id,
-            parent_id=user_anchor.message_id,
+            parent_id=anchor.message_id,
             role="assistant",
             content="",
             created_at=now,
             model=spec.id,
             status="generating",
         )
-        new_messages = ([user_message] if user_message else []) + [assistant]
+        extra = []
+        if idempotency is not None:
+            record = self._idem.new_record(idempotency, status="in_progress",
+                                           conversation_id=conversation.conversation_id,
+                                           message_id=assistant.message_id)
+            extra.append(lambda tx: tx.save(record, condition=self._idem.condition()))
+        key = None
+        if use_cache and self._opts.cache_enabled:
+            shared = default_prompt and not anchor.attachments
+            key = cache_key(model=spec.id, request=request, attachment_hashes=(),
+                            scope_user=None if shared else who.user_id)
+        lookup = self._pool.submit(self._cache.get, key) if key else None
         self._repo.begin_turn(
-            user_id,
+            who.user_id,
             conversation.conversation_id,
-            new_messages=new_messages,
+            new_messages=([user_message] if user_message else []) + [assistant],
             current_message_id=assistant.message_id,
-            preview=preview_of(user_anchor.content),
+            preview=preview_of(anchor.content),
             now=now,
+            extra=extra,
         )
+        cached = self._cache_result(lookup)
+        if key:
+            self._metrics.emit({"CacheHits" if cached else "CacheMisses": 1})
         start_data: dict[str, Any] = {
             "messageId": assistant.message_id,
             "conversationId": conversation.conversation_id,
-            "model": spec.id,
-            "userMessageId": user_anchor.message_id,
-            "parentMessageId": user_anchor.message_id,
+            "model": cached.model if cached else spec.id,
+            "userMessageId": anchor.message_id,
+            "parentMessageId": anchor.message_id,
             "contextTrimmed": context.trimmed,
         }
         if reason:
             start_data["routeReason"] = reason
-        return TurnPlan(
-            user_id=user_id,
+        if cached:
+            start_data["cached"] = True
+        plan = TurnPlan(
+            user_id=who.user_id,
             conversation_id=conversation.conversation_id,
             user_message=user_message,
             assistant=assistant,
-            chain=chain,
-            request=InferenceRequest(tuple(context.messages), params, context.input_tokens),
+            chain=[self._catalog.by_id.get(cached.model, spec)] if cached else chain,
+            request=request,
             context_record=context.record(),
             start_data=start_data,
             route_reason=reason,
+            cached=cached,
+            identity=who,
+            admission=admission,
+            idempotency=idempotency,
+            cache_key=key,
+            headers=admission.headers(),
         )
+        return plan
 
-    def _choose_models(self, model_id: str, last_user: Message) -> tuple[list[ModelSpec], str | None]:
+    def _cache_result(self, lookup: Any) -> CachedAnswer | None:
+        if lookup is None:
+            return None
+        try:
+            return lookup.result()
+        except Exception:
+            # The cache is an optimisation: a failed lookup is a miss, never a failed turn.
+            logger.exception("cache lookup failed")
+            return None
+
+    def _choose_models(self, model_id: str, anchor: Message, history: list[Message]) -> tuple[list[ModelSpec], str | None]:
         if model_id == AUTO:
-            spec = self._catalog.for_tier("fast")
-            reason = "fast: default"
+            context_tokens = sum(m.tokens for m in history)
+            spec, reason = self._route(anchor.content, len(anchor.attachments), context_tokens)
         else:
             found = self._catalog.get(model_id)
             if found is None:
@@ -194,11 +296,32 @@ class ChatService:
         chain = [spec] + [self._catalog.by_id[f] for f in spec.fallbacks]
         return chain, reason
 
+    def _replay(self, who: Identity, conversation_id: str, idempotency: IdempotencyKey | None) -> Replay:
+        assert idempotency is not None
+        prior = self._idem.prior(idempotency)
+        if prior is None or prior.status != "complete" or not prior.message_id:
+            raise self._idem.in_progress()
+        message = self._repo.get_message(who.user_id, prior.conversation_id or conversation_id, prior.message_id)
+        return Replay(message=message, user_message_id=message.parent_id)
+
+    def check_replay(self, who: Identity, idempotency: IdempotencyKey | None) -> Replay | None:
+        """A repeat of a finished send answers from its record without touching the limits."""
+        if idempotency is None:
+            return None
+        prior = self._idem.prior(idempotency)
+        if prior is None:
+            return None
+        if prior.status != "complete" or not prior.message_id or not prior.conversation_id:
+            raise self._idem.in_progress()
+        message = self._repo.get_message(who.user_id, prior.conversation_id, prior.message_id)
+        return Replay(message=message, user_message_id=message.parent_id)
+
     def _check_content(self, content: str) -> str:
         if not content or not content.strip():
             raise ValidationFailed("content must not be empty")
-        if len(content) > self._max_chars:
-            raise ValidationFailed(f"content must be at most {self._max_chars} characters", code="content_too_long")
+        if len(content) > self._opts.max_message_chars:
+            raise ValidationFailed(f"content must be at most {self._opts.max_message_chars} characters",
+                                   code="content_too_long")
         return content
 
     def _check_model(self, model: str | None) -> str | None:
@@ -211,27 +334,52 @@ class ChatService:
     def start(self, plan: TurnPlan) -> Generation:
         generation = Generation(
             plan,
-            backend_for=self._backend_for,
-            save=lambda m: self._repo.finish_turn(plan.user_id, m, preview=preview_for(m), now=now_ms()),
+            backend_for=(lambda _spec: ReplayBackend(plan.cached)) if plan.cached else self._backend_for,
+            save=lambda m: self._save(plan, m),
             checkpoint=self._repo.checkpoint,
             metrics=self._metrics,
-            checkpoint_interval_s=self._checkpoint_interval_s,
+            checkpoint_interval_s=self._opts.checkpoint_interval_s,
             run_blocking=self._run_blocking,
         )
+        if plan.cache_key and not plan.cached:
+            plan.on_saved.append(lambda m: self._fill_cache(plan, m))
         generation.start()
         self.active.add(generation)
         logger.info("turn started", extra={"conversation_id": plan.conversation_id,
                                            "message_id": plan.assistant.message_id,
-                                           "model": plan.chain[0].id})
+                                           "model": plan.chain[0].id, "cached": bool(plan.cached)})
         return generation
 
-    async def stop(self, user_id: str, conversation_id: str, message_id: str) -> None:
+    def _save(self, plan: TurnPlan, message: Message) -> None:
+        extra = []
+        if plan.identity is not None and plan.admission is not None:
+            item, actions = self._ledger.usage_update(
+                plan.identity,
+                input_tokens=0 if plan.cached else message.input_tokens,
+                output_tokens=0 if plan.cached else message.output_tokens,
+                cost=message.cost,
+                periods=plan.admission.periods,
+                stale=plan.admission.stale,
+            )
+            extra.append(lambda tx: tx.update(item, actions=actions))
+        if plan.idempotency is not None:
+            record, record_actions = self._idem.completion(plan.idempotency)
+            extra.append(lambda tx: tx.update(record, actions=record_actions))
+        self._repo.finish_turn(plan.user_id, message, preview=preview_for(message), now=now_ms(), extra=extra)
+
+    def _fill_cache(self, plan: TurnPlan, message: Message) -> None:
+        if message.finish_reason != "stop" or not message.content or plan.cache_key is None:
+            return  # errors, partial and stopped answers are never cached
+        self._cache.put(plan.cache_key, CachedAnswer(message.content, message.model or "", message.input_tokens,
+                                                     message.output_tokens))
+
+    async def stop(self, who: Identity, conversation_id: str, message_id: str) -> None:
         """Stop a generation: at once if it runs here, else through the flag its process polls."""
         local = self.active.get(message_id)
-        if local is not None and local.plan.user_id == user_id and local.plan.conversation_id == conversation_id:
+        if local is not None and local.plan.user_id == who.user_id and local.plan.conversation_id == conversation_id:
             local.request_stop()
             return
-        await self._run_blocking(self._repo.request_stop, user_id, conversation_id, message_id)
+        await self._run_blocking(self._repo.request_stop, who.user_id, conversation_id, message_id)
 
 
 async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:

@@ -43,6 +43,9 @@ class Conversation:
     archived: bool = False
     title_source: str = "default"
     message_count: int = 0
+    total_input_tokens: int = 0
+    total_output_tokens: int = 0
+    total_cost: float = 0.0
 
 
 @dataclass(slots=True)

@@ -7,7 +7,7 @@ cross users either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -31,10 +31,19 @@ from parley.storage.tables import (
 
 NOT_FOUND = "conversation not found"
 
+#: Adds one more write to a turn's transaction (ledger, idempotency record...).
+TxExtra = Callable[[TransactWrite], None]
+
 
 def is_condition_failure(exc: Exception) -> bool:
     cause = getattr(exc, "cause_response_code", None)
     return cause == "ConditionalCheckFailedException"
+
+
+class DuplicateRequest(Conflict):
+    """The turn's idempotency record already exists: the caller answers with the prior result."""
+
+    code = "duplicate_request"
 
 
 class ConversationRepository:
@@ -47,10 +56,19 @@ class ConversationRepository:
 
     # -- conversations -------------------------------------------------------------------------
 
-    def create(self, conversation: Conversation) -> None:
+    def create(self, conversation: Conversation, extra: Sequence[TxExtra] = ()) -> None:
         item = self._t.conversation(conversation.conversation_id, CONVERSATION_SK)
         self._fill(item, conversation)
-        item.save(condition=self._t.conversation.pk.does_not_exist())
+        if not extra:
+            item.save(condition=self._t.conversation.pk.does_not_exist())
+            return
+        try:
+            with TransactWrite(connection=self._connection) as tx:
+                tx.save(item, condition=self._t.conversation.pk.does_not_exist())
+                for add in extra:
+                    add(tx)
+        except TransactWriteError as exc:
+            raise self._turn_error(exc, 0) from exc
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         try:
@@ -182,6 +200,7 @@ class ConversationRepository:
         current_message_id: str,
         preview: str,
         now: int,
+        extra: Sequence[TxExtra] = (),
     ) -> None:
         """Store a turn's new messages and point the conversation at it, in one transaction.
 
@@ -206,16 +225,23 @@ class ConversationRepository:
                     ],
                     condition=(model.user_id == user_id),
                 )
+                for add in extra:
+                    add(tx)
         except TransactWriteError as exc:
-            raise self._turn_error(exc) from exc
+            raise self._turn_error(exc, len(new_messages)) from exc
 
-    def finish_turn(self, user_id: str, message: Message, *, preview: str, now: int) -> None:
-        """Save the finished assistant message and update the conversation together."""
+    def finish_turn(
+        self, user_id: str, message: Message, *, preview: str, now: int, extra: Sequence[TxExtra] = ()
+    ) -> None:
+        """Save the finished assistant message, update the conversation (and the ledger) together."""
         model = self._t.conversation
         conversation = model(message.conversation_id, CONVERSATION_SK)
         actions = [
             model.updated_at.set(now),
             model.list_sk.set(list_sk(now, message.conversation_id)),
+            model.total_input_tokens.add(message.input_tokens),
+            model.total_output_tokens.add(message.output_tokens),
+            model.total_cost.add(message.cost),
         ]
         if preview:
             actions.append(model.preview.set(preview))
@@ -223,8 +249,10 @@ class ConversationRepository:
             with TransactWrite(connection=self._connection) as tx:
                 tx.save(self.message_item(message))
                 tx.update(conversation, actions=actions, condition=(model.user_id == user_id))
+                for add in extra:
+                    add(tx)
         except TransactWriteError as exc:
-            raise self._turn_error(exc) from exc
+            raise self._turn_error(exc, 1) from exc
 
     def checkpoint(self, message: Message, content: str) -> bool:
         """Save partial content of a generating message; returns whether a stop was requested.
@@ -275,11 +303,15 @@ class ConversationRepository:
         return self._to_message(item)
 
     @staticmethod
-    def _turn_error(exc: TransactWriteError) -> Exception:
-        reasons = [getattr(r, "code", None) for r in (exc.cancellation_reasons or []) if r is not None]
-        if reasons and reasons[-1] == "ConditionalCheckFailed":
+    def _turn_error(exc: TransactWriteError, conversation_index: int) -> Exception:
+        """Map a cancelled turn transaction: which condition failed says what happened."""
+        reasons = [getattr(r, "code", None) if r is not None else None for r in (exc.cancellation_reasons or [])]
+        failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+        if conversation_index in failed:
             return NotFound(NOT_FOUND)
-        if "ConditionalCheckFailed" in reasons:
+        if any(i > conversation_index for i in failed):
+            return DuplicateRequest("an idempotent request with this key already exists")
+        if failed:
             return Conflict("message already exists", code="duplicate_message")
         return exc
 
@@ -325,6 +357,9 @@ class ConversationRepository:
             archived=bool(item.archived),
             title_source=item.title_source,
             message_count=int(item.message_count or 0),
+            total_input_tokens=int(item.total_input_tokens or 0),
+            total_output_tokens=int(item.total_output_tokens or 0),
+            total_cost=round(float(item.total_cost or 0), 8),
         )
 
     def _to_message(self, item: Any) -> Message:

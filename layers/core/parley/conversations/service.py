@@ -7,7 +7,9 @@ from collections.abc import Callable
 from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.tree import branch_to, link_children, newest_leaf_under
+from parley.conversations.repository import DuplicateRequest
 from parley.errors import NotFound, ValidationFailed
+from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 
 MAX_TITLE_CHARS = 255
@@ -30,8 +32,10 @@ class ConversationService:
         *,
         default_model: str,
         is_known_model: Callable[[str], bool],
+        idempotency: IdempotencyStore,
     ) -> None:
         self._repo = repository
+        self._idem = idempotency
         self._default_model = default_model
         self._is_known_model = is_known_model
 
@@ -41,8 +45,19 @@ class ConversationService:
         return model
 
     def create(
-        self, user_id: str, *, title: str | None, model: str | None, system_prompt: str | None
-    ) -> Conversation:
+        self,
+        user_id: str,
+        *,
+        title: str | None,
+        model: str | None,
+        system_prompt: str | None,
+        idempotency: IdempotencyKey | None = None,
+    ) -> tuple[str, int]:
+        """Create a conversation; returns its id and creation time (the first ones, on a repeat)."""
+        if idempotency is not None:
+            prior = self._idem.prior(idempotency)
+            if prior is not None:
+                return self._prior_created(prior)
         now = now_ms()
         conversation = Conversation(
             conversation_id=new_id(),
@@ -54,8 +69,28 @@ class ConversationService:
             updated_at=now,
             system_prompt=system_prompt.strip() or None if system_prompt is not None else None,
         )
-        self._repo.create(conversation)
-        return conversation
+        extra = []
+        if idempotency is not None:
+            record = self._idem.new_record(
+                idempotency, status="complete", conversation_id=conversation.conversation_id,
+                response={"conversationId": conversation.conversation_id, "createdAt": conversation.created_at},
+            )
+            extra.append(lambda tx: tx.save(record, condition=self._idem.condition()))
+        try:
+            self._repo.create(conversation, extra)
+        except DuplicateRequest:
+            # A concurrent repeat won the race: answer what it created.
+            assert idempotency is not None
+            prior = self._idem.prior(idempotency)
+            if prior is None:
+                raise
+            return self._prior_created(prior)
+        return conversation.conversation_id, conversation.created_at
+
+    @staticmethod
+    def _prior_created(prior) -> tuple[str, int]:
+        response = prior.response or {}
+        return str(response["conversationId"]), int(response["createdAt"])
 
     def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
         return self._repo.list(user_id, archived=archived, limit=limit, cursor=cursor)

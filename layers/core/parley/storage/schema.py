@@ -8,7 +8,9 @@ from typing import Any
 from pynamodb.models import Model
 
 from parley.settings import Settings
+from parley.storage.ops_tables import build_ops_tables
 from parley.storage.tables import build_conversation_table
+from parley.storage.usage_table import build_usage_table
 
 
 def table_models(settings: Settings) -> list[type[Model]]:
@@ -16,16 +18,23 @@ def table_models(settings: Settings) -> list[type[Model]]:
 
     The CDK app deploys exactly these (keys, indexes, TTL); local mode creates them.
     """
-    conversations = build_conversation_table(
-        settings.table_conversations, settings.region, settings.dynamodb_endpoint
-    )
-    return [conversations.item]
+    region, host = settings.region, settings.dynamodb_endpoint
+    conversations = build_conversation_table(settings.table_conversations, region, host)
+    usage = build_usage_table(settings.table_usage, region, host)
+    ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
+    return [conversations.item, usage.ledger, ops.cache, ops.idempotency]
 
 
 def create_tables(settings: Settings) -> None:
     for model in table_models(settings):
         if not model.exists():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
+            ttl = describe(model)["ttl_attribute"]
+            if ttl:
+                model._get_connection().connection.client.update_time_to_live(
+                    TableName=model.Meta.table_name,
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
+                )
 
 
 def describe(model: type[Model]) -> dict[str, Any]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep, MessageId
 from parley.api.schemas import ErrorBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse
-from parley.chat.generation import Generation
-from parley.chat.service import CONTINUE
+from parley.chat.events import EventLog
+from parley.chat.generation import Generation, TurnPlan
+from parley.chat.service import CONTINUE, Replay
+from parley.idempotency.records import idempotency_key
 
 router = APIRouter(prefix="/conversations", tags=["chat"])
 
@@ -22,51 +24,91 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
     },
     401: {"model": ErrorBody},
     404: {"model": ErrorBody},
+    409: {"model": ErrorBody},
     422: {"model": ErrorBody},
     429: {"model": ErrorBody},
 }
 
-
-def stream_of(generation: Generation, ping_every: float) -> SseResponse:
-    return SseResponse(generation.log.follow(ping_every=ping_every), wait_until_saved=generation.wait)
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
-@router.post("/{conversation_id}/messages", response_class=SseResponse, response_model=None,
+def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
+    if isinstance(result, Replay):
+        return replay_response(result)
+    generation: Generation = c.chat.start(result)
+    return SseResponse(
+        generation.log.follow(ping_every=c.settings.ping_interval_s),
+        wait_until_saved=generation.wait,
+        headers=result.headers,
+    )
+
+
+def replay_response(replay: Replay) -> SseResponse:
+    """A finished idempotent send, answered again from what was saved."""
+    m = replay.message
+    log = EventLog()
+    log.start({"messageId": m.message_id, "conversationId": m.conversation_id, "model": m.model,
+               "userMessageId": replay.user_message_id, "parentMessageId": m.parent_id, "replayed": True})
+    if m.content:
+        log.chunk(m.content)
+    log.end("message_end", {"messageId": m.message_id, "finishReason": m.finish_reason,
+                            "tokensUsed": {"input": m.input_tokens, "output": m.output_tokens},
+                            "cost": m.cost, "model": m.model, "cached": bool(m.details.get("cached"))})
+    return SseResponse(log.follow(), headers={"idempotent-replayed": "true"})
+
+
+@router.post("/{conversation_id}/messages", response_class=SseResponse, response_model=None, status_code=200,
              responses=SSE_DOC)
 async def send_message(
-    conversation_id: ConversationId, body: SendMessageRequest, who: IdentityDep, c: ContainerDep
+    conversation_id: ConversationId,
+    body: SendMessageRequest,
+    who: IdentityDep,
+    c: ContainerDep,
+    idempotency: IdempotencyHeader = None,
 ) -> SseResponse:
     """Send a message and stream the answer.
 
     Without `parentMessageId` the message continues the active branch; with one it branches from
-    there (to edit a message, send under its parent; `null` starts a new root).
+    there (to edit a message, send under its parent; `null` starts a new root). With an
+    `Idempotency-Key`, a retry never stores a second message: it streams the first answer again
+    (or gets 409 while that answer is still being generated).
     """
+    key = idempotency_key(who.user_id, f"send:{conversation_id}", idempotency, body.model_dump(mode="json"))
+    replay = await run_in_threadpool(c.chat.check_replay, who, key)
+    if replay is not None:
+        return replay_response(replay)
     parent = body.parent_message_id if "parent_message_id" in body.model_fields_set else CONTINUE
-    plan = await run_in_threadpool(
-        c.chat.prepare_send,
-        who.user_id,
-        conversation_id,
-        content=body.content,
-        parent_id=parent,
-        model=body.model,
+    result = await run_in_threadpool(
+        c.chat.prepare_send, who, conversation_id,
+        content=body.content, parent_id=parent, model=body.model, idempotency=key,
     )
-    return stream_of(c.chat.start(plan), c.settings.ping_interval_s)
+    return respond(result, c)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/regenerate", response_class=SseResponse,
-             response_model=None, responses=SSE_DOC)
+             response_model=None, status_code=200, responses=SSE_DOC)
 async def regenerate(
     conversation_id: ConversationId,
     message_id: MessageId,
     who: IdentityDep,
     c: ContainerDep,
     body: RegenerateRequest | None = None,
+    idempotency: IdempotencyHeader = None,
 ) -> SseResponse:
-    """A new answer beside an existing one (`messageId`: the answer, or the user message it answers)."""
-    plan = await run_in_threadpool(
-        c.chat.prepare_regenerate, who.user_id, conversation_id, message_id, model=body.model if body else None
+    """A new answer beside an existing one (`messageId`: the answer, or the user message it answers).
+
+    Counts as a send against the rate limits; never answered from the cache.
+    """
+    key = idempotency_key(who.user_id, f"regenerate:{conversation_id}:{message_id}", idempotency,
+                          body.model_dump(mode="json") if body else {})
+    replay = await run_in_threadpool(c.chat.check_replay, who, key)
+    if replay is not None:
+        return replay_response(replay)
+    result = await run_in_threadpool(
+        c.chat.prepare_regenerate, who, conversation_id, message_id,
+        model=body.model if body else None, idempotency=key,
     )
-    return stream_of(c.chat.start(plan), c.settings.ping_interval_s)
+    return respond(result, c)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/stop", response_model=SuccessBody,
@@ -74,5 +116,5 @@ async def regenerate(
 async def stop(conversation_id: ConversationId, message_id: MessageId, who: IdentityDep,
                c: ContainerDep) -> SuccessBody:
     """End a generation in progress; what was generated is saved with `finishReason: "stopped"`."""
-    await c.chat.stop(who.user_id, conversation_id, message_id)
+    await c.chat.stop(who, conversation_id, message_id)
     return SuccessBody()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, status
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep
 from parley.api.schemas import (
     ConversationDetail,
     ConversationList,
     ConversationSummary,
+    ConversationUsage,
     CreateConversationRequest,
     CreateConversationResponse,
     ErrorBody,
@@ -20,6 +21,7 @@ from parley.api.schemas import (
     UpdateConversationRequest,
 )
 from parley.errors import ValidationFailed
+from parley.idempotency.records import idempotency_key
 from parley.ids import is_id
 
 router = APIRouter(
@@ -31,15 +33,20 @@ router = APIRouter(
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CreateConversationResponse)
 def create_conversation(
-    body: CreateConversationRequest, who: IdentityDep, c: ContainerDep
+    body: CreateConversationRequest,
+    who: IdentityDep,
+    c: ContainerDep,
+    idempotency: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
 ) -> CreateConversationResponse:
-    """Start a conversation. `model` defaults to `auto`; an unknown model is a 422."""
-    conversation = c.conversations.create(
-        who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt
+    """Start a conversation. `model` defaults to `auto`; an unknown model is a 422.
+
+    With an `Idempotency-Key`, a retry answers the first conversation instead of creating another.
+    """
+    key = idempotency_key(who.user_id, "create-conversation", idempotency, body.model_dump(mode="json"))
+    conversation_id, created_at = c.conversations.create(
+        who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt, idempotency=key
     )
-    return CreateConversationResponse(
-        conversation_id=conversation.conversation_id, created_at=conversation.created_at
-    )
+    return CreateConversationResponse(conversation_id=conversation_id, created_at=created_at)
 
 
 @router.get("", response_model=ConversationList)
@@ -70,6 +77,11 @@ def get_conversation(conversation_id: ConversationId, who: IdentityDep, c: Conta
         updated_at=conversation.updated_at,
         current_message_id=conversation.current_message_id,
         archived=conversation.archived,
+        usage=ConversationUsage(
+            input_tokens=conversation.total_input_tokens,
+            output_tokens=conversation.total_output_tokens,
+            cost=conversation.total_cost,
+        ),
         messages=[MessageBody.of(m) for m in branch],
     )
 

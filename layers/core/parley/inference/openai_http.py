@@ -1,0 +1,143 @@
+"""OpenAI-compatible HTTP servers (vLLM, llama.cpp server, Ollama) as a backend.
+
+``POST {base_url}/v1/chat/completions`` with ``stream: true``; the Server-Sent Events that come back
+are read with the same parser as SageMaker's JSON lines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+
+import httpx
+
+from model_endpoints.catalog import ModelSpec
+from parley.inference.base import (
+    InferenceError,
+    InferenceRequest,
+    ModelUnavailable,
+    StreamEvent,
+    TextDelta,
+)
+from parley.inference.lmi_stream import ChatChunkParser
+from parley.inference.wire import chat_request_body, redactor, server_message
+
+log = logging.getLogger(__name__)
+
+#: Statuses that mean "not now, or not here": the fallback chain may answer instead.
+UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+def default_client() -> httpx.AsyncClient:
+    # A local model may think for minutes before its first token on a long prompt (CPU servers).
+    return httpx.AsyncClient(timeout=httpx.Timeout(connect=5.0, read=300.0, write=30.0, pool=30.0))
+
+
+def chat_completions_url(base_url: str) -> str:
+    """``http://host:8000`` and ``http://host:8000/v1`` both name the same server."""
+    base = base_url.rstrip("/")
+    if base.endswith("/chat/completions"):
+        return base
+    if not base.endswith("/v1"):
+        base += "/v1"
+    return base + "/chat/completions"
+
+
+class OpenAICompatibleBackend:
+    """Streams from ``spec.backend.base_url`` (or the default ``base_url``), asking for the model
+    ``spec.backend.endpoint``.
+
+    ``client_factory`` makes the ``httpx.AsyncClient``; one client is kept per event loop (a
+    client's pooled connections belong to the loop that opened them).
+    """
+
+    def __init__(
+        self,
+        client_factory: Callable[[], httpx.AsyncClient] = default_client,
+        base_url: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        self._client_factory = client_factory
+        self.base_url = base_url
+        self._api_key = api_key
+        self._client: httpx.AsyncClient | None = None
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        return self._stream(spec, request)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _client_now(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._client_loop is not loop or self._client.is_closed:
+            self._client = self._client_factory()
+            self._client_loop = loop
+        return self._client
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Accept": "text/event-stream"}
+        if self._api_key:
+            headers["Authorization"] = f"Bearer {self._api_key}"
+        return headers
+
+    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+        base_url = spec.backend.base_url or self.base_url
+        if not base_url:
+            raise InferenceError(
+                f"no server URL is configured for model {spec.id}", retryable=False, code="model_config_error"
+            )
+        url = chat_completions_url(base_url)
+        body = chat_request_body(spec, request, model=spec.backend.endpoint)
+        redact = redactor(request)
+        parser = ChatChunkParser(redact)
+        produced = False
+        try:
+            async with self._client_now().stream("POST", url, json=body, headers=self._headers()) as response:
+                if not response.is_success:
+                    raise _status_error(response.status_code, await response.aread(), spec, redact)
+                async for chunk in response.aiter_bytes():
+                    deltas = parser.feed(chunk)
+                    if deltas:
+                        produced = True
+                        yield deltas[0] if len(deltas) == 1 else TextDelta("".join(d.text for d in deltas))
+            tail, completion = parser.close()
+        except httpx.TransportError as exc:
+            log.warning("model server %s for %s: %s", _origin(url), spec.id, type(exc).__name__)
+            if not produced:
+                raise ModelUnavailable(f"model server for {spec.id} is unreachable", retryable=True) from None
+            raise InferenceError(
+                "the model stream broke off", retryable=True, code="model_stream_broken"
+            ) from None
+        if tail:
+            yield TextDelta("".join(d.text for d in tail))
+        yield completion
+
+
+def _status_error(status: int, raw: bytes, spec: ModelSpec, redact: Callable[[str], str]) -> InferenceError:
+    message = redact(server_message(raw))
+    log.warning("model server answered HTTP %s for %s", status, spec.id)
+    if status in UNAVAILABLE_STATUS:
+        return ModelUnavailable(f"model {spec.id} is unavailable (HTTP {status})", retryable=True)
+    if status == 404:
+        # The server does not know this model (or the URL is wrong): another model may answer.
+        return ModelUnavailable(f"model {spec.id} was not found on its server: {message}", retryable=False)
+    if status in (401, 403):
+        return InferenceError(
+            f"the model server refused our credentials (HTTP {status})",
+            retryable=False,
+            code="model_config_error",
+        )
+    return InferenceError(
+        f"model server answered HTTP {status}: {message}", retryable=status >= 500, code="model_error"
+    )
+
+
+def _origin(url: str) -> str:
+    """Scheme, host and port only: a URL's path or query may carry a key."""
+    parsed = httpx.URL(url)
+    return f"{parsed.scheme}://{parsed.host}" + (f":{parsed.port}" if parsed.port else "")

@@ -1,0 +1,1 @@
+"""Rate limits by tier and the usage ledger (messages, tokens, dollars), atomically in DynamoDB."""

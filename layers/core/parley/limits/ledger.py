@@ -1,0 +1,250 @@
+"""Admission against the tier's limits, and the ledger of what was used.
+
+``admit`` is one conditional UpdateItem: it counts the send and checks the hourly message limit,
+the daily token limit, the monthly spending cap and any repeat-offender penalty together, so
+concurrent sends can never overshoot (50 concurrent sends against a limit of 10 admit exactly 10).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pynamodb.expressions.operand import Path
+from pynamodb.expressions.update import Update
+
+from parley.auth import Identity
+from parley.errors import RateLimited, ValidationFailed
+from parley.limits.periods import Periods, periods_at, stale_attributes
+from parley.settings import Settings
+from parley.storage.usage_table import LEDGER_SK, UsageTable
+
+PENALTY_UNTIL = "pen_until"
+PENALTY_LIMIT = "pen_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    limit: int
+    used: int
+    reset_at: int
+    periods: Periods
+    stale: tuple[str, ...] = ()
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+    def headers(self, now: float | None = None) -> dict[str, str]:
+        return rate_headers(self.limit, self.remaining, self.reset_at, now)
+
+
+def rate_headers(limit: int, remaining: int, reset_at: int, now: float | None = None) -> dict[str, str]:
+    seconds = max(int(reset_at - (now or time.time())), 0)
+    return {
+        "x-ratelimit-limit-requests": str(limit),
+        "x-ratelimit-remaining-requests": str(remaining),
+        # OpenAI's format: a duration such as "6m0s".
+        "x-ratelimit-reset-requests": f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s",
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    tier: str
+    periods: Periods
+    messages_limit: int
+    messages_used: int
+    tokens_limit: int
+    tokens_used: int
+    input_tokens: int
+    output_tokens: int
+    day_messages: int
+    cost_month: float
+    cap_usd: float | None
+    penalty_until: int | None
+
+
+class UsageLedger:
+    def __init__(self, table: UsageTable, settings: Settings) -> None:
+        self._t = table
+        self._settings = settings
+
+    # -- admission -------------------------------------------------------------------------------
+
+    def admit(self, who: Identity, now: float | None = None) -> Admission:
+        now = time.time() if now is None else now
+        p = periods_at(now)
+        limit = self._settings.limit_per_hour(who.tier)
+        token_limit = self._settings.tokens_per_day(who.tier)
+        hour, tokens, cost = Path(p.hour_attr), Path(p.tokens_attr), Path(p.cost_attr)
+        cap, pen_until, pen_limit = Path("cap_usd"), Path(PENALTY_UNTIL), Path(PENALTY_LIMIT)
+        condition = (
+            (hour.does_not_exist() | (hour < limit))
+            & (tokens.does_not_exist() | (tokens < token_limit))
+            & (cap.does_not_exist() | cost.does_not_exist() | (cost < cap))
+            & (pen_until.does_not_exist() | (pen_until < int(now)) | hour.does_not_exist() | (hour < pen_limit))
+        )
+        item = self._t.ledger(who.user_id, LEDGER_SK)
+        try:
+            attrs = self._update_raw(item, [hour.add(1)], condition, "ALL_NEW")
+        except ConditionFailed as exc:
+            raise self._limited(who, p, exc.old, now) from exc
+        used = int(attrs.get(p.hour_attr, 1))
+        effective = limit
+        if _num(attrs.get(PENALTY_UNTIL)) > now:
+            effective = min(limit, int(_num(attrs.get(PENALTY_LIMIT))))
+        stale = stale_attributes(set(attrs), p)
+        return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale))
+
+    def release(self, who: Identity, admission: Admission) -> None:
+        """Give back a send that was admitted but stored nothing (it failed validation later)."""
+        item = self._t.ledger(who.user_id, LEDGER_SK)
+        hour = Path(admission.periods.hour_attr)
+        try:
+            self._update_raw(item, [hour.add(-1)], hour > 0, "NONE")
+        except ConditionFailed:
+            pass
+
+    def _limited(self, who: Identity, p: Periods, old: dict[str, Any], now: float) -> RateLimited:
+        limit = self._settings.limit_per_hour(who.tier)
+        token_limit = self._settings.tokens_per_day(who.tier)
+        used = int(_num(old.get(p.hour_attr)))
+        cap = old.get("cap_usd")
+        pen_until = _num(old.get(PENALTY_UNTIL))
+        if _num(old.get(p.tokens_attr)) >= token_limit:
+            message, reset = f"daily token limit of {token_limit} reached", p.day_ends
+        elif cap is not None and _num(old.get(p.cost_attr)) >= _num(cap):
+            message, reset = f"monthly spending cap of ${_num(cap):.2f} reached", p.month_ends
+        elif pen_until > now and used >= _num(old.get(PENALTY_LIMIT)) and used < limit:
+            message, reset = "sending is slowed down after repeated blocked messages", int(pen_until)
+            limit = int(_num(old.get(PENALTY_LIMIT)))
+        else:
+            message, reset = f"limit of {limit} messages per hour reached", p.hour_ends
+        retry_after = max(int(reset - now), 1)
+        headers = {"Retry-After": str(retry_after), **rate_headers(limit, 0, reset, now)}
+        return RateLimited(f"{message}; try again in {retry_after} s", headers=headers)
+
+    # -- ledger updates (folded into the turn's final transaction) --------------------------------
+
+    def usage_update(
+        self, who: Identity, *, input_tokens: int, output_tokens: int, cost: float, periods: Periods,
+        stale: tuple[str, ...] = (),
+    ) -> tuple[Any, list[Any]]:
+        """The ledger item and actions that record a finished turn (for a TransactWrite)."""
+        item = self._t.ledger(who.user_id, LEDGER_SK)
+        actions = [
+            Path(periods.tokens_attr).add(input_tokens + output_tokens),
+            Path(periods.input_attr).add(input_tokens),
+            Path(periods.output_attr).add(output_tokens),
+            Path(periods.day_messages_attr).add(1),
+            Path(periods.cost_attr).add(float(cost)),
+        ]
+        actions += [Path(name).remove() for name in stale]
+        return item, actions
+
+    def record_block(self, who: Identity, *, threshold: int, penalty_limit: int, penalty_s: int,
+                     now: float | None = None) -> bool:
+        """Count a blocked message; past ``threshold`` this hour, slow the user down. Returns whether."""
+        now = time.time() if now is None else now
+        p = periods_at(now)
+        item = self._t.ledger(who.user_id, LEDGER_SK)
+        attrs = self._update_raw(item, [Path(p.blocks_attr).add(1)], None, "ALL_NEW")
+        if int(_num(attrs.get(p.blocks_attr))) < threshold:
+            return False
+        actions = [Path(PENALTY_UNTIL).set(int(now) + penalty_s), Path(PENALTY_LIMIT).set(penalty_limit)]
+        self._update_raw(item, actions, None, "NONE")
+        return True
+
+    # -- reading and settings ----------------------------------------------------------------------
+
+    def report(self, who: Identity, now: float | None = None) -> UsageReport:
+        now = time.time() if now is None else now
+        p = periods_at(now)
+        raw = self._get_raw(who.user_id)
+        limit = self._settings.limit_per_hour(who.tier)
+        pen_until = _num(raw.get(PENALTY_UNTIL))
+        if pen_until > now:
+            limit = min(limit, int(_num(raw.get(PENALTY_LIMIT))))
+        cap = raw.get("cap_usd")
+        return UsageReport(
+            tier=who.tier,
+            periods=p,
+            messages_limit=limit,
+            messages_used=int(_num(raw.get(p.hour_attr))),
+            tokens_limit=self._settings.tokens_per_day(who.tier),
+            tokens_used=int(_num(raw.get(p.tokens_attr))),
+            input_tokens=int(_num(raw.get(p.input_attr))),
+            output_tokens=int(_num(raw.get(p.output_attr))),
+            day_messages=int(_num(raw.get(p.day_messages_attr))),
+            cost_month=round(_num(raw.get(p.cost_attr)), 8),
+            cap_usd=_num(cap) if cap is not None else None,
+            penalty_until=int(pen_until) if pen_until > now else None,
+        )
+
+    def set_cap(self, who: Identity, cap_usd: float | None) -> None:
+        if cap_usd is not None and (cap_usd < 0 or cap_usd > 1_000_000):
+            raise ValidationFailed("monthlyCapUsd must be between 0 and 1000000, or null")
+        item = self._t.ledger(who.user_id, LEDGER_SK)
+        action = Path("cap_usd").remove() if cap_usd is None else Path("cap_usd").set(float(cap_usd))
+        self._update_raw(item, [action], None, "NONE")
+
+    # -- raw access (period attributes are not model fields) ---------------------------------------
+
+    def _update_raw(self, item: Any, actions: list[Any], condition: Any, return_values: str) -> dict[str, Any]:
+        """UpdateItem through botocore with pynamodb's expression serializers: pynamodb's own
+        update_item cannot ask for the old item when a condition fails, which the 429 needs."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {
+            "TableName": self._t.ledger.Meta.table_name,
+            "Key": {"pk": {"S": item.pk}, "sk": {"S": item.sk}},
+            "UpdateExpression": Update(*actions).serialize(names, values),
+            "ReturnValues": return_values,
+        }
+        if condition is not None:
+            kwargs["ConditionExpression"] = condition.serialize(names, values)
+            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        kwargs["ExpressionAttributeNames"] = {v: k for k, v in names.items()}
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            response = self._client().update_item(**kwargs)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise ConditionFailed(_plain(exc.response.get("Item", {}))) from exc
+            raise
+        return _plain(response.get("Attributes", {}))
+
+    def _get_raw(self, user_id: str) -> dict[str, Any]:
+        response = self._client().get_item(
+            TableName=self._t.ledger.Meta.table_name,
+            Key={"pk": {"S": user_id}, "sk": {"S": LEDGER_SK}},
+            ConsistentRead=True,
+        )
+        return _plain(response.get("Item", {}))
+
+    def _client(self) -> Any:
+        return self._t.ledger._get_connection().connection.client
+
+
+def _num(value: Any) -> float:
+    if value is None:
+        return 0.0
+    return float(value)
+
+
+def _plain(attrs: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, typed in attrs.items():
+        (kind, value), = typed.items()
+        out[name] = float(value) if kind == "N" else value
+    return out
+
+
+class ConditionFailed(Exception):
+    def __init__(self, old: dict[str, Any]) -> None:
+        super().__init__("condition failed")
+        self.old = old
