@@ -148,8 +148,8 @@ class ModelInfo(CamelModel):
     tier: str
     context_window: int
     max_output: int
-    price_in_per_1k: float
-    price_out_per_1k: float
+    price_in_per_1k: float = Field(alias="priceInPer1k")
+    price_out_per_1k: float = Field(alias="priceOutPer1k")
     capabilities: list[str]
 
 

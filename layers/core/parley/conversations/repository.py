@@ -24,9 +24,11 @@ from parley.storage.tables import (
     CONVERSATION_SK,
     MESSAGE_SK_PREFIX,
     ConversationTable,
+    from_nano,
     list_pk,
     list_sk,
     message_sk,
+    to_nano,
 )
 
 NOT_FOUND = "conversation not found"
@@ -180,7 +182,7 @@ class ConversationRepository:
         item.finish_reason = message.finish_reason
         item.input_tokens = message.input_tokens
         item.output_tokens = message.output_tokens
-        item.cost = message.cost
+        item.cost_nusd = to_nano(message.cost)
         item.attachments = list(message.attachments)
         item.details = message.details or None
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
@@ -241,7 +243,7 @@ class ConversationRepository:
             model.list_sk.set(list_sk(now, message.conversation_id)),
             model.total_input_tokens.add(message.input_tokens),
             model.total_output_tokens.add(message.output_tokens),
-            model.total_cost.add(message.cost),
+            model.total_cost_nusd.add(to_nano(message.cost)),
         ]
         if preview:
             actions.append(model.preview.set(preview))
@@ -359,7 +361,7 @@ class ConversationRepository:
             message_count=int(item.message_count or 0),
             total_input_tokens=int(item.total_input_tokens or 0),
             total_output_tokens=int(item.total_output_tokens or 0),
-            total_cost=round(float(item.total_cost or 0), 8),
+            total_cost=from_nano(item.total_cost_nusd),
         )
 
     def _to_message(self, item: Any) -> Message:
@@ -377,7 +379,7 @@ class ConversationRepository:
             finish_reason=item.finish_reason,
             input_tokens=int(item.input_tokens or 0),
             output_tokens=int(item.output_tokens or 0),
-            cost=float(item.cost or 0),
+            cost=from_nano(item.cost_nusd),
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
         )

@@ -19,8 +19,11 @@ from parley.auth import Identity
 from parley.errors import RateLimited, ValidationFailed
 from parley.limits.periods import Periods, periods_at, stale_attributes
 from parley.settings import Settings
+from parley.storage.tables import from_nano, to_nano
 from parley.storage.usage_table import LEDGER_SK, UsageTable
 
+#: Monthly spending cap and month costs are integer nanodollars (see storage.tables.to_nano).
+CAP = "cap_nusd"
 PENALTY_UNTIL = "pen_until"
 PENALTY_LIMIT = "pen_limit"
 
@@ -80,7 +83,7 @@ class UsageLedger:
         limit = self._settings.limit_per_hour(who.tier)
         token_limit = self._settings.tokens_per_day(who.tier)
         hour, tokens, cost = Path(p.hour_attr), Path(p.tokens_attr), Path(p.cost_attr)
-        cap, pen_until, pen_limit = Path("cap_usd"), Path(PENALTY_UNTIL), Path(PENALTY_LIMIT)
+        cap, pen_until, pen_limit = Path(CAP), Path(PENALTY_UNTIL), Path(PENALTY_LIMIT)
         condition = (
             (hour.does_not_exist() | (hour < limit))
             & (tokens.does_not_exist() | (tokens < token_limit))
@@ -112,12 +115,12 @@ class UsageLedger:
         limit = self._settings.limit_per_hour(who.tier)
         token_limit = self._settings.tokens_per_day(who.tier)
         used = int(_num(old.get(p.hour_attr)))
-        cap = old.get("cap_usd")
+        cap = old.get(CAP)
         pen_until = _num(old.get(PENALTY_UNTIL))
         if _num(old.get(p.tokens_attr)) >= token_limit:
             message, reset = f"daily token limit of {token_limit} reached", p.day_ends
         elif cap is not None and _num(old.get(p.cost_attr)) >= _num(cap):
-            message, reset = f"monthly spending cap of ${_num(cap):.2f} reached", p.month_ends
+            message, reset = f"monthly spending cap of ${from_nano(cap):.2f} reached", p.month_ends
         elif pen_until > now and used >= _num(old.get(PENALTY_LIMIT)) and used < limit:
             message, reset = "sending is slowed down after repeated blocked messages", int(pen_until)
             limit = int(_num(old.get(PENALTY_LIMIT)))
@@ -140,7 +143,7 @@ class UsageLedger:
             Path(periods.input_attr).add(input_tokens),
             Path(periods.output_attr).add(output_tokens),
             Path(periods.day_messages_attr).add(1),
-            Path(periods.cost_attr).add(float(cost)),
+            Path(periods.cost_attr).add(to_nano(cost)),
         ]
         actions += [Path(name).remove() for name in stale]
         return item, actions
@@ -168,7 +171,7 @@ class UsageLedger:
         pen_until = _num(raw.get(PENALTY_UNTIL))
         if pen_until > now:
             limit = min(limit, int(_num(raw.get(PENALTY_LIMIT))))
-        cap = raw.get("cap_usd")
+        cap = raw.get(CAP)
         return UsageReport(
             tier=who.tier,
             periods=p,
@@ -179,8 +182,8 @@ class UsageLedger:
             input_tokens=int(_num(raw.get(p.input_attr))),
             output_tokens=int(_num(raw.get(p.output_attr))),
             day_messages=int(_num(raw.get(p.day_messages_attr))),
-            cost_month=round(_num(raw.get(p.cost_attr)), 8),
-            cap_usd=_num(cap) if cap is not None else None,
+            cost_month=from_nano(raw.get(p.cost_attr)),
+            cap_usd=from_nano(cap) if cap is not None else None,
             penalty_until=int(pen_until) if pen_until > now else None,
         )
 
@@ -188,7 +191,7 @@ class UsageLedger:
         if cap_usd is not None and (cap_usd < 0 or cap_usd > 1_000_000):
             raise ValidationFailed("monthlyCapUsd must be between 0 and 1000000, or null")
         item = self._t.ledger(who.user_id, LEDGER_SK)
-        action = Path("cap_usd").remove() if cap_usd is None else Path("cap_usd").set(float(cap_usd))
+        action = Path(CAP).remove() if cap_usd is None else Path(CAP).set(to_nano(cap_usd))
         self._update_raw(item, [action], None, "NONE")
 
     # -- raw access (period attributes are not model fields) ---------------------------------------

@@ -35,6 +35,15 @@ def list_pk(user_id: str, archived: bool) -> str:
     return f"{user_id}#{'archived' if archived else 'active'}"
 
 
+def to_nano(usd: float) -> int:
+    """US dollars as integer nanodollars (DynamoDB numbers must not be floats like 5e-06)."""
+    return round(usd * 1_000_000_000)
+
+
+def from_nano(nusd: float | int | None) -> float:
+    return round(float(nusd or 0) / 1_000_000_000, 9)
+
+
 def list_sk(updated_at: int, conversation_id: str) -> str:
     return f"{updated_at:015d}#{conversation_id}"
 
@@ -90,7 +99,8 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         message_count = NumberAttribute(default=0)
         total_input_tokens = NumberAttribute(default=0)
         total_output_tokens = NumberAttribute(default=0)
-        total_cost = NumberAttribute(default=0)
+        #: Dollars are stored as integer nanodollars: exact sums, and never a float in exponent form.
+        total_cost_nusd = NumberAttribute(default=0)
         list_pk = UnicodeAttribute()
         list_sk = UnicodeAttribute()
         by_user = ByUserIndex()
@@ -110,7 +120,7 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         finish_reason = UnicodeAttribute(null=True)
         input_tokens = NumberAttribute(default=0)
         output_tokens = NumberAttribute(default=0)
-        cost = NumberAttribute(default=0)
+        cost_nusd = NumberAttribute(default=0)
         attachments = ListAttribute(of=UnicodeAttribute, default=list)
         #: Set by a stop request from any process; read back by the generating process's checkpoint.
         stop_requested = BooleanAttribute(null=True)

@@ -1,7 +1,7 @@
 """The usage table: one ledger item per user holding the counters of the current periods.
 
 Counters live in attributes named after their period (``h_2026112814`` messages in that hour,
-``dt_20261128`` tokens that day, ``mc_202611`` dollars that month), so one conditional UpdateItem
+``dt_20261128`` tokens that day, ``mc_202611`` nanodollars that month), so one conditional UpdateItem
 both admits a send against every limit and returns what the headers report, and a new period needs
 no reset: its attribute simply does not exist yet. Attributes of past periods are removed by the
 next ledger update.
@@ -34,7 +34,7 @@ def build_usage_table(table_name: str, region: str, host: str | None) -> UsageTa
 
         pk = UnicodeAttribute(hash_key=True)  # the user id
         sk = UnicodeAttribute(range_key=True)  # "LEDGER"
-        #: Optional monthly spending cap in US dollars, set by the user.
-        cap_usd = NumberAttribute(null=True)
+        #: Optional monthly spending cap set by the user, in integer nanodollars.
+        cap_nusd = NumberAttribute(null=True)
 
     return UsageTable(ledger=LedgerModel)
