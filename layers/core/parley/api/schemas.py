@@ -40,6 +40,7 @@ class ConversationSummary(CamelModel):
     last_updated: int
     model: str
     archived: bool = False
+    cold: bool = False
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationSummary:
@@ -50,6 +51,7 @@ class ConversationSummary(CamelModel):
             last_updated=c.updated_at,
             model=c.model,
             archived=c.archived,
+            cold=c.cold,
         )
 
 

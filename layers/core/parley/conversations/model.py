@@ -46,6 +46,7 @@ class Conversation:
     total_input_tokens: int = 0
     total_output_tokens: int = 0
     total_cost: float = 0.0
+    cold: bool = False
 
 
 @dataclass(slots=True)

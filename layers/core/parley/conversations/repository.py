@@ -55,6 +55,11 @@ class ConversationRepository:
         self._inline_max_bytes = inline_max_bytes
         meta = table.item.Meta
         self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+        self._restorer: Callable[[str, str], None] | None = None
+
+    def set_restorer(self, restorer: Callable[[str, str], None]) -> None:
+        """Install what brings a cold conversation back (``restorer(user_id, conversation_id)``)."""
+        self._restorer = restorer
 
     # -- conversations -------------------------------------------------------------------------
 
@@ -82,7 +87,17 @@ class ConversationRepository:
         return self._to_conversation(item)
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
-        """The conversation and all its messages, in order, from one (paginated) consistent Query."""
+        """The conversation and all its messages, in order, from one (paginated) consistent Query.
+
+        A cold conversation (moved to S3) is restored first, transparently.
+        """
+        conversation, messages = self._load_once(user_id, conversation_id)
+        if conversation.cold and self._restorer is not None:
+            self._restorer(user_id, conversation_id)
+            conversation, messages = self._load_once(user_id, conversation_id)
+        return conversation, messages
+
+    def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         conversation: Conversation | None = None
         messages: list[Message] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
@@ -362,6 +377,7 @@ class ConversationRepository:
             total_input_tokens=int(item.total_input_tokens or 0),
             total_output_tokens=int(item.total_output_tokens or 0),
             total_cost=from_nano(item.total_cost_nusd),
+            cold=bool(item.cold),
         )
 
     def _to_message(self, item: Any) -> Message:

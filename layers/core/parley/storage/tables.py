@@ -103,6 +103,9 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         total_cost_nusd = NumberAttribute(default=0)
         list_pk = UnicodeAttribute()
         list_sk = UnicodeAttribute()
+        #: A stub whose items were moved to S3 (``cold_key``); restored on first access.
+        cold = BooleanAttribute(null=True)
+        cold_key = UnicodeAttribute(null=True)
         by_user = ByUserIndex()
 
     class MessageModel(ConversationItem, discriminator="message"):
