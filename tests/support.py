@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-
 from parley.inference.base import (
     Completion,
     InferenceError,

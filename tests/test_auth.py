@@ -9,7 +9,6 @@ import time
 import jwt
 import pytest
 from fastapi.testclient import TestClient
-
 from parley.app import create_app
 from parley.auth.local_jwt import ISSUER, issue_token
 from parley.settings import DEV_JWT_SECRET, Settings, SettingsError
@@ -122,4 +121,5 @@ def test_lwa_header_is_trusted_only_where_configured():
     r = c.post("/conversations", json={}, headers={"x-amzn-request-context": json.dumps(context)})
     assert r.status_code == 201
     assert c.get("/conversations", headers={"x-amzn-request-context": "{not json"}).status_code == 401
-    assert c.get("/conversations", headers={"x-amzn-request-context": json.dumps({"authorizer": {}})}).status_code == 401
+    empty = json.dumps({"authorizer": {}})
+    assert c.get("/conversations", headers={"x-amzn-request-context": empty}).status_code == 401

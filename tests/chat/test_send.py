@@ -50,7 +50,8 @@ def test_saved_content_equals_deltas_and_conversation_updated(app, client, auth)
     assert assistant["parentMessageId"] == user["messageId"]
     assert assistant["finishReason"] == "stop"
     assert assistant["tokensUsed"]["input"] > 0 and assistant["tokensUsed"]["output"] > 0
-    assert assistant["details"]["contextMessageIds"] == [user["messageId"]]
+    assert assistant["details"]["contextFrom"] == user["messageId"]
+    assert assistant["details"]["contextMessages"] == 1
     assert body["currentMessageId"] == assistant["messageId"]
     assert body["updatedAt"] > before["updatedAt"]
     listed = client.get("/conversations", headers=auth).json()["conversations"][0]

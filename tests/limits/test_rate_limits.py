@@ -6,11 +6,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-
 from parley.auth import Identity
 from parley.errors import RateLimited
 from parley.limits.periods import periods_at
-from tests.support import LiveServer, parse_sse
+
+from tests.support import LiveServer
 
 
 def new_conversation(client, auth) -> str:
@@ -96,7 +96,8 @@ def test_rejected_send_gives_its_admission_back(lclient, make_user):
     auth = make_user("free")
     missing = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
     for _ in range(12):
-        assert lclient.post(f"/conversations/{missing}/messages", json={"content": "x"}, headers=auth).status_code == 404
+        r = lclient.post(f"/conversations/{missing}/messages", json={"content": "x"}, headers=auth)
+        assert r.status_code == 404
     assert lclient.get("/usage", headers=auth).json()["requests"]["used"] == 0
 
 

@@ -8,10 +8,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from model_endpoints.catalog import Catalog, ModelSpec, load_catalog
+from model_endpoints.catalog import Catalog, load_catalog
 from parley.auth import Authenticator, build_authenticator
 from parley.cache.responses import ResponseCache
-from parley.chat.service import ChatOptions, ChatService, Router, run_blocking
+from parley.chat.service import ChatOptions, ChatService, run_blocking
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore
@@ -26,12 +26,13 @@ from parley.storage.usage_table import build_usage_table
 
 @dataclass
 class Container:
+    """Everything a request needs. Nothing here calls AWS while it is built (Lambda init stays short)."""
+
     settings: Settings
     catalog: Catalog
     authenticator: Authenticator
     tables: ConversationTable
     ops: OpsTables
-    s3: Any
     blobs: BlobStore
     conversations_repo: ConversationRepository
     conversations: ConversationService
@@ -41,19 +42,14 @@ class Container:
     backends: Any
     chat: ChatService
 
+    @property
+    def s3(self) -> Any:
+        return self.blobs.client
+
 
 def aws_client(settings: Settings, service: str, endpoint_url: str | None = None) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
     return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
-
-
-def build_router(catalog: Catalog) -> Router:
-    def route(text: str, image_count: int, context_tokens: int) -> tuple[ModelSpec, str]:
-        if image_count:
-            return catalog.for_tier("vision"), "vision: images attached"
-        return catalog.for_tier("fast"), "fast: default"
-
-    return route
 
 
 def build_catalog(settings: Settings) -> Catalog:
@@ -68,8 +64,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     tables = build_conversation_table(settings.table_conversations, region, host)
     usage = build_usage_table(settings.table_usage, region, host)
     ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
-    s3 = aws_client(settings, "s3", settings.s3_endpoint)
-    blobs = BlobStore(s3, settings.bucket_data)
+    blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
@@ -82,7 +77,6 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         ledger=ledger,
         cache=ResponseCache(ops.cache, ttl_s=settings.cache_ttl_s, max_answer_bytes=settings.content_inline_max_bytes),
         idempotency=idempotency,
-        router=build_router(catalog),
         metrics=metrics,
         options=ChatOptions(
             default_system_prompt=settings.default_system_prompt,
@@ -98,7 +92,6 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         authenticator=build_authenticator(settings),
         tables=tables,
         ops=ops,
-        s3=s3,
         blobs=blobs,
         conversations_repo=repo,
         conversations=ConversationService(repo, default_model=settings.default_model,

@@ -52,6 +52,10 @@ class TurnPlan:
     admission: Admission | None = None
     idempotency: IdempotencyKey | None = None
     cache_key: str | None = None
+    #: Wall time spent waiting on AWS before the first token (observability and the benchmark).
+    aws_before_first_token_s: float = 0.0
+    #: When the request arrived (perf_counter), for the platform's time to first token.
+    received_at: float | None = None
     #: Response headers of the turn (rate-limit state).
     headers: dict[str, str] = field(default_factory=dict)
     #: Called with the finished assistant message once saved (cache fill, workflows...).
@@ -268,7 +272,8 @@ class Generation:
             "CostUSD": message.cost,
         }
         if first_token_at is not None:
-            values["TimeToFirstTokenMs"] = (first_token_at - started) * 1000
+            values["TimeToFirstTokenMs"] = (first_token_at - (self.plan.received_at or started)) * 1000
+            values["AwsBeforeFirstTokenMs"] = self.plan.aws_before_first_token_s * 1000
             gen_s = max(time.perf_counter() - first_token_at, 1e-6)
             values["TokensPerSecond"] = message.output_tokens / gen_s
         if error is not None:

@@ -8,11 +8,14 @@ saves the answer, updates the conversation and records the usage; a cache fill m
 
 from __future__ import annotations
 
-import asyncio
+import functools
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import anyio
 
 from model_endpoints.catalog import AUTO, Catalog, ModelSpec
 from parley.auth import Identity
@@ -28,12 +31,12 @@ from parley.ids import new_id, now_ms
 from parley.inference.base import GenerationParams, InferenceBackend, InferenceRequest
 from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
+from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
 from parley.tokens import count_tokens
 
 #: Marks "no parentMessageId given" apart from an explicit null (a new root, when editing the first message).
 CONTINUE = object()
 
-Router = Callable[[str, int, int], tuple[ModelSpec, str]]
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ class ChatService:
         ledger: UsageLedger,
         cache: ResponseCache,
         idempotency: IdempotencyStore,
-        router: Router,
+        router: Callable[..., RouteDecision] = route,
         metrics: MetricsSink,
         options: ChatOptions,
         run_blocking: Callable[..., Awaitable[Any]],
@@ -94,7 +97,7 @@ class ChatService:
         self._route = router
         self._metrics = metrics
         self._opts = options
-        self._system_tokens = count_tokens(options.default_system_prompt)
+        self._system_tokens: int | None = None  # counted on first use: the tokenizer loads in ~0.15 s
         self._run_blocking = run_blocking
         # Independent AWS calls of one turn run side by side on these threads.
         self._pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="turn")
@@ -112,9 +115,12 @@ class ChatService:
         model: str | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> TurnPlan | Replay:
+        received = time.perf_counter()
         text = self._check_content(content)
         requested = self._check_model(model)
+        aws_started = time.perf_counter()
         admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        aws_s = time.perf_counter() - aws_started
         try:
             by_id = link_children(messages)
             if parent_id is CONTINUE:
@@ -138,8 +144,11 @@ class ChatService:
                 tokens=count_tokens(text),
             )
             history = branch_to(by_id, parent_id) + [user_message]
-            return self._plan(who, conversation, history, user_message, requested, now, admission,
+            plan = self._plan(who, conversation, history, user_message, requested, now, admission,
                               idempotency, use_cache=True)
+            plan.aws_before_first_token_s += aws_s
+            plan.received_at = received
+            return plan
         except DuplicateRequest:
             self._ledger.release(who, admission)
             return self._replay(who, conversation_id, idempotency)
@@ -151,8 +160,11 @@ class ChatService:
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> TurnPlan | Replay:
+        received = time.perf_counter()
         requested = self._check_model(model)
+        aws_started = time.perf_counter()
         admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        aws_s = time.perf_counter() - aws_started
         try:
             by_id = link_children(messages)
             target = by_id.get(message_id)
@@ -163,8 +175,11 @@ class ChatService:
                 raise ValidationFailed("only an answer to a user message can be regenerated")
             history = branch_to(by_id, user_message.message_id)
             # Regenerating asks for a different answer: it never reads the cache.
-            return self._plan(who, conversation, history, None, requested, now_ms(), admission, idempotency,
+            plan = self._plan(who, conversation, history, None, requested, now_ms(), admission, idempotency,
                               use_cache=False)
+            plan.aws_before_first_token_s += aws_s
+            plan.received_at = received
+            return plan
         except DuplicateRequest:
             self._ledger.release(who, admission)
             return self._replay(who, conversation_id, idempotency)
@@ -196,14 +211,15 @@ class ChatService:
         use_cache: bool,
     ) -> TurnPlan:
         anchor = history[-1]
-        chain, reason = self._choose_models(requested or conversation.model, anchor, history)
-        spec = chain[0]
-        params = GenerationParams(max_tokens=spec.max_output)
         default_prompt = conversation.system_prompt is None
         system_prompt = conversation.system_prompt or self._opts.default_system_prompt
+        system_tokens = self._default_system_tokens() if default_prompt else count_tokens(system_prompt)
+        chain, reason = self._choose_models(requested or conversation.model, anchor, history, system_tokens)
+        spec = chain[0]
+        params = GenerationParams(max_tokens=spec.max_output)
         context = build_context(
             system_prompt=system_prompt,
-            system_tokens=self._system_tokens if default_prompt else count_tokens(system_prompt),
+            system_tokens=system_tokens,
             history=history,
             spec=spec,
             max_output=params.max_tokens,
@@ -230,6 +246,7 @@ class ChatService:
             shared = default_prompt and not anchor.attachments
             key = cache_key(model=spec.id, request=request, attachment_hashes=(),
                             scope_user=None if shared else who.user_id)
+        aws_started = time.perf_counter()
         lookup = self._pool.submit(self._cache.get, key) if key else None
         self._repo.begin_turn(
             who.user_id,
@@ -241,6 +258,7 @@ class ChatService:
             extra=extra,
         )
         cached = self._cache_result(lookup)
+        aws_s = time.perf_counter() - aws_started
         if key:
             self._metrics.emit({"CacheHits" if cached else "CacheMisses": 1})
         start_data: dict[str, Any] = {
@@ -271,8 +289,14 @@ class ChatService:
             idempotency=idempotency,
             cache_key=key,
             headers=admission.headers(),
+            aws_before_first_token_s=aws_s,
         )
         return plan
+
+    def _default_system_tokens(self) -> int:
+        if self._system_tokens is None:
+            self._system_tokens = count_tokens(self._opts.default_system_prompt)
+        return self._system_tokens
 
     def _cache_result(self, lookup: Any) -> CachedAnswer | None:
         if lookup is None:
@@ -284,16 +308,37 @@ class ChatService:
             logger.exception("cache lookup failed")
             return None
 
-    def _choose_models(self, model_id: str, anchor: Message, history: list[Message]) -> tuple[list[ModelSpec], str | None]:
+    def _choose_models(
+        self, model_id: str, anchor: Message, history: list[Message], system_tokens: int
+    ) -> tuple[list[ModelSpec], str | None]:
+        """The model chain of a turn: the routed or requested model, then its fallbacks, keeping only
+        models that can take the turn (vision for images, a window large enough for the context)."""
+        image_count = sum(len(m.attachments) for m in history if m.details.get("images"))
+        needed = required_capabilities(image_count)
+        context_tokens = system_tokens + sum(m.tokens for m in history)
+        reason = None
         if model_id == AUTO:
-            context_tokens = sum(m.tokens for m in history)
-            spec, reason = self._route(anchor.content, len(anchor.attachments), context_tokens)
-        else:
-            found = self._catalog.get(model_id)
-            if found is None:
-                raise ValidationFailed(f"unknown model '{model_id}'", code="unknown_model")
-            spec, reason = found, None
-        chain = [spec] + [self._catalog.by_id[f] for f in spec.fallbacks]
+            previous = next((m.model for m in reversed(history) if m.role == "assistant" and m.model), None)
+            previous_spec = self._catalog.get(previous) if previous else None
+            try:
+                decision = self._route(
+                    anchor.content,
+                    image_count=image_count,
+                    context_tokens=context_tokens,
+                    catalog=self._catalog,
+                    previous_tier=previous_spec.tier if previous_spec else None,
+                )
+            except NoCapableModel as exc:
+                raise ValidationFailed(str(exc), code="no_capable_model") from exc
+            model_id, reason = decision.model_id, decision.reason
+        elif self._catalog.get(model_id) is None:
+            raise ValidationFailed(f"unknown model '{model_id}'", code="unknown_model")
+        chain = fallback_chain(self._catalog, model_id, required=needed)
+        if not chain:
+            raise ValidationFailed(
+                f"model '{model_id}' cannot take this message" + (" (it has images)" if image_count else ""),
+                code="no_capable_model",
+            )
         return chain, reason
 
     def _replay(self, who: Identity, conversation_id: str, idempotency: IdempotencyKey | None) -> Replay:
@@ -383,5 +428,10 @@ class ChatService:
 
 
 async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:
-    """Run a blocking call (boto3/pynamodb) on a worker thread."""
-    return await asyncio.to_thread(func, *args)
+    """Run a blocking call (boto3/pynamodb) on a worker thread.
+
+    The same thread pool as FastAPI's sync routes (anyio's, 40 threads by default), rather than
+    asyncio's default executor, which has only cores + 4 threads and would queue saves of
+    concurrent streams behind each other.
+    """
+    return await anyio.to_thread.run_sync(functools.partial(func, *args))

@@ -41,9 +41,15 @@ class BuiltContext:
     details: dict[str, object] = field(default_factory=dict)
 
     def record(self) -> dict[str, object]:
-        """What is stored on the assistant message about its context."""
+        """What is stored on the assistant message about its context.
+
+        The verbatim history is always a contiguous run of the branch ending at the user's message,
+        so its first id and its length describe it exactly in constant size (a list of every id
+        would make each write grow with the conversation).
+        """
         record: dict[str, object] = {
-            "contextMessageIds": self.included_ids,
+            "contextFrom": self.included_ids[0] if self.included_ids else None,
+            "contextMessages": len(self.included_ids),
             "contextTokens": self.input_tokens,
             "contextTrimmed": self.trimmed,
         }

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from parley.conversations.model import Conversation, ConversationPage, Message
-from parley.conversations.repository import ConversationRepository
+from parley.conversations.repository import ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children, newest_leaf_under
-from parley.conversations.repository import DuplicateRequest
 from parley.errors import NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 
 class BlobStore:
-    def __init__(self, s3_client: Any, bucket: str) -> None:
-        self._s3 = s3_client
+    def __init__(self, s3_client: Callable[[], Any], bucket: str) -> None:
+        self._make_client = s3_client
         self._bucket = bucket
+
+    @cached_property
+    def _s3(self) -> Any:
+        # Made on first use: a boto3 client costs ~50 ms, and most requests never touch S3.
+        return self._make_client()
+
+    @property
+    def bucket(self) -> str:
+        return self._bucket
+
+    @property
+    def client(self) -> Any:
+        return self._s3
 
     def put_text(self, key: str, text: str) -> None:
         self._s3.put_object(
