@@ -118,6 +118,27 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+#: Housekeeping prompts of the platform (titles, summaries) start with these; the simulator answers
+#: them in kind, so that titles and summaries made in local mode read sensibly.
+TITLE_PROMPT_PREFIX = "Write a short title"
+SUMMARY_PROMPT_PREFIX = "Summarize the conversation"
+
+
+def _housekeeping_reply(messages: Sequence[Mapping[str, Any]]) -> str | None:
+    system = next((_text_of(m.get("content")) for m in messages if m.get("role") == "system"), "")
+    users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+    if system.startswith(TITLE_PROMPT_PREFIX) and users:
+        words = re.sub(r"[^\w\s'-]", " ", users[-1]).split()
+        title = " ".join(words[:6])
+        return title[:1].upper() + title[1:] if title else "New chat"
+    if system.startswith(SUMMARY_PROMPT_PREFIX) and users:
+        # The transcript arrives as one user message; keep the gist of each of its lines.
+        lines = [line.strip() for line in users[-1].splitlines() if line.strip()]
+        gist = "; ".join(" ".join(line.split()[:12]) for line in lines[:40])
+        return f"[Parley simulator summary of {len(lines)} lines] {gist}"
+    return None
+
+
 class SimulatedModel:
     """The simulated endpoint. One instance serves every stream; it holds no per-stream state."""
 
@@ -144,6 +165,15 @@ class SimulatedModel:
         ).digest()
         seed = int.from_bytes(digest[:8], "big")
         rng = random.Random(seed)
+
+        housekeeping = _housekeeping_reply(messages)
+        if housekeeping is not None:
+            tokens = split_tokens(housekeeping)
+            max_tokens = body.get("max_tokens")
+            finish = "stop"
+            if isinstance(max_tokens, int) and 0 < max_tokens < len(tokens):
+                tokens, finish = tokens[:max_tokens], "length"
+            return SimulatedReply(tuple(tokens), finish, prompt_tokens, seed)
 
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
         header = (

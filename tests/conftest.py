@@ -15,7 +15,8 @@ from parley.settings import DEV_JWT_SECRET, Settings
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     # The response cache is off here so that tests reach the model; tests/limits covers the cache.
-    return Settings(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False)
+    return Settings(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False,
+                    generate_titles=False)
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from tests.support import LiveServer, ScriptedBackend, backend, parse_sse
 def fast_app():
     # Checkpoints and pings every 50 ms so that cross-process stops and pings show up quickly.
     return create_app(Settings(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False,
+                               generate_titles=False,
                                checkpoint_interval_s=0.05, ping_interval_s=0.05))
 
 

@@ -22,6 +22,8 @@ from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.tables import ConversationTable, build_conversation_table
 from parley.storage.usage_table import build_usage_table
+from parley.workflows.runner import InProcessStarter, StepFunctionsStarter, WorkflowStarter
+from parley.workflows.tasks import SummaryPolicy, WorkflowTasks
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Container:
     metrics: MetricsSink
     backends: Any
     chat: ChatService
+    workflow_tasks: WorkflowTasks
+    workflows: WorkflowStarter
 
     @property
     def s3(self) -> Any:
@@ -70,6 +74,14 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
     idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
+    workflow_tasks = WorkflowTasks(
+        repository=repo,
+        catalog=catalog,
+        backend_for=backends.backend_for,
+        policy=SummaryPolicy(trigger_fraction=settings.summary_trigger_fraction,
+                             keep_recent=settings.summary_keep_recent),
+    )
+    workflows = build_workflow_starter(settings, workflow_tasks, metrics)
     chat = ChatService(
         repository=repo,
         catalog=catalog,
@@ -83,8 +95,11 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
             max_message_chars=settings.max_message_chars,
             checkpoint_interval_s=settings.checkpoint_interval_s,
             cache_enabled=settings.cache_enabled,
+            summary_trigger_fraction=settings.summary_trigger_fraction,
+            generate_titles=settings.generate_titles,
         ),
         run_blocking=run_blocking,
+        workflows=workflows,
     )
     return Container(
         settings=settings,
@@ -101,6 +116,18 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         metrics=metrics,
         backends=backends,
         chat=chat,
+        workflow_tasks=workflow_tasks,
+        workflows=workflows,
+    )
+
+
+def build_workflow_starter(settings: Settings, tasks: WorkflowTasks, metrics: MetricsSink) -> WorkflowStarter:
+    if settings.mode == "local":
+        return InProcessStarter(tasks.table, metrics)
+    return StepFunctionsStarter(
+        lambda: aws_client(settings, "stepfunctions"),
+        {"summarize": settings.summarize_state_machine_arn or "", "title": settings.title_state_machine_arn or ""},
+        metrics,
     )
 
 

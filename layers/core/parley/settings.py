@@ -66,6 +66,13 @@ class Settings(BaseModel):
     cache_enabled: bool = True
     cache_ttl_s: int = 24 * 3600
     idempotency_ttl_s: int = 24 * 3600
+    #: Summarize a branch once its unsummarized history passes this share of the model's input budget.
+    summary_trigger_fraction: float = 0.5
+    summary_keep_recent: int = 6
+    generate_titles: bool = True
+    #: Step Functions state machines (aws mode; the CDK app sets them).
+    summarize_state_machine_arn: str | None = None
+    title_state_machine_arn: str | None = None
     safety_policy: SafetyPolicy = "block"
     log_level: str = "INFO"
     web_dist: str | None = None

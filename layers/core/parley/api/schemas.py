@@ -79,6 +79,7 @@ class MessageBody(CamelModel):
     children_ids: list[str]
     status: str = "complete"
     context_trimmed: bool = False
+    summary_used: bool = False
     details: dict[str, object] = Field(default_factory=dict)
 
     @classmethod
@@ -97,6 +98,7 @@ class MessageBody(CamelModel):
             children_ids=m.children_ids,
             status=m.status,
             context_trimmed=bool(m.details.get("contextTrimmed", False)),
+            summary_used=bool(m.details.get("summaryUsed", False)),
             details=m.details,
         )
 

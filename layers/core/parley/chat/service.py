@@ -21,7 +21,7 @@ from model_endpoints.catalog import AUTO, Catalog, ModelSpec
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
 from parley.chat.generation import Generation, ReplayBackend, TurnPlan, preview_for
-from parley.context.builder import build_context
+from parley.context.builder import Summary, applicable_summary, build_context, input_budget
 from parley.conversations.model import Conversation, Message, preview_of
 from parley.conversations.repository import ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
@@ -33,6 +33,7 @@ from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
 from parley.tokens import count_tokens
+from parley.workflows.runner import WorkflowStarter
 
 #: Marks "no parentMessageId given" apart from an explicit null (a new root, when editing the first message).
 CONTINUE = object()
@@ -45,6 +46,8 @@ class ChatOptions:
     max_message_chars: int
     checkpoint_interval_s: float
     cache_enabled: bool
+    summary_trigger_fraction: float = 0.5
+    generate_titles: bool = True
 
 
 @dataclass
@@ -87,7 +90,9 @@ class ChatService:
         metrics: MetricsSink,
         options: ChatOptions,
         run_blocking: Callable[..., Awaitable[Any]],
+        workflows: WorkflowStarter | None = None,
     ) -> None:
+        self._workflows = workflows
         self._repo = repository
         self._catalog = catalog
         self._backend_for = backend_for
@@ -119,7 +124,7 @@ class ChatService:
         text = self._check_content(content)
         requested = self._check_model(model)
         aws_started = time.perf_counter()
-        admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
         try:
             by_id = link_children(messages)
@@ -144,7 +149,7 @@ class ChatService:
                 tokens=count_tokens(text),
             )
             history = branch_to(by_id, parent_id) + [user_message]
-            plan = self._plan(who, conversation, history, user_message, requested, now, admission,
+            plan = self._plan(who, conversation, history, summaries, user_message, requested, now, admission,
                               idempotency, use_cache=True)
             plan.aws_before_first_token_s += aws_s
             plan.received_at = received
@@ -163,7 +168,7 @@ class ChatService:
         received = time.perf_counter()
         requested = self._check_model(model)
         aws_started = time.perf_counter()
-        admission, (conversation, messages) = self._admit_and_load(who, conversation_id)
+        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
         try:
             by_id = link_children(messages)
@@ -175,8 +180,8 @@ class ChatService:
                 raise ValidationFailed("only an answer to a user message can be regenerated")
             history = branch_to(by_id, user_message.message_id)
             # Regenerating asks for a different answer: it never reads the cache.
-            plan = self._plan(who, conversation, history, None, requested, now_ms(), admission, idempotency,
-                              use_cache=False)
+            plan = self._plan(who, conversation, history, summaries, None, requested, now_ms(), admission,
+                              idempotency, use_cache=False)
             plan.aws_before_first_token_s += aws_s
             plan.received_at = received
             return plan
@@ -187,9 +192,11 @@ class ChatService:
             self._ledger.release(who, admission)
             raise
 
-    def _admit_and_load(self, who: Identity, conversation_id: str) -> tuple[Admission, tuple[Conversation, list]]:
+    def _admit_and_load(
+        self, who: Identity, conversation_id: str
+    ) -> tuple[Admission, tuple[Conversation, list[Message], list[Summary]]]:
         admit = self._pool.submit(self._ledger.admit, who)
-        load = self._pool.submit(self._repo.load, who.user_id, conversation_id)
+        load = self._pool.submit(self._repo.load_all, who.user_id, conversation_id)
         admission = admit.result()  # over a limit: 429 before anything is stored
         try:
             return admission, load.result()
@@ -202,6 +209,7 @@ class ChatService:
         who: Identity,
         conversation: Conversation,
         history: list[Message],
+        summaries: list[Summary],
         user_message: Message | None,
         requested: str | None,
         now: int,
@@ -217,12 +225,14 @@ class ChatService:
         chain, reason = self._choose_models(requested or conversation.model, anchor, history, system_tokens)
         spec = chain[0]
         params = GenerationParams(max_tokens=spec.max_output)
+        summary = applicable_summary(summaries, history)
         context = build_context(
             system_prompt=system_prompt,
             system_tokens=system_tokens,
             history=history,
             spec=spec,
             max_output=params.max_tokens,
+            summary=summary,
         )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
         assistant = Message(
@@ -268,6 +278,7 @@ class ChatService:
             "userMessageId": anchor.message_id,
             "parentMessageId": anchor.message_id,
             "contextTrimmed": context.trimmed,
+            "summaryUsed": context.summary_through is not None,
         }
         if reason:
             start_data["routeReason"] = reason
@@ -291,12 +302,38 @@ class ChatService:
             headers=admission.headers(),
             aws_before_first_token_s=aws_s,
         )
+        plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
 
     def _default_system_tokens(self) -> int:
         if self._system_tokens is None:
             self._system_tokens = count_tokens(self._opts.default_system_prompt)
         return self._system_tokens
+
+    def _after_turn_hook(
+        self, who: Identity, conversation: Conversation, history: list[Message], summary: Summary | None,
+        spec: ModelSpec,
+    ) -> Callable[[Message], None]:
+        """Background work a saved answer may call for: a title after the first exchange, a summary
+        once the branch's unsummarized history passes the threshold. Neither delays the answer."""
+        covered = 0
+        if summary is not None:
+            covered = next(i for i, m in enumerate(history) if m.message_id == summary.through_message_id) + 1
+        uncovered_tokens = sum(m.tokens for m in history[covered:])
+        threshold = self._opts.summary_trigger_fraction * input_budget(spec, spec.max_output)
+        first_exchange = len(history) == 1 and conversation.title_source == "default"
+
+        def after(message: Message) -> None:
+            if self._workflows is None or message.finish_reason not in ("stop", "length"):
+                return
+            base = {"conversationId": conversation.conversation_id, "userId": who.user_id,
+                    "leafMessageId": message.message_id}
+            if first_exchange and self._opts.generate_titles:
+                self._workflows.start("title", f"title-{conversation.conversation_id}", base)
+            if uncovered_tokens + message.tokens > threshold:
+                self._workflows.start("summarize", f"sum-{message.message_id}", base)
+
+        return after
 
     def _cache_result(self, lookup: Any) -> CachedAnswer | None:
         if lookup is None:

@@ -21,12 +21,35 @@ SAFETY_MARGIN = 256
 
 @dataclass(frozen=True, slots=True)
 class Summary:
-    """A summary of the branch up to and including ``through_message_id``."""
+    """A summary of a branch up to and including ``through_message_id``.
+
+    It applies to every branch that passes through that message, since they share that history.
+    """
 
     through_message_id: str
     text: str
     tokens: int
-    covered_ids: frozenset[str] = frozenset()
+    covered_messages: int = 0
+
+
+def applicable_summary(
+    summaries: Sequence[Summary], history: Sequence[Message], *, include_last: bool = False
+) -> Summary | None:
+    """The summary reaching furthest along this branch (``history`` is the branch, root first).
+
+    By default the branch's last message (the user's new turn) is never covered: a summary must
+    leave something to answer.
+    """
+    if not summaries:
+        return None
+    position = {m.message_id: i for i, m in enumerate(history)}
+    last = len(history) if include_last else len(history) - 1
+    best: tuple[int, Summary] | None = None
+    for summary in summaries:
+        at = position.get(summary.through_message_id)
+        if at is not None and at < last and (best is None or at > best[0]):
+            best = (at, summary)
+    return best[1] if best else None
 
 
 @dataclass(slots=True)
@@ -55,6 +78,7 @@ class BuiltContext:
         }
         if self.summary_through:
             record["summaryThrough"] = self.summary_through
+            record["summaryUsed"] = True
         if self.dropped:
             record["droppedMessages"] = self.dropped
         return record

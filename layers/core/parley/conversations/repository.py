@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
+from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.errors import Conflict, NotFound
@@ -23,11 +24,13 @@ from parley.storage.blobs import BlobStore
 from parley.storage.tables import (
     CONVERSATION_SK,
     MESSAGE_SK_PREFIX,
+    SUMMARY_SK_PREFIX,
     ConversationTable,
     from_nano,
     list_pk,
     list_sk,
     message_sk,
+    summary_sk,
     to_nano,
 )
 
@@ -87,19 +90,25 @@ class ConversationRepository:
         return self._to_conversation(item)
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
-        """The conversation and all its messages, in order, from one (paginated) consistent Query.
+        """The conversation and all its messages, in order, from one (paginated) consistent Query."""
+        conversation, messages, _ = self.load_all(user_id, conversation_id)
+        return conversation, messages
+
+    def load_all(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Summary]]:
+        """The conversation, its messages and its summaries, from the same single Query.
 
         A cold conversation (moved to S3) is restored first, transparently.
         """
-        conversation, messages = self._load_once(user_id, conversation_id)
-        if conversation.cold and self._restorer is not None:
+        loaded = self._load_once(user_id, conversation_id)
+        if loaded[0].cold and self._restorer is not None:
             self._restorer(user_id, conversation_id)
-            conversation, messages = self._load_once(user_id, conversation_id)
-        return conversation, messages
+            loaded = self._load_once(user_id, conversation_id)
+        return loaded
 
-    def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
+    def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Summary]]:
         conversation: Conversation | None = None
         messages: list[Message] = []
+        summaries: list[Summary] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
             if item.sk == CONVERSATION_SK:
                 if item.user_id != user_id:
@@ -107,9 +116,43 @@ class ConversationRepository:
                 conversation = self._to_conversation(item)
             elif item.sk.startswith(MESSAGE_SK_PREFIX):
                 messages.append(self._to_message(item))
+            elif item.sk.startswith(SUMMARY_SK_PREFIX):
+                summaries.append(Summary(item.through_message_id, item.text, int(item.tokens),
+                                         int(item.covered_messages)))
         if conversation is None:
             raise NotFound(NOT_FOUND)
-        return conversation, messages
+        return conversation, messages, summaries
+
+    def put_summary(self, conversation_id: str, summary: Summary, *, model: str) -> bool:
+        """Store a summary once per conversation and covered message; False if it already exists."""
+        item = self._t.summary(conversation_id, summary_sk(summary.through_message_id))
+        item.through_message_id = summary.through_message_id
+        item.text = summary.text
+        item.tokens = summary.tokens
+        item.covered_messages = summary.covered_messages
+        item.model = model
+        item.created_at = now_ms()
+        try:
+            item.save(condition=self._t.summary.pk.does_not_exist())
+        except PutError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def set_generated_title(self, user_id: str, conversation_id: str, title: str) -> bool:
+        """Set a generated title unless the user has named the conversation (never overwrite theirs)."""
+        model = self._t.conversation
+        try:
+            model(conversation_id, CONVERSATION_SK).update(
+                actions=[model.title.set(title), model.title_source.set("auto")],
+                condition=(model.user_id == user_id) & (model.title_source == "default"),
+            )
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
         pk = list_pk(user_id, archived)

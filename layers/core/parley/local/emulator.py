@@ -48,7 +48,9 @@ def _serialize_requests(stubber: Any) -> None:
     calls AWS from worker threads. Real AWS needs no such lock; it exists only in local mode.
     """
     process = stubber.process_request
-    lock = threading.Lock()
+    # Re-entrant: a request may lead moto to make another in the same thread (a Step Functions
+    # execution invoking a Lambda function that calls DynamoDB).
+    lock = threading.RLock()
 
     def locked(request: Any) -> Any:
         with lock:

@@ -24,11 +24,16 @@ from pynamodb.models import Model
 
 CONVERSATION_SK = "C"
 MESSAGE_SK_PREFIX = "M#"
+SUMMARY_SK_PREFIX = "S#"
 BY_USER_INDEX = "by_user"
 
 
 def message_sk(message_id: str) -> str:
     return f"{MESSAGE_SK_PREFIX}{message_id}"
+
+
+def summary_sk(through_message_id: str) -> str:
+    return f"{SUMMARY_SK_PREFIX}{through_message_id}"
 
 
 def list_pk(user_id: str, archived: bool) -> str:
@@ -55,6 +60,7 @@ class ConversationTable:
     item: type[Model]
     conversation: type[Model]
     message: type[Model]
+    summary: type[Model]
     by_user: GlobalSecondaryIndex
 
 
@@ -131,9 +137,20 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
         details = JSONAttribute(null=True)
 
+    class SummaryModel(ConversationItem, discriminator="summary"):
+        """A summary of a branch up to and including ``through_message_id`` (written once)."""
+
+        through_message_id = UnicodeAttribute()
+        text = UnicodeAttribute()
+        tokens = NumberAttribute()
+        covered_messages = NumberAttribute()
+        model = UnicodeAttribute()
+        created_at = NumberAttribute()
+
     return ConversationTable(
         item=ConversationItem,
         conversation=ConversationModel,
         message=MessageModel,
+        summary=SummaryModel,
         by_user=ConversationModel.by_user,
     )
