@@ -49,6 +49,8 @@ class Settings(BaseModel):
     #: How often a generating process checkpoints the answer and looks for a stop request.
     checkpoint_interval_s: float = 2.0
     ping_interval_s: float = 15.0
+    #: How often a resumed stream served by another process re-reads the checkpoint.
+    resume_poll_s: float = 1.0
     #: Which backend serves every catalog model: None keeps the catalog's (the simulator) in local
     #: mode and means SageMaker in aws mode; "openai" points at an OpenAI-compatible server.
     model_backend: Literal["simulator", "sagemaker", "openai"] | None = None

@@ -23,7 +23,18 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, retryable: bool = False, headers=None) -> JSONResponse:
+#: OpenAI's error types by status, for the `/v1` API.
+_OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
+                 409: "conflict_error", 413: "invalid_request_error", 415: "invalid_request_error",
+                 422: "invalid_request_error", 429: "rate_limit_error"}
+
+
+def error_response(status: int, code: str, message: str, retryable: bool = False, headers=None,
+                   request: Request | None = None) -> JSONResponse:
+    if request is not None and request.url.path.startswith("/v1/"):
+        # The OpenAI-compatible API answers in OpenAI's error shape, which its clients parse.
+        error = {"message": message, "type": _OPENAI_TYPES.get(status, "server_error"), "param": None, "code": code}
+        return JSONResponse(status_code=400 if status == 422 else status, content={"error": error}, headers=headers)
     return JSONResponse(
         status_code=status,
         content={"code": code, "message": message, "retryable": retryable},
@@ -41,19 +52,52 @@ def _describe(exc: RequestValidationError) -> str:
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.retryable, exc.headers or None)
+    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.retryable, exc.headers or None, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "validation_error", _describe(exc))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "validation_error", _describe(exc), request=request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail), exc.status_code >= 500, exc.headers)
+        return error_response(exc.status_code, code, str(exc.detail), exc.status_code >= 500, exc.headers, request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_transient(exc):
+            # Throttling or a brief outage of a dependency: the client may retry; nothing was half-stored
+            # because every multi-item write is a transaction.
+            logger.warning("dependency unavailable", extra={"error_type": type(exc).__name__})
+            return error_response(503, "service_unavailable", "temporarily unavailable, please retry", True,
+                                  {"Retry-After": "1"}, request)
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
-        return error_response(500, "internal_error", "internal error", True)
+        return error_response(500, "internal_error", "internal error", True, request=request)
+
+
+_TRANSIENT_CODES = {
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionConflictException", "SlowDown",
+    "RequestTimeout", "InternalError", "503",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an exception (or what caused it) is a throttle or transient fault of AWS."""
+    from botocore.exceptions import ClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 5:
+        if isinstance(current, BotoConnectionError):
+            return True
+        if isinstance(current, ClientError) and current.response.get("Error", {}).get("Code") in _TRANSIENT_CODES:
+            return True
+        code = getattr(current, "cause_response_code", None)
+        if code in _TRANSIENT_CODES:
+            return True
+        current = current.__cause__ or current.__context__ or getattr(current, "cause", None)
+        seen += 1
+    return False

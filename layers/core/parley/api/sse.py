@@ -7,7 +7,7 @@ long as this response, so returning early could freeze the environment with the 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 
 import anyio
 from starlette.responses import Response
@@ -45,8 +45,7 @@ class SseResponse(Response):
         async def stream(cancel: anyio.CancelScope) -> None:
             try:
                 await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
-                async for event in self._events:
-                    body = PING if event is None else event.encode()
+                async for body in self._events:
                     await send({"type": "http.response.body", "body": body, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             except OSError:
@@ -64,3 +63,9 @@ class SseResponse(Response):
         if self._wait is not None:
             with anyio.CancelScope(shield=True):
                 await self._wait()
+
+
+async def encode_events(events: AsyncIterable[SseEvent | None]) -> AsyncIterator[bytes]:
+    """Parley's own SSE events as bytes; ``None`` (a quiet spell) becomes a ping comment."""
+    async for event in events:
+        yield PING if event is None else event.encode()

@@ -41,6 +41,10 @@ class EventLog:
         self.offset = 0  # characters of answer emitted so far
 
     @property
+    def events(self) -> list[SseEvent]:
+        return list(self._events)
+
+    @property
     def closed(self) -> bool:
         return bool(self._events) and self._events[-1].terminal
 

@@ -52,6 +52,8 @@ class TurnPlan:
     admission: Admission | None = None
     idempotency: IdempotencyKey | None = None
     cache_key: str | None = None
+    #: An OpenAI-style completion: nothing is stored but the usage ledger.
+    stateless: bool = False
     #: Wall time spent waiting on AWS before the first token (observability and the benchmark).
     aws_before_first_token_s: float = 0.0
     #: When the request arrived (perf_counter), for the platform's time to first token.
@@ -174,6 +176,8 @@ class Generation:
 
         text = "".join(parts)
         message = self._finished_message(spec, text, finish, completion, fell_back_from)
+        if error is not None:
+            message.details["error"] = {"code": error.code, "message": error.message, "retryable": error.retryable}
         saved = await self._persist(message)
         total_ms = (time.perf_counter() - started) * 1000
         if not saved:
@@ -182,7 +186,7 @@ class Generation:
         elif error is not None:
             self.log.end("error", {"code": error.code, "message": error.message, "retryable": error.retryable})
         else:
-            self.log.end("message_end", self._end_data(message))
+            self.log.end("message_end", message_end_data(message))
         self._emit_metrics(message, first_token_at, started, total_ms, error)
 
     def _finished_message(
@@ -246,16 +250,6 @@ class Generation:
                 logger.exception("after-save hook failed", extra={"message_id": message.message_id})
         return True
 
-    @staticmethod
-    def _end_data(message: Message) -> dict[str, Any]:
-        return {
-            "messageId": message.message_id,
-            "finishReason": message.finish_reason,
-            "tokensUsed": {"input": message.input_tokens, "output": message.output_tokens},
-            "cost": message.cost,
-            "model": message.model,
-            "cached": bool(message.details.get("cached", False)),
-        }
 
     def _emit_metrics(
         self,
@@ -290,6 +284,18 @@ class Generation:
                 "error_code": error.code if error else None,
             },
         )
+
+
+def message_end_data(message: Message) -> dict[str, Any]:
+    """The ``message_end`` payload of a saved answer (live, replayed or resumed alike)."""
+    return {
+        "messageId": message.message_id,
+        "finishReason": message.finish_reason,
+        "tokensUsed": {"input": message.input_tokens, "output": message.output_tokens},
+        "cost": message.cost,
+        "model": message.model,
+        "cached": bool(message.details.get("cached", False)),
+    }
 
 
 def preview_for(message: Message) -> str:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import anyio
@@ -20,7 +20,8 @@ import anyio
 from model_endpoints.catalog import AUTO, Catalog, ModelSpec
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
-from parley.chat.generation import Generation, ReplayBackend, TurnPlan, preview_for
+from parley.chat.events import SseEvent
+from parley.chat.generation import Generation, ReplayBackend, TurnPlan, message_end_data, preview_for
 from parley.context.builder import Summary, applicable_summary, build_context, input_budget
 from parley.conversations.model import Conversation, Message, preview_of
 from parley.conversations.repository import ConversationRepository, DuplicateRequest
@@ -28,11 +29,11 @@ from parley.conversations.tree import branch_to, link_children
 from parley.errors import NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
-from parley.inference.base import GenerationParams, InferenceBackend, InferenceRequest
+from parley.inference.base import ChatMessage, GenerationParams, InferenceBackend, InferenceRequest
 from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
-from parley.tokens import count_tokens
+from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
 from parley.workflows.runner import WorkflowStarter
 
 #: Marks "no parentMessageId given" apart from an explicit null (a new root, when editing the first message).
@@ -310,6 +311,79 @@ class ChatService:
             self._system_tokens = count_tokens(self._opts.default_system_prompt)
         return self._system_tokens
 
+    def prepare_completion(
+        self, who: Identity, *, messages: list[ChatMessage], model: str, params: GenerationParams
+    ) -> TurnPlan:
+        """A stateless completion (the OpenAI-compatible API): the same limits, routing, cache and
+        ledger as a chat turn, but the messages come with the request and nothing else is stored."""
+        received = time.perf_counter()
+        if not any(m.role == "user" for m in messages):
+            raise ValidationFailed("messages must contain at least one user message")
+        requested = self._check_model(model)
+        last_user = next(m for m in reversed(messages) if m.role == "user")
+        image_count = sum(_image_parts(m.content) for m in messages)
+        text_of = [_text_of(m.content) for m in messages]
+        if len(text_of[-1]) > self._opts.max_message_chars:
+            raise ValidationFailed(f"content must be at most {self._opts.max_message_chars} characters",
+                                   code="content_too_long")
+        context_tokens = sum(count_tokens(t) + PER_MESSAGE_OVERHEAD for t in text_of) + 1000 * image_count
+        aws_started = time.perf_counter()
+        admission = self._ledger.admit(who)
+        try:
+            reason = None
+            model_id = requested or AUTO
+            if model_id == AUTO:
+                try:
+                    decision = self._route(_text_of(last_user.content), image_count=image_count,
+                                           context_tokens=context_tokens, catalog=self._catalog)
+                except NoCapableModel as exc:
+                    raise ValidationFailed(str(exc), code="no_capable_model") from exc
+                model_id, reason = decision.model_id, decision.reason
+            chain = fallback_chain(self._catalog, model_id, required=required_capabilities(image_count))
+            if not chain:
+                raise ValidationFailed(f"model '{model_id}' cannot take this request", code="no_capable_model")
+            spec = chain[0]
+            max_tokens = min(params.max_tokens, spec.max_output)
+            if context_tokens + max_tokens > spec.context_window:
+                raise ValidationFailed(
+                    f"this request needs {context_tokens + max_tokens} tokens; {spec.id} takes {spec.context_window}",
+                    code="context_length_exceeded",
+                )
+            request = InferenceRequest(tuple(messages), replace(params, max_tokens=max_tokens), context_tokens)
+            key = None
+            if self._opts.cache_enabled:
+                shared = not any(m.role == "system" for m in messages) and not image_count
+                key = cache_key(model=spec.id, request=request, attachment_hashes=(),
+                                scope_user=None if shared else who.user_id)
+            cached = self._cache_result(self._pool.submit(self._cache.get, key)) if key else None
+            if key:
+                self._metrics.emit({"CacheHits" if cached else "CacheMisses": 1})
+        except Exception:
+            self._ledger.release(who, admission)
+            raise
+        now = now_ms()
+        assistant = Message(new_id(), "", None, "assistant", "", now, model=spec.id, status="generating")
+        return TurnPlan(
+            user_id=who.user_id,
+            conversation_id="",
+            user_message=None,
+            assistant=assistant,
+            chain=[self._catalog.by_id.get(cached.model, spec)] if cached else chain,
+            request=request,
+            context_record={"contextTokens": context_tokens},
+            start_data={"messageId": assistant.message_id, "model": cached.model if cached else spec.id,
+                        "cached": bool(cached), **({"routeReason": reason} if reason else {})},
+            route_reason=reason,
+            cached=cached,
+            identity=who,
+            admission=admission,
+            cache_key=key,
+            headers=admission.headers(),
+            aws_before_first_token_s=time.perf_counter() - aws_started,
+            received_at=received,
+            stateless=True,
+        )
+
     def _after_turn_hook(
         self, who: Identity, conversation: Conversation, history: list[Message], summary: Summary | None,
         spec: ModelSpec,
@@ -417,8 +491,8 @@ class ChatService:
         generation = Generation(
             plan,
             backend_for=(lambda _spec: ReplayBackend(plan.cached)) if plan.cached else self._backend_for,
-            save=lambda m: self._save(plan, m),
-            checkpoint=self._repo.checkpoint,
+            save=(lambda m: self._record_usage(plan, m)) if plan.stateless else (lambda m: self._save(plan, m)),
+            checkpoint=(lambda _m, _c: False) if plan.stateless else self._repo.checkpoint,
             metrics=self._metrics,
             checkpoint_interval_s=self._opts.checkpoint_interval_s,
             run_blocking=self._run_blocking,
@@ -449,11 +523,77 @@ class ChatService:
             extra.append(lambda tx: tx.update(record, actions=record_actions))
         self._repo.finish_turn(plan.user_id, message, preview=preview_for(message), now=now_ms(), extra=extra)
 
+    def _record_usage(self, plan: TurnPlan, message: Message) -> None:
+        """A stateless completion stores nothing but its usage."""
+        assert plan.identity is not None and plan.admission is not None
+        self._ledger.record(
+            plan.identity,
+            input_tokens=0 if plan.cached else message.input_tokens,
+            output_tokens=0 if plan.cached else message.output_tokens,
+            cost=message.cost,
+            periods=plan.admission.periods,
+            stale=plan.admission.stale,
+        )
+
     def _fill_cache(self, plan: TurnPlan, message: Message) -> None:
         if message.finish_reason != "stop" or not message.content or plan.cache_key is None:
             return  # errors, partial and stopped answers are never cached
         self._cache.put(plan.cache_key, CachedAnswer(message.content, message.model or "", message.input_tokens,
                                                      message.output_tokens))
+
+    async def resume(
+        self, who: Identity, conversation_id: str, message_id: str, after: int, *, poll_s: float, ping_every: float,
+        max_wait_s: float = 900.0,
+    ) -> AsyncIterator[SseEvent | None]:
+        """Events of an answer after ``after`` (a Last-Event-ID), then live ones to its end.
+
+        Checks ownership before returning, so a foreign or missing message is a 404, not a stream.
+        Served from memory when the generation runs in this process; otherwise from the checkpoints
+        the generating process writes every few seconds, polled until the answer is saved.
+        """
+        local = self.active.get(message_id)
+        if local is not None and local.plan.user_id == who.user_id and local.plan.conversation_id == conversation_id:
+            return local.log.follow(after, ping_every=ping_every)
+        message = await self._run_blocking(self._repo.get_message, who.user_id, conversation_id, message_id)
+        if message.role != "assistant":
+            raise ValidationFailed("only an answer has events to resume")
+        return self._replay_from_store(who, message, after, poll_s=poll_s, ping_every=ping_every,
+                                       max_wait_s=max_wait_s)
+
+    async def _replay_from_store(
+        self, who: Identity, message: Message, after: int, *, poll_s: float, ping_every: float, max_wait_s: float
+    ) -> AsyncIterator[SseEvent | None]:
+        offset = max(after, 0)
+        if after < 0:
+            yield SseEvent("message_start", {"messageId": message.message_id, "conversationId": message.conversation_id,
+                                             "model": message.model, "parentMessageId": message.parent_id,
+                                             "resumed": True}, 0)
+        deadline = time.monotonic() + max_wait_s
+        quiet_since = time.monotonic()
+        while True:
+            content = message.content
+            if len(content) > offset:
+                yield SseEvent("content_chunk", {"delta": content[offset:]}, len(content))
+                offset = len(content)
+                quiet_since = time.monotonic()
+            if message.status != "generating":
+                break
+            if time.monotonic() > deadline:
+                yield SseEvent("error", {"code": "resume_timeout", "message": "the answer is still being generated",
+                                         "retryable": True}, offset + 1)
+                return
+            await anyio.sleep(poll_s)
+            if time.monotonic() - quiet_since >= ping_every:
+                quiet_since = time.monotonic()
+                yield None
+            message = await self._run_blocking(self._repo.get_message, who.user_id, message.conversation_id,
+                                               message.message_id)
+        error = message.details.get("error")
+        if message.finish_reason == "error" and isinstance(error, dict):
+            yield SseEvent("error", {"code": error.get("code", "model_error"), "message": error.get("message", ""),
+                                     "retryable": bool(error.get("retryable", True))}, offset + 1)
+        else:
+            yield SseEvent("message_end", message_end_data(message), offset + 1)
 
     async def stop(self, who: Identity, conversation_id: str, message_id: str) -> None:
         """Stop a generation: at once if it runs here, else through the flag its process polls."""
@@ -472,3 +612,13 @@ async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:
     concurrent streams behind each other.
     """
     return await anyio.to_thread.run_sync(functools.partial(func, *args))
+
+
+def _text_of(content: str | list[dict[str, Any]]) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(str(p.get("text", "")) for p in content if p.get("type") == "text")
+
+
+def _image_parts(content: str | list[dict[str, Any]]) -> int:
+    return 0 if isinstance(content, str) else sum(1 for p in content if p.get("type") == "image_url")

@@ -148,6 +148,15 @@ class UsageLedger:
         actions += [Path(name).remove() for name in stale]
         return item, actions
 
+    def record(
+        self, who: Identity, *, input_tokens: int, output_tokens: int, cost: float, periods: Periods,
+        stale: tuple[str, ...] = (),
+    ) -> None:
+        """Record usage on its own (completions that store no conversation)."""
+        item, actions = self.usage_update(who, input_tokens=input_tokens, output_tokens=output_tokens, cost=cost,
+                                          periods=periods, stale=stale)
+        self._update_raw(item, actions, None, "NONE")
+
     def record_block(self, who: Identity, *, threshold: int, penalty_limit: int, penalty_s: int,
                      now: float | None = None) -> bool:
         """Count a blocked message; past ``threshold`` this hour, slow the user down. Returns whether."""

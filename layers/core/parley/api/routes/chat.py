@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep, MessageId
 from parley.api.schemas import ErrorBody, RegenerateRequest, SendMessageRequest, SuccessBody
-from parley.api.sse import SseResponse
+from parley.api.sse import SseResponse, encode_events
 from parley.chat.events import EventLog
-from parley.chat.generation import Generation, TurnPlan
+from parley.chat.generation import Generation, TurnPlan, message_end_data
 from parley.chat.service import CONTINUE, Replay
+from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
 
 router = APIRouter(prefix="/conversations", tags=["chat"])
@@ -37,7 +38,7 @@ def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
         return replay_response(result)
     generation: Generation = c.chat.start(result)
     return SseResponse(
-        generation.log.follow(ping_every=c.settings.ping_interval_s),
+        encode_events(generation.log.follow(ping_every=c.settings.ping_interval_s)),
         wait_until_saved=generation.wait,
         headers=result.headers,
     )
@@ -51,10 +52,8 @@ def replay_response(replay: Replay) -> SseResponse:
                "userMessageId": replay.user_message_id, "parentMessageId": m.parent_id, "replayed": True})
     if m.content:
         log.chunk(m.content)
-    log.end("message_end", {"messageId": m.message_id, "finishReason": m.finish_reason,
-                            "tokensUsed": {"input": m.input_tokens, "output": m.output_tokens},
-                            "cost": m.cost, "model": m.model, "cached": bool(m.details.get("cached"))})
-    return SseResponse(log.follow(), headers={"idempotent-replayed": "true"})
+    log.end("message_end", message_end_data(m))
+    return SseResponse(encode_events(log.follow()), headers={"idempotent-replayed": "true"})
 
 
 @router.post("/{conversation_id}/messages", response_class=SseResponse, response_model=None, status_code=200,
@@ -109,6 +108,30 @@ async def regenerate(
         model=body.model if body else None, idempotency=key,
     )
     return respond(result, c)
+
+
+@router.get("/{conversation_id}/messages/{message_id}/events", response_class=SseResponse, response_model=None,
+            status_code=200, responses=SSE_DOC)
+async def resume(
+    conversation_id: ConversationId,
+    message_id: MessageId,
+    who: IdentityDep,
+    c: ContainerDep,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    last_event_id_query: Annotated[int | None, Query(alias="lastEventId", ge=-1)] = None,
+) -> SseResponse:
+    """Resume an answer's stream: what came after `Last-Event-ID` (header, or `lastEventId`), then
+    the live generation to its end, from whichever process is generating it. Event ids are offsets
+    into the answer, so any process can serve a resume from the saved checkpoint."""
+    after = last_event_id_query if last_event_id_query is not None else -1
+    if last_event_id is not None:
+        try:
+            after = int(last_event_id)
+        except ValueError as exc:
+            raise ValidationFailed("Last-Event-ID must be an event id from this stream") from exc
+    events = await c.chat.resume(who, conversation_id, message_id, after,
+                                 poll_s=c.settings.resume_poll_s, ping_every=c.settings.ping_interval_s)
+    return SseResponse(encode_events(events))
 
 
 @router.post("/{conversation_id}/messages/{message_id}/stop", response_model=SuccessBody,

@@ -1,0 +1,206 @@
+"""The OpenAI-compatible API (`/v1`): chat completions and models.
+
+Usable by the official `openai` client with only `base_url` and `api_key` changed. Requests go
+through the same limits, routing, cache and cost ledger as the native API; nothing else is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.sse import SseResponse
+from parley.chat.events import PING, SseEvent
+from parley.chat.generation import Generation
+from parley.errors import ValidationFailed
+from parley.inference.base import ChatMessage, GenerationParams
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+#: Our finish reasons in OpenAI's vocabulary.
+FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrl(BaseModel):
+    url: str = Field(max_length=8_000_000)
+    detail: str | None = None
+
+
+class ImagePart(BaseModel):
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+class CompletionMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant"]
+    content: str | list[TextPart | ImagePart]
+    name: str | None = None
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class CompletionRequest(BaseModel):
+    """OpenAI's Chat Completions body. Parameters Parley does not implement are accepted and ignored,
+    except those that would change the answer's shape (n > 1, tools), which are refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field(max_length=100)
+    messages: list[CompletionMessage] = Field(min_length=1, max_length=2000)
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    max_tokens: int | None = Field(default=None, ge=1, le=131072)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=131072)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: str | list[str] | None = None
+    n: int | None = Field(default=None, ge=1, le=1)
+    user: str | None = Field(default=None, max_length=256)
+
+
+class ModelObject(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str = "parley"
+
+
+class ModelsList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelObject]
+
+
+def to_messages(body: CompletionRequest) -> list[ChatMessage]:
+    if getattr(body, "tools", None) or getattr(body, "functions", None):
+        raise ValidationFailed("tools and function calling are not supported", code="unsupported_parameter")
+    out: list[ChatMessage] = []
+    for m in body.messages:
+        role = "system" if m.role == "developer" else m.role
+        if isinstance(m.content, str):
+            out.append(ChatMessage(role, m.content))  # type: ignore[arg-type]
+            continue
+        parts: list[dict[str, Any]] = []
+        for part in m.content:
+            if isinstance(part, TextPart):
+                parts.append({"type": "text", "text": part.text})
+            else:
+                if not part.image_url.url.startswith("data:image/"):
+                    # Fetching remote URLs would let any caller make the platform download anything.
+                    raise ValidationFailed("image_url must be a data: URL (remote images are not fetched)",
+                                           code="invalid_image_url")
+                parts.append({"type": "image_url", "image_url": {"url": part.image_url.url}})
+        out.append(ChatMessage(role, parts))  # type: ignore[arg-type]
+    return out
+
+
+def params_of(body: CompletionRequest) -> GenerationParams:
+    defaults = GenerationParams()
+    stop = (body.stop,) if isinstance(body.stop, str) else tuple(body.stop or ())
+    return GenerationParams(
+        max_tokens=body.max_completion_tokens or body.max_tokens or 131072,
+        temperature=defaults.temperature if body.temperature is None else body.temperature,
+        top_p=defaults.top_p if body.top_p is None else body.top_p,
+        stop=stop,
+    )
+
+
+@router.get("/models", response_model=ModelsList)
+def list_models(who: IdentityDep, c: ContainerDep) -> ModelsList:
+    """The catalog in OpenAI's shape, with `auto` first."""
+    created = 1_735_689_600
+    return ModelsList(data=[ModelObject(id="auto", created=created)]
+                      + [ModelObject(id=m.id, created=created) for m in c.catalog.models])
+
+
+@router.post("/chat/completions", response_model=None)
+async def chat_completions(body: CompletionRequest, who: IdentityDep, c: ContainerDep) -> Any:
+    """Chat Completions, streamed (`stream: true`: `chat.completion.chunk` events, then `[DONE]`) or not."""
+    plan = await run_in_threadpool(
+        c.chat.prepare_completion, who, messages=to_messages(body), model=body.model, params=params_of(body)
+    )
+    generation = c.chat.start(plan)
+    completion_id = f"chatcmpl-{plan.assistant.message_id}"
+    created = int(time.time())
+    if body.stream:
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        chunks = openai_chunks(generation, completion_id, created, include_usage, c.settings.ping_interval_s)
+        return SseResponse(chunks, wait_until_saved=generation.wait, headers=plan.headers)
+    await generation.wait()
+    return JSONResponse(completion_body(generation, completion_id, created), headers=plan.headers)
+
+
+def completion_body(generation: Generation, completion_id: str, created: int) -> dict[str, Any]:
+    text, end = "", None
+    for event in generation.log.events:
+        if event.name == "content_chunk":
+            text += event.data["delta"]
+        elif event.terminal:
+            end = event
+    if end is None or end.name == "error":
+        data = end.data if end else {"code": "model_error", "message": "the model failed", "retryable": True}
+        # A failure after the response began cannot become an HTTP error status any more: report it
+        # the way OpenAI reports server errors.
+        return {"error": {"message": data["message"], "type": "server_error", "param": None, "code": data["code"]}}
+    usage = end.data["tokensUsed"]
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": end.data["model"],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                     "finish_reason": FINISH.get(end.data["finishReason"], "stop"), "logprobs": None}],
+        "usage": {"prompt_tokens": usage["input"], "completion_tokens": usage["output"],
+                  "total_tokens": usage["input"] + usage["output"]},
+    }
+
+
+async def openai_chunks(
+    generation: Generation, completion_id: str, created: int, include_usage: bool, ping_every: float
+) -> AsyncIterator[bytes]:
+    model = generation.plan.start_data["model"]
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, usage: dict[str, int] | None = None) -> bytes:
+        body: dict[str, Any] = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                                "model": model, "choices": [] if usage else
+                                [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}]}
+        if include_usage:
+            body["usage"] = usage
+        return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
+
+    event: SseEvent | None
+    async for event in generation.log.follow(ping_every=ping_every):
+        if event is None:
+            yield PING
+        elif event.name == "message_start":
+            model = event.data.get("model", model)
+            yield chunk({"role": "assistant", "content": ""})
+        elif event.name == "content_chunk":
+            yield chunk({"content": event.data["delta"]})
+        elif event.name == "message_end":
+            yield chunk({}, FINISH.get(event.data["finishReason"], "stop"))
+            if include_usage:
+                used = event.data["tokensUsed"]
+                yield chunk({}, usage={"prompt_tokens": used["input"], "completion_tokens": used["output"],
+                                       "total_tokens": used["input"] + used["output"]})
+        elif event.name == "error":
+            error = {"message": event.data["message"], "type": "server_error", "param": None,
+                     "code": event.data["code"]}
+            yield f"data: {json.dumps({'error': error})}\n\n".encode()
+    yield b"data: [DONE]\n\n"
