@@ -11,12 +11,14 @@ from botocore.config import Config
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.auth import Authenticator, build_authenticator
 from parley.cache.responses import ResponseCache
+from parley.chat.moderation import SafetyGate, SafetyOptions
 from parley.chat.service import ChatOptions, ChatService, run_blocking
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore
 from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
+from parley.safety import OffenderPolicy, parse_tiers
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
@@ -82,6 +84,19 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
                              keep_recent=settings.summary_keep_recent),
     )
     workflows = build_workflow_starter(settings, workflow_tasks, metrics)
+    safety = SafetyGate(
+        SafetyOptions(
+            policy=settings.safety_policy,
+            output_actions=settings.safety_output_actions,
+            output_check_every=settings.safety_output_check_every,
+            offender=OffenderPolicy(penalty_s=settings.safety_offender_penalty_s,
+                                    tiers=parse_tiers(settings.safety_offender_tiers)),
+        ),
+        ledger,
+        metrics,
+        settings.default_system_prompt,
+        normal_limit=lambda who: settings.limit_per_hour(who.tier),
+    )
     chat = ChatService(
         repository=repo,
         catalog=catalog,
@@ -100,6 +115,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         ),
         run_blocking=run_blocking,
         workflows=workflows,
+        safety=safety,
     )
     return Container(
         settings=settings,

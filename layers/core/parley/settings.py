@@ -76,6 +76,12 @@ class Settings(BaseModel):
     summarize_state_machine_arn: str | None = None
     title_state_machine_arn: str | None = None
     safety_policy: SafetyPolicy = "block"
+    #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
+    safety_output_actions: str = ""
+    safety_output_check_every: int = 32
+    #: Repeat offenders: "blocks:limit" tiers, e.g. 3 blocked messages in an hour -> 2 messages an hour.
+    safety_offender_tiers: str = "3:2,10:0"
+    safety_offender_penalty_s: int = 3600
     log_level: str = "INFO"
     web_dist: str | None = None
     cors_origins: tuple[str, ...] = Field(default_factory=tuple)

@@ -30,6 +30,7 @@ from parley.inference.base import (
 )
 from parley.limits.ledger import Admission
 from parley.observability import MetricsSink, logger
+from parley.safety import CONTENT_FILTERED, Decision, OutputModerator
 from parley.tokens import count_tokens
 
 
@@ -90,8 +91,12 @@ class Generation:
         metrics: MetricsSink,
         checkpoint_interval_s: float,
         run_blocking: Callable[..., Awaitable[Any]],
+        moderator: OutputModerator | None = None,
+        on_moderation: Callable[[Decision], None] | None = None,
     ) -> None:
         self.plan = plan
+        self._moderator = moderator
+        self._on_moderation = on_moderation
         self.log = EventLog()
         self._backend_for = backend_for
         self._save = save
@@ -129,6 +134,7 @@ class Generation:
         first_token_at: float | None = None
         fell_back_from: list[str] = []
         last_checkpoint = time.monotonic()
+        blocked: Decision | None = None
 
         for index, candidate in enumerate(plan.chain):
             spec = candidate
@@ -140,6 +146,10 @@ class Generation:
                             continue
                         if first_token_at is None:
                             first_token_at = time.perf_counter()
+                        blocked = self._moderate(event.text)
+                        if blocked is not None:
+                            finish = "content_filter"
+                            break
                         parts.append(event.text)
                         self.log.chunk(event.text)
                         if self._stop.is_set():
@@ -169,20 +179,32 @@ class Generation:
             finally:
                 await stream.aclose()
 
-        if error is not None:
+        if error is None and blocked is None and finish != "stopped" and self._moderator is not None:
+            blocked = self._moderate(None)
+        if blocked is not None:
+            finish = "content_filter"
+        elif error is not None:
             finish = "error"
         elif finish != "stopped" and completion is not None:
             finish = completion.finish_reason
 
-        text = "".join(parts)
+        # A filtered answer is saved without the blocked text: only what was checked and clean.
+        text = blocked.safe_prefix if blocked is not None else "".join(parts)
         message = self._finished_message(spec, text, finish, completion, fell_back_from)
         if error is not None:
             message.details["error"] = {"code": error.code, "message": error.message, "retryable": error.retryable}
+        if blocked is not None:
+            message.details["safety"] = {"filtered": blocked.category}
+            message.details["error"] = {"code": CONTENT_FILTERED, "message": "the answer was stopped by the content "
+                                        "filter", "retryable": False}
         saved = await self._persist(message)
         total_ms = (time.perf_counter() - started) * 1000
         if not saved:
             self.log.end("error", {"code": "save_failed", "message": "the answer could not be saved",
                                    "retryable": True})
+        elif blocked is not None:
+            self.log.end("error", {"code": CONTENT_FILTERED, "message": "the answer was stopped by the content filter",
+                                   "retryable": False, "messageId": message.message_id})
         elif error is not None:
             self.log.end("error", {"code": error.code, "message": error.message, "retryable": error.retryable})
         else:
@@ -231,6 +253,17 @@ class Generation:
             attachments=[],
             details=details,
         )
+
+    def _moderate(self, delta: str | None) -> Decision | None:
+        """Feed the moderator (None: the stream ended). Returns a block; flags are only reported."""
+        if self._moderator is None:
+            return None
+        decision = self._moderator.feed(delta) if delta is not None else self._moderator.finish()
+        if decision is None:
+            return None
+        if self._on_moderation is not None:
+            self._on_moderation(decision)
+        return decision if decision.action == "block" else None
 
     async def _persist(self, message: Message) -> bool:
         for attempt in range(4):

@@ -22,6 +22,7 @@ from parley.auth import Identity
 from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
 from parley.chat.events import SseEvent
 from parley.chat.generation import Generation, ReplayBackend, TurnPlan, message_end_data, preview_for
+from parley.chat.moderation import SafetyGate, model_text
 from parley.context.builder import Summary, applicable_summary, build_context, input_budget
 from parley.conversations.model import Conversation, Message, preview_of
 from parley.conversations.repository import ConversationRepository, DuplicateRequest
@@ -33,6 +34,7 @@ from parley.inference.base import ChatMessage, GenerationParams, InferenceBacken
 from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
+from parley.safety import neutralize_template_tokens
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
 from parley.workflows.runner import WorkflowStarter
 
@@ -92,8 +94,10 @@ class ChatService:
         options: ChatOptions,
         run_blocking: Callable[..., Awaitable[Any]],
         workflows: WorkflowStarter | None = None,
+        safety: SafetyGate | None = None,
     ) -> None:
         self._workflows = workflows
+        self._safety = safety
         self._repo = repository
         self._catalog = catalog
         self._backend_for = backend_for
@@ -124,6 +128,8 @@ class ChatService:
         received = time.perf_counter()
         text = self._check_content(content)
         requested = self._check_model(model)
+        # Screened before anything is stored or counted: a blocked message never reaches the model.
+        safety_details = self._safety.screen_user_text(who, text)[1] if self._safety else {}
         aws_started = time.perf_counter()
         admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
@@ -148,6 +154,7 @@ class ChatService:
                 content=text,
                 created_at=now,
                 tokens=count_tokens(text),
+                details=safety_details,
             )
             history = branch_to(by_id, parent_id) + [user_message]
             plan = self._plan(who, conversation, history, summaries, user_message, requested, now, admission,
@@ -234,6 +241,7 @@ class ChatService:
             spec=spec,
             max_output=params.max_tokens,
             summary=summary,
+            render=model_text,
         )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
         assistant = Message(
@@ -320,6 +328,7 @@ class ChatService:
         if not any(m.role == "user" for m in messages):
             raise ValidationFailed("messages must contain at least one user message")
         requested = self._check_model(model)
+        messages = self._screen_completion(who, messages)
         last_user = next(m for m in reversed(messages) if m.role == "user")
         image_count = sum(_image_parts(m.content) for m in messages)
         text_of = [_text_of(m.content) for m in messages]
@@ -383,6 +392,32 @@ class ChatService:
             received_at=received,
             stateless=True,
         )
+
+    def _screen_completion(self, who: Identity, messages: list[ChatMessage]) -> list[ChatMessage]:
+        """Screen the newest user message of a completion request (earlier ones were screened when
+        they were new) and neutralise chat-template tokens in every user message."""
+        if self._safety is None:
+            return messages
+        last = max(i for i, m in enumerate(messages) if m.role == "user")
+        out: list[ChatMessage] = []
+        for i, m in enumerate(messages):
+            if m.role != "user":
+                out.append(m)
+            elif isinstance(m.content, str):
+                text = self._safety.screen_user_text(who, m.content)[0].text if i == last else \
+                    neutralize_template_tokens(m.content)
+                out.append(ChatMessage("user", text))
+            else:
+                parts = []
+                for part in m.content:
+                    if part.get("type") == "text":
+                        text = str(part.get("text", ""))
+                        text = self._safety.screen_user_text(who, text)[0].text if i == last else \
+                            neutralize_template_tokens(text)
+                        part = {"type": "text", "text": text}
+                    parts.append(part)
+                out.append(ChatMessage("user", parts))
+        return out
 
     def _after_turn_hook(
         self, who: Identity, conversation: Conversation, history: list[Message], summary: Summary | None,
@@ -496,6 +531,9 @@ class ChatService:
             metrics=self._metrics,
             checkpoint_interval_s=self._opts.checkpoint_interval_s,
             run_blocking=self._run_blocking,
+            # A cached answer passed moderation when it was first generated.
+            moderator=self._safety.moderator() if self._safety and not plan.cached else None,
+            on_moderation=(lambda d: self._safety.log_output(plan.user_id, d)) if self._safety else None,
         )
         if plan.cache_key and not plan.cached:
             plan.on_saved.append(lambda m: self._fill_cache(plan, m))
@@ -589,7 +627,7 @@ class ChatService:
             message = await self._run_blocking(self._repo.get_message, who.user_id, message.conversation_id,
                                                message.message_id)
         error = message.details.get("error")
-        if message.finish_reason == "error" and isinstance(error, dict):
+        if message.finish_reason in ("error", "content_filter") and isinstance(error, dict):
             yield SseEvent("error", {"code": error.get("code", "model_error"), "message": error.get("message", ""),
                                      "retryable": bool(error.get("retryable", True))}, offset + 1)
         else:

@@ -7,7 +7,7 @@ written, so building a 128K-token context adds integers and never re-tokenizes.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from model_endpoints.catalog import ModelSpec
@@ -97,6 +97,7 @@ def build_context(
     max_output: int,
     summary: Summary | None = None,
     extra_user_parts: Sequence[ChatMessage] = (),
+    render: Callable[[Message], str] | None = None,
 ) -> BuiltContext:
     """Context for answering the last message of ``history`` (the branch, root first).
 
@@ -137,7 +138,7 @@ def build_context(
     messages = [ChatMessage("system", system_prompt)]
     if summary_index >= 0 and summary is not None:
         messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
-    messages += [ChatMessage(m.role, m.content) for m in chosen]  # type: ignore[arg-type]
+    messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]  # type: ignore[arg-type]
     messages += list(extra_user_parts)
     return BuiltContext(
         messages=messages,

@@ -18,6 +18,7 @@ from pynamodb.expressions.update import Update
 from parley.auth import Identity
 from parley.errors import RateLimited, ValidationFailed
 from parley.limits.periods import Periods, periods_at, stale_attributes
+from parley.safety.offenders import OffenderPolicy, offender_limit
 from parley.settings import Settings
 from parley.storage.tables import from_nano, to_nano
 from parley.storage.usage_table import LEDGER_SK, UsageTable
@@ -88,7 +89,12 @@ class UsageLedger:
             (hour.does_not_exist() | (hour < limit))
             & (tokens.does_not_exist() | (tokens < token_limit))
             & (cap.does_not_exist() | cost.does_not_exist() | (cost < cap))
-            & (pen_until.does_not_exist() | (pen_until < int(now)) | hour.does_not_exist() | (hour < pen_limit))
+            & (
+                pen_until.does_not_exist()
+                | (pen_until < int(now))
+                | (hour.does_not_exist() & (pen_limit > 0))
+                | (hour < pen_limit)
+            )
         )
         item = self._t.ledger(who.user_id, LEDGER_SK)
         try:
@@ -157,16 +163,19 @@ class UsageLedger:
                                           periods=periods, stale=stale)
         self._update_raw(item, actions, None, "NONE")
 
-    def record_block(self, who: Identity, *, threshold: int, penalty_limit: int, penalty_s: int,
+    def record_block(self, who: Identity, policy: OffenderPolicy, *, normal_limit: int,
                      now: float | None = None) -> bool:
-        """Count a blocked message; past ``threshold`` this hour, slow the user down. Returns whether."""
+        """Count a blocked message; a user past the policy's tiers gets a stricter limit for a while
+        (enforced by :meth:`admit`). Returns whether a penalty now applies."""
         now = time.time() if now is None else now
         p = periods_at(now)
         item = self._t.ledger(who.user_id, LEDGER_SK)
         attrs = self._update_raw(item, [Path(p.blocks_attr).add(1)], None, "ALL_NEW")
-        if int(_num(attrs.get(p.blocks_attr))) < threshold:
-            return False
-        actions = [Path(PENALTY_UNTIL).set(int(now) + penalty_s), Path(PENALTY_LIMIT).set(penalty_limit)]
+        active = int(_num(attrs.get(PENALTY_LIMIT))) if _num(attrs.get(PENALTY_UNTIL)) > now else None
+        limit = offender_limit(int(_num(attrs.get(p.blocks_attr))), normal_limit, policy, active_penalty_limit=active)
+        if not limit.penalized or not limit.penalty_s:
+            return limit.penalized
+        actions = [Path(PENALTY_UNTIL).set(int(now) + limit.penalty_s), Path(PENALTY_LIMIT).set(limit.limit_per_hour)]
         self._update_raw(item, actions, None, "NONE")
         return True
 

@@ -1,0 +1,260 @@
+"""Data: the DynamoDB tables (derived from the pynamodb models), the data bucket, the log bucket.
+
+Tables are never written by hand here: ``parley.storage.schema.table_models`` lists every model
+that owns a table and ``describe`` gives its keys, attribute definitions, indexes and TTL, so a
+table added to the data layer is deployed by the next synth with no change in this file. Each
+model is bound to a ``Settings.table_*`` field; the function environment carries the deployed
+name as ``PARLEY_TABLE_<FIELD>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from parley.settings import Settings
+from parley.storage.schema import describe, table_models
+
+from infra_cdk.nag import acknowledge
+from infra_cdk.parameters import Parameters
+
+ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
+                   "B": dynamodb.AttributeType.BINARY}
+PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
+               "INCLUDE": dynamodb.ProjectionType.INCLUDE}
+#: Prefixes of the data bucket (the lifecycle rules and the attachment trigger depend on them).
+UPLOADS_PREFIX = "uploads/"
+COLD_PREFIX = "cold/"
+
+READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable",
+                "dynamodb:ConditionCheckItem")
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    """One table as the data layer describes it, and the Settings field that names it."""
+
+    settings_field: str
+    description: dict[str, Any]
+
+    @property
+    def env_var(self) -> str:
+        return f"PARLEY_{self.settings_field.upper()}"
+
+    @property
+    def construct_id(self) -> str:
+        return "".join(part.capitalize() for part in self.settings_field.removeprefix("table_").split("_")) + "Table"
+
+
+def table_definitions() -> list[TableDefinition]:
+    """Every table the data layer owns, matched to its ``Settings.table_*`` field.
+
+    Each table field gets a unique placeholder name; the name a model is bound to tells which
+    field it belongs to.
+    """
+    fields = [name for name in Settings.model_fields if name.startswith("table_")]
+    placeholders = {name: f"parley-cdk-{name}" for name in fields}
+    by_placeholder = {v: k for k, v in placeholders.items()}
+    definitions: list[TableDefinition] = []
+    for model in table_models(Settings(**placeholders)):  # type: ignore[arg-type]
+        desc = describe(model)
+        name = desc["table_name"]
+        if name not in by_placeholder:
+            raise ValueError(f"table model {model.__name__} is bound to {name!r}, not to a Settings.table_* field")
+        definitions.append(TableDefinition(by_placeholder[name], desc))
+    return definitions
+
+
+def _attribute(desc: dict[str, Any], name: str) -> dynamodb.Attribute:
+    types = {a["AttributeName"]: a["AttributeType"] for a in desc["attribute_definitions"]}
+    return dynamodb.Attribute(name=name, type=ATTRIBUTE_TYPES[types[name]])
+
+
+def _keys(key_schema: list[dict[str, str]]) -> tuple[str, str | None]:
+    hash_key = next(k["AttributeName"] for k in key_schema if k["KeyType"] == "HASH")
+    range_key = next((k["AttributeName"] for k in key_schema if k["KeyType"] == "RANGE"), None)
+    return hash_key, range_key
+
+
+def _table(scope: Construct, definition: TableDefinition) -> dynamodb.TableV2:
+    desc = definition.description
+    hash_key, range_key = _keys(desc["key_schema"])
+    indexes = []
+    for gsi in desc["global_secondary_indexes"]:
+        gsi_hash, gsi_range = _keys(gsi["KeySchema"])
+        projection = gsi.get("Projection", {"ProjectionType": "ALL"})
+        indexes.append(
+            dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name=gsi["IndexName"],
+                partition_key=_attribute(desc, gsi_hash),
+                sort_key=_attribute(desc, gsi_range) if gsi_range else None,
+                projection_type=PROJECTIONS[projection["ProjectionType"]],
+                non_key_attributes=projection.get("NonKeyAttributes"),
+            )
+        )
+    return dynamodb.TableV2(
+        scope,
+        definition.construct_id,
+        partition_key=_attribute(desc, hash_key),
+        sort_key=_attribute(desc, range_key) if range_key else None,
+        global_secondary_indexes=indexes or None,
+        time_to_live_attribute=desc["ttl_attribute"],
+        billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=True,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+
+
+def log_buckets(scope: Construct, params: Parameters) -> tuple[s3.Bucket, s3.Bucket]:
+    """(S3 server access logs, CloudFront standard logs), both expiring after N days.
+
+    Two buckets because CloudFront's standard logging needs ACLs while S3 server access logging
+    is granted by bucket policy on an ACL-less bucket; the CloudFront one logs into the other.
+    """
+    expire = [s3.LifecycleRule(expiration=Duration.days(params.data.access_logs_expire_days))]
+    access = s3.Bucket(
+        scope,
+        "AccessLogs",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=expire,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    cdn = s3.Bucket(
+        scope,
+        "CdnLogs",
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        enforce_ssl=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        server_access_logs_bucket=access,
+        server_access_logs_prefix="cdn-logs-bucket/",
+        lifecycle_rules=expire,
+        removal_policy=RemovalPolicy.RETAIN,
+    )
+    return access, cdn
+
+
+class Data(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, params: Parameters, web_origins: list[str],
+                 log_bucket: s3.IBucket) -> None:
+        super().__init__(scope, construct_id)
+        self.definitions = table_definitions()
+        self.tables: dict[str, dynamodb.TableV2] = {d.settings_field: _table(self, d) for d in self.definitions}
+        self._index_names = {
+            d.settings_field: [g["IndexName"] for g in d.description["global_secondary_indexes"]]
+            for d in self.definitions
+        }
+
+        data = params.data
+        self.bucket = s3.Bucket(
+            self,
+            "DataBucket",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=log_bucket,
+            server_access_logs_prefix="data-bucket/",
+            cors=[
+                s3.CorsRule(
+                    # Browsers upload attachments straight to S3 with presigned PUT/POST.
+                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.POST, s3.HttpMethods.GET,
+                                     s3.HttpMethods.HEAD],
+                    allowed_origins=web_origins,
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3000,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart",
+                    abort_incomplete_multipart_upload_after=Duration.days(data.abort_multipart_days),
+                ),
+                s3.LifecycleRule(
+                    id="expire-orphan-uploads",
+                    prefix=UPLOADS_PREFIX,
+                    expiration=Duration.days(data.uploads_expire_days),
+                ),
+                s3.LifecycleRule(
+                    id="cold-transition",
+                    prefix=COLD_PREFIX,
+                    transitions=[
+                        s3.Transition(
+                            storage_class=getattr(s3.StorageClass, data.cold_storage_class),
+                            transition_after=Duration.days(data.cold_transition_days),
+                        )
+                    ],
+                ),
+            ],
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+
+    def environment(self) -> dict[str, str]:
+        env = {d.env_var: self.tables[d.settings_field].table_name for d in self.definitions}
+        env["PARLEY_BUCKET_DATA"] = self.bucket.bucket_name
+        return env
+
+    def grant_tables(self, grantee: iam.IGrantable, access: str | Mapping[str, str], scan: bool = False) -> None:
+        """Item-level actions on tables and their named indexes (no index wildcard).
+
+        ``access`` is one level for every table, or ``{settings field: level}`` for just those
+        tables (a field whose table the data layer does not have yet grants nothing, with a warning).
+        """
+        levels = {field: access for field in self.tables} if isinstance(access, str) else dict(access)
+        by_level: dict[str, list[str]] = {}
+        for field, level in levels.items():
+            if level == "none":
+                continue
+            table = self.tables.get(field)
+            if table is None:
+                Annotations.of(grantee.grant_principal).add_warning_v2(  # type: ignore[arg-type]
+                    "parley:missing-table", f"no table for {field} yet: nothing granted on it")
+                continue
+            resources = by_level.setdefault(level, [])
+            resources.append(table.table_arn)
+            resources += [f"{table.table_arn}/index/{name}" for name in self._index_names[field]]
+        for level, resources in by_level.items():
+            actions = list(READ_ACTIONS) + (list(WRITE_ACTIONS) if level == "rw" else [])
+            if scan:
+                actions.append("dynamodb:Scan")
+            grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+
+    def grant_bucket(self, grantee: iam.IGrantable, access: str) -> None:
+        if access == "none":
+            return
+        object_actions = ["s3:GetObject"]
+        if access == "rw":
+            object_actions += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        principal = grantee.grant_principal
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=object_actions, resources=[self.bucket.arn_for_objects("*")])
+        )
+        principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
+        )
+        acknowledge(
+            principal,  # type: ignore[arg-type]
+            f"AwsSolutions-IAM5[Resource::<{self._bucket_logical_ref()}.Arn>/*]",
+            "Object keys are created at run time (per conversation, message and upload ids); access is "
+            "limited to this one bucket.",
+        )
+
+    def _bucket_logical_ref(self) -> str:
+        from aws_cdk import Stack
+
+        return Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]

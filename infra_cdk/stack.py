@@ -1,0 +1,182 @@
+"""The Parley stack: the concerns wired together.
+
+Order matters only where one concern needs another's names: the web distribution's origin goes
+into CORS (API, data bucket) and the Cognito callback URLs; the tables, bucket, endpoints and
+state machines go into the functions' environment and least-privilege grants; the API URL and
+Cognito settings go into the web client's ``config.json``.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
+from constructs import Construct
+
+from infra_cdk.api import Api
+from infra_cdk.assets import Assets
+from infra_cdk.chat import Chat
+from infra_cdk.data import UPLOADS_PREFIX, Data, log_buckets
+from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction, base_environment, function_table
+from infra_cdk.identity import SCOPES, Identity
+from infra_cdk.inference import Inference
+from infra_cdk.nag import acknowledge
+from infra_cdk.observability import Observability
+from infra_cdk.parameters import Parameters
+from infra_cdk.web import Web, web_config
+from infra_cdk.workflows import Workflows
+
+
+def partition(region: str) -> str:
+    """The ARN partition CDK writes literally for a known region (feature flag enablePartitionLiterals)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+#: The cold-storage job runs daily at this UTC time.
+COLDSTORE_SCHEDULE = events.Schedule.cron(minute="17", hour="3")
+
+
+class ParleyStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, params: Parameters, assets: Assets,
+                 include_planned: bool = False, **kwargs: object) -> None:
+        super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
+        self.params = params
+
+        logs_bucket, cdn_logs_bucket = log_buckets(self, params)
+        self.web = Web(self, "Web", params=params, log_bucket=logs_bucket, cdn_log_bucket=cdn_logs_bucket)
+        origins = [self.web.origin]
+        self.identity = Identity(self, "Identity", params=params, web_origins=origins)
+        self.data = Data(self, "Data", params=params, web_origins=origins, log_bucket=logs_bucket)
+        self.inference = Inference(self, "Inference", params=params)
+        layers = Layers(self, "Layers", params=params, assets=assets)
+
+        environment = {
+            **base_environment(params),
+            **self.data.environment(),
+            **self.inference.environment(),
+            "PARLEY_CORS_ORIGINS": ",".join(origins),
+        }
+
+        # The table of functions: present ones (or all of them in tests with fake assets).
+        self.functions: dict[str, ParleyFunction] = {}
+        for spec in function_table(params):
+            if not (assets.entry_exists(spec.entry) or (include_planned and assets.fake)):
+                continue
+            self.functions[spec.name] = ParleyFunction(
+                self, f"{spec.name.capitalize()}Fn", spec=spec, params=params, code=assets.function_code(spec.entry),
+                layers=[layers.by_name[name] for name in spec.layers], environment=environment,
+            )
+        self.chat = Chat(self, "Chat", params=params, assets=assets, layers=layers, environment=environment)
+        self.functions["chat"] = self.chat.fn
+
+        self.workflows: Workflows | None = None
+        if "workflows" in self.functions:
+            self.workflows = Workflows(self, "Workflows", params=params,
+                                       function=self.functions["workflows"].function)
+
+        for fn in self.functions.values():
+            self._grant(fn.spec, fn)
+
+        authorizer = self.functions.get("authorizer")
+        if authorizer is not None:
+            authorizer.function.add_environment("PARLEY_COGNITO_USER_POOL_ID", self.identity.user_pool.user_pool_id)
+            authorizer.function.add_environment("PARLEY_COGNITO_CLIENT_ID",
+                                                self.identity.client.user_pool_client_id)
+
+        self.api = Api(
+            self, "Api", params=params,
+            functions={"api": self.functions["api"].function, "chat": self.chat.function},
+            user_pool=self.identity.user_pool, web_origins=origins,
+            lambda_authorizer=authorizer.function if authorizer else None,
+        )
+
+        self._triggers()
+
+        auth_domain = self.identity.hosted_ui_url
+        self.web.allow_connect(
+            self.api.origin,
+            auth_domain,
+            f"https://cognito-idp.{Aws.REGION}.amazonaws.com",
+            # Presigned uploads go straight to the data bucket (both S3 endpoint styles).
+            "https://*.s3.amazonaws.com",
+            f"https://*.s3.{Aws.REGION}.amazonaws.com",
+        )
+        self.site = self.web.deploy(web_config(
+            api_url=self.api.url, user_pool_id=self.identity.user_pool.user_pool_id,
+            client_id=self.identity.client.user_pool_client_id, auth_domain=auth_domain,
+            origin=self.web.origin, scopes=SCOPES,
+        ), log_retention_days=params.observability.log_retention_days)
+
+        self.observability = Observability(
+            self, "Observability", params=params, rest_api=self.api.rest_api,
+            functions={name: fn.function for name, fn in self.functions.items()},
+            endpoint_names=list(self.inference.endpoints),
+        )
+        self._acknowledge_cdk_singletons()
+        self._outputs()
+
+    def _grant(self, spec: FunctionSpec, fn: ParleyFunction) -> None:
+        self.data.grant_tables(fn.role, spec.tables, scan=spec.scan)
+        self.data.grant_bucket(fn.role, spec.bucket)
+        if spec.invoke_models:
+            self.inference.grant_invoke(fn.role)
+        if spec.start_workflows and self.workflows is not None:
+            self.workflows.grant_start(fn.role)
+            for key, value in self.workflows.environment().items():
+                fn.function.add_environment(key, value)
+
+    def _triggers(self) -> None:
+        attachments = self.functions.get("attachments")
+        if attachments is not None:
+            self.data.bucket.add_event_notification(
+                s3.EventType.OBJECT_CREATED,
+                s3n.LambdaDestination(attachments.function),
+                s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
+            )
+        coldstore = self.functions.get("coldstore")
+        if coldstore is not None:
+            events.Rule(self, "ColdstoreSchedule", schedule=COLDSTORE_SCHEDULE,
+                        description="Parley: move old conversations to cold storage",
+                        targets=[targets.LambdaFunction(coldstore.function, retry_attempts=2)])
+
+    def _acknowledge_cdk_singletons(self) -> None:
+        """Findings on the helper functions CDK itself adds (not code of ours)."""
+        deployment_reason = ("CDK's bucket deployment helper copies the site from the CDK asset bucket into the "
+                             "web bucket; its policy is generated by aws-cdk-lib for those two buckets only.")
+        web_bucket = self.get_logical_id(self.web.bucket.node.default_child)  # type: ignore[arg-type]
+        asset_bucket = f"cdk-hnb659fds-assets-<AWS::AccountId>-{self.params.region}"
+        reasons = {
+            **{f"AwsSolutions-IAM5[Action::{action}]": deployment_reason
+               for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*")},
+            f"AwsSolutions-IAM5[Resource::arn:{partition(self.params.region)}:s3:::{asset_bucket}/*]":
+                deployment_reason,
+            f"AwsSolutions-IAM5[Resource::<{web_bucket}.Arn>/*]": deployment_reason,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
+                "CDK's own helper function (bucket deployment / S3 notifications) uses the basic execution policy.",
+            "AwsSolutions-L1": "CDK's own helper function; its runtime is chosen by aws-cdk-lib.",
+            "AwsSolutions-IAM5[Resource::*]": "CDK's S3 notifications helper must call PutBucketNotification "
+                                              "on buckets it is given at deploy time.",
+        }
+        for child in self.node.children:
+            cid = child.node.id
+            if cid.startswith(("Custom::CDKBucketDeployment", "BucketNotificationsHandler")):
+                for rule, reason in reasons.items():
+                    acknowledge(child, rule, reason)
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "ApiUrl", value=self.api.url, description="API base URL")
+        CfnOutput(self, "WebUrl", value=f"{self.web.origin}/", description="Web client")
+        CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
+        CfnOutput(self, "AuthDomain", value=self.identity.hosted_ui_url)
+        CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
+        CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)
+        CfnOutput(self, "DashboardName", value=f"{self.params.stack_name}-overview")
+        for definition in self.data.definitions:
+            CfnOutput(self, definition.construct_id, value=self.data.tables[definition.settings_field].table_name)

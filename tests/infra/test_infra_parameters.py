@@ -1,0 +1,92 @@
+"""The parameters file, its context overrides and its validation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from infra_cdk.inference import endpoint_plans
+from infra_cdk.parameters import DEFAULT_FILE, load_parameters
+from model_endpoints.catalog import load_catalog
+
+
+def test_default_file_is_valid_and_safe_to_deploy() -> None:
+    params = load_parameters()
+    assert params.architecture == "arm64"
+    # The default deploys no GPU (a p4d endpoint alone costs tens of dollars an hour).
+    assert params.inference.mode == "simulator"
+    assert endpoint_plans(params) == []
+
+
+def test_the_sagemaker_example_file_is_valid() -> None:
+    params = load_parameters({"parley:parameters": "infra_cdk/parameters.sagemaker.json"})
+    assert params.inference.mode == "sagemaker"
+    assert {p.endpoint_name for p in endpoint_plans(params)} == {
+        m.backend.endpoint for m in load_catalog().models if m.serving}
+
+
+def test_context_overrides_parse_json_values() -> None:
+    params = load_parameters({
+        "parley.inference.mode": "openai",
+        "parley.inference.openai_base_url": "http://10.0.0.5:8000/v1",
+        "parley.api.throttle_burst": "50",
+        "parley.settings.limit_free_per_hour": "3",
+        "parley.web.allowed_countries": '["DE", "FR"]',
+        "unrelated": "ignored",
+    })
+    assert params.inference.mode == "openai"
+    assert params.api.throttle_burst == 50
+    assert params.settings["limit_free_per_hour"] == 3
+    assert params.web.allowed_countries == ["DE", "FR"]
+
+
+@pytest.mark.parametrize("context", [
+    {"parley.inference.mode": "openai"},  # no URL
+    {"parley.settings.not_a_setting": "1"},
+    {"parley.settings.table_conversations": "x"},  # the app names tables itself
+    {"parley.settings.limit_free_per_hour": "many"},
+    {"parley.observability.log_retention_days": "31"},
+    {"parley.domain.web_domain": "chat.example.com"},  # certificate missing
+    {"parley.unknown_section": "1"},
+    {"parley.auth.threat_protection": "true"},  # needs the plus feature plan
+    {"parley.inference.min_instances": "5", "parley.inference.max_instances": "2"},
+])
+def test_invalid_parameters_are_refused(context: dict[str, str]) -> None:
+    with pytest.raises(ValidationError):
+        load_parameters(context)
+
+
+def test_a_parameters_file_can_be_chosen(tmp_path: Path) -> None:
+    raw = json.loads(DEFAULT_FILE.read_text())
+    raw["stack_name"] = "ParleyStaging"
+    raw["python_version"] = "3.13"
+    path = tmp_path / "staging.json"
+    path.write_text(json.dumps(raw))
+    params = load_parameters({"parley:parameters": str(path)})
+    assert params.stack_name == "ParleyStaging" and params.python_version == "3.13"
+
+
+def test_endpoint_overrides() -> None:
+    params = load_parameters({
+        "parley.inference.mode": "sagemaker",
+        "parley.inference.models": json.dumps({
+            "parley-smart": {"enabled": False},
+            "parley-fast": {"instance_type": "ml.g6e.xlarge", "max_instances": 9,
+                            "model_s3_uri": "s3://weights/llama/"},
+        }),
+    })
+    plans = {p.spec.id: p for p in endpoint_plans(params)}
+    assert "parley-smart" not in plans
+    fast = plans["parley-fast"]
+    assert (fast.instance_type, fast.max_instances, fast.min_instances) == ("ml.g6e.xlarge", 9, 1)
+    assert fast.model_s3_uri == "s3://weights/llama/"
+
+
+def test_unknown_model_overrides_are_refused() -> None:
+    params = load_parameters({"parley.inference.mode": "sagemaker",
+                              "parley.inference.models": '{"no-such-model": {}}'})
+    with pytest.raises(ValueError):
+        endpoint_plans(params)
