@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
-from parley.api.routes import chat, conversations, openai, system, usage
+from parley.api.routes import api_keys, chat, conversations, openai, system, usage
 from parley.container import Container, build_container
 from parley.settings import Settings
 
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(conversations.router)
     app.include_router(chat.router)
     app.include_router(usage.router)
+    app.include_router(api_keys.router)
     app.include_router(openai.router)
     if settings.mode == "local":
         app.include_router(system.dev_router)

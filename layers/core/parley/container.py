@@ -10,6 +10,7 @@ from botocore.config import Config
 
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.auth import Authenticator, build_authenticator
+from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
 from parley.chat.moderation import SafetyGate, SafetyOptions
 from parley.chat.service import ChatOptions, ChatService, run_blocking
@@ -47,6 +48,7 @@ class Container:
     chat: ChatService
     workflow_tasks: WorkflowTasks
     workflows: WorkflowStarter
+    api_keys: ApiKeyRepository
 
     @property
     def s3(self) -> Any:
@@ -70,6 +72,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     tables = build_conversation_table(settings.table_conversations, region, host)
     usage = build_usage_table(settings.table_usage, region, host)
     ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
+    api_keys = ApiKeyRepository(build_api_keys_table(settings.table_api_keys, region, host),
+                                max_per_user=settings.api_keys_per_user)
     blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
@@ -120,7 +124,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     return Container(
         settings=settings,
         catalog=catalog,
-        authenticator=build_authenticator(settings),
+        authenticator=build_authenticator(settings, api_keys),
         tables=tables,
         ops=ops,
         blobs=blobs,
@@ -134,6 +138,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         chat=chat,
         workflow_tasks=workflow_tasks,
         workflows=workflows,
+        api_keys=api_keys,
     )
 
 

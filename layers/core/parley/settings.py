@@ -34,6 +34,7 @@ class Settings(BaseModel):
     table_usage: str = "parley-usage"
     table_cache: str = "parley-cache"
     table_idempotency: str = "parley-idempotency"
+    table_api_keys: str = "parley-api-keys"
     bucket_data: str = "parley-data"
     #: Endpoint overrides (local mode points these at its own emulated AWS).
     dynamodb_endpoint: str | None = None
@@ -41,6 +42,12 @@ class Settings(BaseModel):
     #: Trust the `x-amzn-request-context` header; only the chat function sets this, where uvicorn
     #: listens on loopback inside the Lambda sandbox and the Web Adapter is its only client.
     trust_lwa_context_header: bool = False
+    #: The Cognito user pool and app client whose tokens the API Gateway authorizer accepts
+    #: (aws mode; the CDK app sets them on the authorizer function).
+    cognito_user_pool_id: str | None = None
+    cognito_client_id: str | None = None
+    #: How many API keys one user may hold at once.
+    api_keys_per_user: int = 20
     #: Message content above this many UTF-8 bytes is stored in S3 with a pointer in the item.
     content_inline_max_bytes: int = 32_000
     max_message_chars: int = 100_000

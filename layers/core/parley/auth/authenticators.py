@@ -13,7 +13,8 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
-from parley.auth.identity import Identity, tier_from_claims
+from parley.auth.api_keys import ApiKeyAuthenticator, ApiKeyRepository
+from parley.auth.identity import TIERS, Identity, tier_from_claims
 from parley.auth.local_jwt import verify_token
 from parley.errors import Unauthorized
 from parley.settings import Settings
@@ -60,7 +61,9 @@ class ApiGatewayAuthenticator:
         sub = claims.get("sub") or claims.get("userId") or authorizer.get("principalId")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("authorizer gave no subject")
-        return Identity(user_id=sub, tier=tier_from_claims(claims))
+        # A Lambda authorizer (Cognito tokens and API keys alike) has already resolved the tier.
+        tier = authorizer.get("tier") if claims is authorizer else None
+        return Identity(user_id=sub, tier=tier if tier in TIERS else tier_from_claims(claims))
 
     def _request_context(self, request: Request) -> Mapping[str, Any] | None:
         event = request.scope.get("aws.event")
@@ -80,7 +83,9 @@ class ApiGatewayAuthenticator:
         return parsed if isinstance(parsed, Mapping) else None
 
 
-def build_authenticator(settings: Settings) -> Authenticator:
+def build_authenticator(settings: Settings, api_keys: ApiKeyRepository | None = None) -> Authenticator:
     if settings.mode == "local":
-        return LocalJwtAuthenticator(settings.local_jwt_secret)
+        jwts = LocalJwtAuthenticator(settings.local_jwt_secret)
+        # `Bearer prly_...` is an API key; anything else a JWT.
+        return ApiKeyAuthenticator(api_keys, jwts) if api_keys is not None else jwts
     return ApiGatewayAuthenticator(trust_lwa_header=settings.trust_lwa_context_header)

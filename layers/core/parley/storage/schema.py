@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.models import Model
 
+from parley.auth.api_keys import build_api_keys_table
 from parley.settings import Settings
 from parley.storage.ops_tables import build_ops_tables
 from parley.storage.tables import build_conversation_table
@@ -22,7 +23,8 @@ def table_models(settings: Settings) -> list[type[Model]]:
     conversations = build_conversation_table(settings.table_conversations, region, host)
     usage = build_usage_table(settings.table_usage, region, host)
     ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
-    return [conversations.item, usage.ledger, ops.cache, ops.idempotency]
+    api_keys = build_api_keys_table(settings.table_api_keys, region, host)
+    return [conversations.item, usage.ledger, ops.cache, ops.idempotency, api_keys.item]
 
 
 def create_tables(settings: Settings) -> None:

@@ -1,0 +1,1 @@
+"""The authorizer Lambda entry: API Gateway asks it about every uncached bearer token."""
