@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
+
 from parley.inference.base import (
     Completion,
     InferenceError,
@@ -113,3 +114,53 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+
+
+class AwsFaults:
+    """Injects AWS errors into the emulated AWS, by service and operation, for a number of calls.
+
+    Works at moto's request stubber, so every client (pynamodb's, boto3's) sees the fault exactly as
+    it would see one from AWS, and botocore's own retries run against it.
+    """
+
+    def __init__(self) -> None:
+        from moto.core import models as moto_models
+
+        self._stubber = moto_models.botocore_stubber
+        self._original = None
+        self.rules: list[dict[str, Any]] = []
+        self.hits: list[str] = []
+
+    def add(self, operation: str, *, times: int = 1_000_000, code: str = "ThrottlingException",
+            status: int = 400, service: str = "dynamodb") -> AwsFaults:
+        self.rules.append({"operation": operation, "times": times, "code": code, "status": status,
+                           "service": service})
+        return self
+
+    def __enter__(self) -> AwsFaults:
+        self._original = self._stubber.process_request
+
+        def faulty(request):
+            target = request.headers.get("X-Amz-Target", b"")
+            target = target.decode() if isinstance(target, bytes) else str(target)
+            operation = target.rsplit(".", 1)[-1] if target else f"{request.method} s3"
+            for rule in self.rules:
+                match = operation == rule["operation"] if rule["service"] == "dynamodb" else (
+                    rule["operation"] == operation or (rule["operation"] == "*" and "amazonaws.com" in request.url
+                                                       and "dynamodb" not in request.url))
+                if match and rule["times"] > 0:
+                    rule["times"] -= 1
+                    self.hits.append(operation)
+                    if rule["service"] == "dynamodb":
+                        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{rule['code']}",
+                                           "message": "injected fault"})
+                        return rule["status"], {"Content-Type": "application/x-amz-json-1.0"}, body
+                    body = f"<Error><Code>{rule['code']}</Code><Message>injected</Message></Error>"
+                    return rule["status"], {"Content-Type": "application/xml"}, body
+            return self._original(request)
+
+        self._stubber.process_request = faulty
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stubber.process_request = self._original

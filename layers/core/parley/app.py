@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -10,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.routes import api_keys, chat, conversations, openai, system, usage
+from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
 from parley.settings import Settings
 
@@ -20,6 +22,17 @@ Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.js
 in local mode only, `POST /dev/token`. Errors are `{code, message, retryable}`; another user's
 resources answer 404 exactly like missing ones.
 """
+
+
+#: Error statuses any route may answer, all as ``{code, message, retryable}``.
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Bad request", 401: "Missing or invalid token", 404: "Not found (or another user's)",
+        409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid input",
+        429: "Rate limited (see Retry-After)", 503: "Temporarily unavailable, retry",
+    }.items()
+}
 
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
@@ -33,7 +46,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         provision(settings, container)
     container = container or build_container(settings)
 
-    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION)
+    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS)
     app.state.container = container
     install_error_handlers(app)
     app.include_router(system.router)

@@ -68,6 +68,9 @@ class Settings(BaseModel):
     sim_ttft_ms: int = 150
     sim_tokens_per_s: float = 60.0
     sim_fail_after: int | None = None
+    #: Length of simulated answers, in tokens (drawn per answer between the two, deterministically).
+    sim_reply_tokens_min: int = 40
+    sim_reply_tokens_max: int = 80
     limit_free_per_hour: int = 10
     limit_plus_per_hour: int = 100
     limit_free_tokens_per_day: int = 200_000

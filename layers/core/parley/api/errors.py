@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pynamodb.exceptions import PynamoDBException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from parley.errors import ApiError
@@ -64,14 +66,21 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return error_response(exc.status_code, code, str(exc.detail), exc.status_code >= 500, exc.headers, request)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _aws_error(request: Request, exc: Exception) -> JSONResponse:
         if is_transient(exc):
-            # Throttling or a brief outage of a dependency: the client may retry; nothing was half-stored
-            # because every multi-item write is a transaction.
+            # Throttling or a brief outage of a dependency (after the SDK's own retries): the client may
+            # retry; nothing was half-stored, because every multi-item write is a transaction.
             logger.warning("dependency unavailable", extra={"error_type": type(exc).__name__})
             return error_response(503, "service_unavailable", "temporarily unavailable, please retry", True,
                                   {"Retry-After": "1"}, request)
+        logger.exception("AWS call failed", extra={"error_type": type(exc).__name__})
+        return error_response(500, "internal_error", "internal error", True, request=request)
+
+    for aws_exception in (PynamoDBException, ClientError, BotoCoreError):
+        app.add_exception_handler(aws_exception, _aws_error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
         return error_response(500, "internal_error", "internal error", True, request=request)
 

@@ -48,10 +48,11 @@ class BackendRegistry:
             sim_ttft_ms=settings.sim_ttft_ms,
             sim_tokens_per_s=settings.sim_tokens_per_s,
             sim_fail_after=settings.sim_fail_after,
+            sim_reply_tokens=(settings.sim_reply_tokens_min, settings.sim_reply_tokens_max),
             region=settings.region,
-            sagemaker_endpoint_url=getattr(settings, "sagemaker_endpoint_url", None),
-            openai_base_url=getattr(settings, "openai_base_url", None),
-            openai_api_key=getattr(settings, "openai_api_key", None),
+            sagemaker_endpoint_url=settings.sagemaker_endpoint_url,
+            openai_base_url=settings.openai_base_url,
+            openai_api_key=settings.openai_api_key,
         )
 
     def backend_for(self, spec: ModelSpec) -> InferenceBackend:

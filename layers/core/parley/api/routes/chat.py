@@ -23,11 +23,6 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
         "description": "Server-Sent Events: `message_start`, `content_chunk`..., then `message_end` or `error`",
         "content": {"text/event-stream": {"schema": {"type": "string"}}},
     },
-    401: {"model": ErrorBody},
-    404: {"model": ErrorBody},
-    409: {"model": ErrorBody},
-    422: {"model": ErrorBody},
-    429: {"model": ErrorBody},
 }
 
 IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
@@ -56,8 +51,7 @@ def replay_response(replay: Replay) -> SseResponse:
     return SseResponse(encode_events(log.follow()), headers={"idempotent-replayed": "true"})
 
 
-@router.post("/{conversation_id}/messages", response_class=SseResponse, response_model=None, status_code=200,
-             responses=SSE_DOC)
+@router.post("/{conversation_id}/messages", response_model=None, status_code=200, responses=SSE_DOC)
 async def send_message(
     conversation_id: ConversationId,
     body: SendMessageRequest,
@@ -84,8 +78,8 @@ async def send_message(
     return respond(result, c)
 
 
-@router.post("/{conversation_id}/messages/{message_id}/regenerate", response_class=SseResponse,
-             response_model=None, status_code=200, responses=SSE_DOC)
+@router.post("/{conversation_id}/messages/{message_id}/regenerate", response_model=None,
+             status_code=200, responses=SSE_DOC)
 async def regenerate(
     conversation_id: ConversationId,
     message_id: MessageId,
@@ -110,8 +104,8 @@ async def regenerate(
     return respond(result, c)
 
 
-@router.get("/{conversation_id}/messages/{message_id}/events", response_class=SseResponse, response_model=None,
-            status_code=200, responses=SSE_DOC)
+@router.get("/{conversation_id}/messages/{message_id}/events", response_model=None, status_code=200,
+            responses=SSE_DOC)
 async def resume(
     conversation_id: ConversationId,
     message_id: MessageId,

@@ -23,7 +23,24 @@ from parley.chat.generation import Generation
 from parley.errors import ValidationFailed
 from parley.inference.base import ChatMessage, GenerationParams
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+
+class OpenAIError(BaseModel):
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorBody(BaseModel):
+    error: OpenAIError
+
+
+#: The /v1 API answers errors in OpenAI's shape (see parley.api.errors).
+OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": OpenAIErrorBody} for status in (400, 401, 404, 409, 413, 415, 429, 503)
+}
+
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ERRORS)
 
 #: Our finish reasons in OpenAI's vocabulary.
 FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
@@ -129,7 +146,9 @@ def list_models(who: IdentityDep, c: ContainerDep) -> ModelsList:
                       + [ModelObject(id=m.id, created=created) for m in c.catalog.models])
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post("/chat/completions", response_model=None, responses={200: {
+    "description": "A `chat.completion`, or with `stream: true` Server-Sent Events of `chat.completion.chunk`",
+    "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
 async def chat_completions(body: CompletionRequest, who: IdentityDep, c: ContainerDep) -> Any:
     """Chat Completions, streamed (`stream: true`: `chat.completion.chunk` events, then `[DONE]`) or not."""
     plan = await run_in_threadpool(
