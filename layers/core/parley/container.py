@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,6 +10,7 @@ import boto3
 from botocore.config import Config
 
 from model_endpoints.catalog import Catalog, load_catalog
+from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
 from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
@@ -48,6 +50,7 @@ class Container:
     chat: ChatService
     workflow_tasks: WorkflowTasks
     workflows: WorkflowStarter
+    attachments: AttachmentService
     api_keys: ApiKeyRepository
 
     @property
@@ -76,6 +79,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
                                 max_per_user=settings.api_keys_per_user)
     blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
+    attachments = build_attachment_service(settings, blobs, presign_endpoint=presign_endpoint(settings))
+    repo.set_delete_hook(attachments.delete_for_conversation)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
@@ -116,10 +121,12 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
             cache_enabled=settings.cache_enabled,
             summary_trigger_fraction=settings.summary_trigger_fraction,
             generate_titles=settings.generate_titles,
+            attachment_share=settings.attachment_context_share,
         ),
         run_blocking=run_blocking,
         workflows=workflows,
         safety=safety,
+        attachments=attachments,
     )
     return Container(
         settings=settings,
@@ -139,7 +146,18 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         workflow_tasks=workflow_tasks,
         workflows=workflows,
         api_keys=api_keys,
+        attachments=attachments,
     )
+
+
+def presign_endpoint(settings: Settings) -> str | Callable[[], str] | None:
+    """Presigned upload URLs: the setting; else in local mode the loopback S3 server (started on the
+    first upload, not here); else None (AWS's regional endpoint)."""
+    if settings.s3_presign_endpoint or settings.mode != "local":
+        return settings.s3_presign_endpoint
+    from parley.local.emulator import start_s3_server
+
+    return start_s3_server
 
 
 def build_workflow_starter(settings: Settings, tasks: WorkflowTasks, metrics: MetricsSink) -> WorkflowStarter:

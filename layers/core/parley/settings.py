@@ -34,11 +34,15 @@ class Settings(BaseModel):
     table_usage: str = "parley-usage"
     table_cache: str = "parley-cache"
     table_idempotency: str = "parley-idempotency"
+    table_attachments: str = "parley-attachments"
     table_api_keys: str = "parley-api-keys"
     bucket_data: str = "parley-data"
     #: Endpoint overrides (local mode points these at its own emulated AWS).
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
+    #: Where outside clients reach S3 with presigned uploads. Unset: AWS's regional endpoint in aws
+    #: mode; in local mode, the loopback S3 server the app starts on first use.
+    s3_presign_endpoint: str | None = None
     #: Trust the `x-amzn-request-context` header; only the chat function sets this, where uvicorn
     #: listens on loopback inside the Lambda sandbox and the Web Adapter is its only client.
     trust_lwa_context_header: bool = False
@@ -85,6 +89,24 @@ class Settings(BaseModel):
     #: Step Functions state machines (aws mode; the CDK app sets them).
     summarize_state_machine_arn: str | None = None
     title_state_machine_arn: str | None = None
+    #: Attachments. Limits left None keep parley.attachments.limits.Limits' defaults.
+    attachment_allowed_kinds: tuple[str, ...] = Field(default_factory=tuple)  # empty: every kind
+    attachment_max_document_bytes: int | None = None
+    attachment_max_image_bytes: int | None = None
+    attachment_max_text_bytes: int | None = None
+    attachment_max_pages: int | None = None
+    attachment_max_attachments_per_message: int | None = None
+    attachment_time_budget_s: float | None = None
+    attachment_upload_expires_s: int = Field(default=900, ge=1, le=900)
+    attachment_unused_ttl_s: int = Field(default=2 * 24 * 3600, ge=60)
+    attachment_chunk_tokens: int = Field(default=400, ge=16)
+    attachment_chunk_overlap: int = Field(default=50, ge=0)
+    #: Process uploads when first read (None: only in local mode, where no S3 event comes).
+    attachment_process_inline: bool | None = None
+    #: None: "forkserver" in local mode, "fork" in the Lambda handler.
+    attachment_isolation: Literal["fork", "forkserver", "none"] | None = None
+    #: Share of the model's input budget that attached documents may take.
+    attachment_context_share: float = Field(default=0.5, gt=0, le=0.9)
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

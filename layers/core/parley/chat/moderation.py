@@ -67,6 +67,26 @@ class SafetyGate:
             details["modelText"] = "wrapped" if prepared.action == "flag" else "neutralized"
         return prepared, details
 
+    def check_documents(self, who: Identity, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """Apply the policy to attached documents screened at upload (indirect injection).
+
+        Documents always reach the model as delimited untrusted data; under ``block`` a flagged one
+        refuses the send, under ``flag`` it goes through and the message is marked.
+        """
+        flagged = [r for r in records if r.get("flagged")]
+        if not flagged:
+            return {}
+        families = sorted({f for r in flagged for f in r.get("families", [])})
+        action = "block" if self._opts.policy == "block" else "flag"
+        logger.info("attachment screened", extra={"user_id": who.user_id, "safety_stage": "document",
+                                                  "safety_action": action, "safety_families": families,
+                                                  "attachments": [r["id"] for r in flagged]})
+        self._metrics.emit({"SafetyDecisions": 1}, {"stage": "document", "action": action})
+        if action == "block":
+            self.count_block(who)
+            raise ContentBlocked("An attached document was blocked by the content safety policy.")
+        return {"flagged": True, "families": families, "documents": [r["id"] for r in flagged]}
+
     def count_block(self, who: Identity) -> None:
         try:
             self._ledger.record_block(who, self._opts.offender, normal_limit=self._normal_limit(who))

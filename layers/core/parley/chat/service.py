@@ -18,6 +18,7 @@ from typing import Any
 import anyio
 
 from model_endpoints.catalog import AUTO, Catalog, ModelSpec
+from parley.attachments.service import AttachmentService, TurnAttachments
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
 from parley.chat.events import SseEvent
@@ -51,6 +52,7 @@ class ChatOptions:
     cache_enabled: bool
     summary_trigger_fraction: float = 0.5
     generate_titles: bool = True
+    attachment_share: float = 0.5
 
 
 @dataclass
@@ -95,7 +97,9 @@ class ChatService:
         run_blocking: Callable[..., Awaitable[Any]],
         workflows: WorkflowStarter | None = None,
         safety: SafetyGate | None = None,
+        attachments: AttachmentService | None = None,
     ) -> None:
+        self._attachments = attachments
         self._workflows = workflows
         self._safety = safety
         self._repo = repository
@@ -124,6 +128,7 @@ class ChatService:
         parent_id: Any = CONTINUE,
         model: str | None = None,
         idempotency: IdempotencyKey | None = None,
+        attachments: tuple[str, ...] = (),
     ) -> TurnPlan | Replay:
         received = time.perf_counter()
         text = self._check_content(content)
@@ -155,6 +160,7 @@ class ChatService:
                 created_at=now,
                 tokens=count_tokens(text),
                 details=safety_details,
+                attachments=list(attachments),
             )
             history = branch_to(by_id, parent_id) + [user_message]
             plan = self._plan(who, conversation, history, summaries, user_message, requested, now, admission,
@@ -230,6 +236,15 @@ class ChatService:
         default_prompt = conversation.system_prompt is None
         system_prompt = conversation.system_prompt or self._opts.default_system_prompt
         system_tokens = self._default_system_tokens() if default_prompt else count_tokens(system_prompt)
+        turn = self._attachments_for(who, anchor, requested or conversation.model)
+        if turn is not None and self._safety is not None:
+            document_safety = self._safety.check_documents(who, turn.records)
+            if document_safety and user_message is not None:
+                user_message.details["safety"] = {**user_message.details.get("safety", {}), **document_safety}
+        if turn is not None and user_message is not None:
+            user_message.details["attachments"] = turn.records
+            if turn.image_count:
+                user_message.details["images"] = turn.image_count
         chain, reason = self._choose_models(requested or conversation.model, anchor, history, system_tokens)
         spec = chain[0]
         params = GenerationParams(max_tokens=spec.max_output)
@@ -242,6 +257,8 @@ class ChatService:
             max_output=params.max_tokens,
             summary=summary,
             render=model_text,
+            turn_content=self._turn_content(anchor, turn) if turn is not None else None,
+            turn_extra_tokens=turn.tokens if turn is not None else 0,
         )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
         assistant = Message(
@@ -263,9 +280,12 @@ class ChatService:
         key = None
         if use_cache and self._opts.cache_enabled:
             shared = default_prompt and not anchor.attachments
-            key = cache_key(model=spec.id, request=request, attachment_hashes=(),
+            key = cache_key(model=spec.id, request=request,
+                            attachment_hashes=turn.content_hashes if turn is not None else (),
                             scope_user=None if shared else who.user_id)
         aws_started = time.perf_counter()
+        if turn is not None and user_message is not None:
+            self._attachments.link(who.user_id, list(anchor.attachments), conversation.conversation_id)
         lookup = self._pool.submit(self._cache.get, key) if key else None
         self._repo.begin_turn(
             who.user_id,
@@ -313,6 +333,24 @@ class ChatService:
         )
         plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
+
+    def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
+        """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""
+        if not anchor.attachments or self._attachments is None:
+            return None
+        # The budget is a share of the smallest window the turn may be routed to (vision and code
+        # models are smaller), so that the documents fit whichever model answers.
+        candidates = [self._catalog.get(model_id)] if model_id != AUTO else list(self._catalog.models)
+        window = min(input_budget(m, m.max_output) for m in candidates if m is not None)
+        budget = int(window * self._opts.attachment_share)
+        return self._attachments.context_for_turn(who.user_id, list(anchor.attachments), anchor.content, budget)
+
+    @staticmethod
+    def _turn_content(anchor: Message, turn: TurnAttachments) -> str | list[dict[str, Any]]:
+        text = "\n\n".join([*turn.document_blocks, model_text(anchor)])
+        if not turn.image_parts:
+            return text
+        return [{"type": "text", "text": text}, *turn.image_parts]
 
     def _default_system_tokens(self) -> int:
         if self._system_tokens is None:
@@ -459,7 +497,7 @@ class ChatService:
     ) -> tuple[list[ModelSpec], str | None]:
         """The model chain of a turn: the routed or requested model, then its fallbacks, keeping only
         models that can take the turn (vision for images, a window large enough for the context)."""
-        image_count = sum(len(m.attachments) for m in history if m.details.get("images"))
+        image_count = int(anchor.details.get("images", 0))
         needed = required_capabilities(image_count)
         context_tokens = system_tokens + sum(m.tokens for m in history)
         reason = None

@@ -59,6 +59,11 @@ class ConversationRepository:
         meta = table.item.Meta
         self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
         self._restorer: Callable[[str, str], None] | None = None
+        self._on_delete: Callable[[str, str], object] | None = None
+
+    def set_delete_hook(self, hook: Callable[[str, str], object]) -> None:
+        """Install what else a conversation's deletion removes (its attachments): hook(user_id, conversation_id)."""
+        self._on_delete = hook
 
     def set_restorer(self, restorer: Callable[[str, str], None]) -> None:
         """Install what brings a cold conversation back (``restorer(user_id, conversation_id)``)."""
@@ -209,7 +214,12 @@ class ConversationRepository:
             raise
 
     def delete(self, user_id: str, conversation_id: str) -> None:
-        """Delete the conversation item first (conditionally), then everything else it owned."""
+        """Delete what the conversation owns elsewhere (its attachments), then the conversation item
+        (conditionally on its owner), then its messages and content in S3."""
+        if self._on_delete is not None:
+            # First, so that a failure leaves the conversation in place to delete again; it only ever
+            # removes this user's own records, so a call for someone else's conversation changes nothing.
+            self._on_delete(user_id, conversation_id)
         model = self._t.conversation
         try:
             model(conversation_id, CONVERSATION_SK).delete(condition=model.user_id == user_id)

@@ -15,6 +15,11 @@ from parley.settings import Settings
 
 _lock = threading.Lock()
 _mock: Any = None
+_s3_server_url: str | None = None
+#: One request at a time across the in-process mock and the loopback server (moto is not thread-safe).
+#: Re-entrant: a request may lead moto to make another in the same thread (a Step Functions
+#: execution invoking a Lambda function that calls DynamoDB).
+_request_lock = threading.RLock()
 
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -36,8 +41,61 @@ def start_emulated_aws() -> None:
         from moto.core import models as moto_models
 
         _serialize_requests(moto_models.botocore_stubber)
+        _constant_time_transactions()
         _mock = mock_aws()
         _mock.start()
+
+
+def _constant_time_transactions() -> None:
+    """Make moto's TransactWriteItems cost what the transaction writes, not what the tables hold.
+
+    moto deep-copies every table a transaction touches so that it can roll back, which makes each
+    chat turn slower as local data grows (seconds per turn with a few thousand messages). Requests
+    are serialized (see above), so checking every condition first and then applying the writes is
+    atomic without the copies: a transaction whose conditions fail changes nothing.
+    """
+    import copy as stdlib_copy
+    from types import SimpleNamespace
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import TransactionCanceledException
+    from moto.dynamodb.models.table import Table
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        # Only the rollback snapshot of whole tables is skipped; every other copy stays a real one.
+        return value if isinstance(value, Table) else stdlib_copy.deepcopy(value, memo)
+
+    dynamodb_models.copy = SimpleNamespace(copy=stdlib_copy.copy, deepcopy=deepcopy)  # type: ignore[attr-defined]
+    original = dynamodb_models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        errors: list[tuple[Any, Any, Any]] = []
+        for entry in transact_items:
+            op_type, op = next(iter(entry.items()))
+            condition = op.get("ConditionExpression")
+            if condition is None:
+                errors.append((None, None, None))
+                continue
+            table = self.get_table(op["TableName"])
+            attrs = op["Item"] if op_type == "Put" else op["Key"]
+            key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = attrs[table.range_key_attr]
+            current = self.get_item(op["TableName"], key)
+            check = get_filter_expression(condition, op.get("ExpressionAttributeNames"),
+                                          op.get("ExpressionAttributeValues"))
+            if check.expr(current):
+                errors.append((None, None, None))
+            else:
+                old = current.to_json()["Attributes"] if current and op.get(
+                    "ReturnValuesOnConditionCheckFailure") == "ALL_OLD" else None
+                errors.append(("ConditionalCheckFailed", "The conditional request failed", old))
+        if any(code is not None for code, _, _ in errors):
+            raise TransactionCanceledException(errors)
+        original(self, transact_items)
+
+    dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
 def _serialize_requests(stubber: Any) -> None:
@@ -48,9 +106,7 @@ def _serialize_requests(stubber: Any) -> None:
     calls AWS from worker threads. Real AWS needs no such lock; it exists only in local mode.
     """
     process = stubber.process_request
-    # Re-entrant: a request may lead moto to make another in the same thread (a Step Functions
-    # execution invoking a Lambda function that calls DynamoDB).
-    lock = threading.RLock()
+    lock = _request_lock
 
     def locked(request: Any) -> Any:
         with lock:
@@ -75,3 +131,31 @@ def provision(settings: Settings, container: Any) -> None:
                 Bucket=settings.bucket_data,
                 CreateBucketConfiguration={"LocationConstraint": settings.region},
             )
+
+
+def start_s3_server() -> str:
+    """moto as an HTTP server on loopback, for what an outside client must reach (presigned uploads).
+
+    It serves the same in-process backends as the mock (one state), so an object a browser uploads
+    through it is visible to the app's own S3 client at once. Started once per process.
+    """
+    global _s3_server_url
+    with _lock:
+        if _s3_server_url is None:
+            import logging
+
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+            server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+            server.start()
+            inner = server._server.app  # the WSGI app; wrapped so that it takes turns with the mock
+
+            def serialized(environ: Any, start_response: Any) -> Any:
+                with _request_lock:
+                    return inner(environ, start_response)
+
+            server._server.app = serialized
+            host, port = server.get_host_and_port()
+            _s3_server_url = f"http://{host}:{port}"
+        return _s3_server_url

@@ -7,6 +7,7 @@ from typing import Any
 
 from pynamodb.models import Model
 
+from parley.attachments.store import build_attachment_table
 from parley.auth.api_keys import build_api_keys_table
 from parley.settings import Settings
 from parley.storage.ops_tables import build_ops_tables
@@ -24,7 +25,8 @@ def table_models(settings: Settings) -> list[type[Model]]:
     usage = build_usage_table(settings.table_usage, region, host)
     ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
     api_keys = build_api_keys_table(settings.table_api_keys, region, host)
-    return [conversations.item, usage.ledger, ops.cache, ops.idempotency, api_keys.item]
+    attachments = build_attachment_table(settings.table_attachments, region, host)
+    return [conversations.item, usage.ledger, ops.cache, ops.idempotency, api_keys.item, attachments.record]
 
 
 def create_tables(settings: Settings) -> None:
