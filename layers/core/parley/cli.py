@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from parley.coldstore.cli import add_coldstore_parser
 from parley.settings import Settings
 
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--user", required=True)
     token.add_argument("--tier", choices=["free", "plus"], default="free")
     token.set_defaults(func=_token)
+    add_coldstore_parser(sub)
     return parser
 
 

@@ -12,6 +12,7 @@ from botocore.config import Config
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
+from parley.coldstore import ColdStore, build_coldstore
 from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
 from parley.chat.moderation import SafetyGate, SafetyOptions
@@ -51,6 +52,7 @@ class Container:
     workflow_tasks: WorkflowTasks
     workflows: WorkflowStarter
     attachments: AttachmentService
+    coldstore: ColdStore
     api_keys: ApiKeyRepository
 
     @property
@@ -80,7 +82,15 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
     repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
     attachments = build_attachment_service(settings, blobs, presign_endpoint=presign_endpoint(settings))
-    repo.set_delete_hook(attachments.delete_for_conversation)
+    coldstore = build_coldstore(settings, dynamodb=lambda: aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
+                                s3=lambda: blobs.client, tables=tables, repository=repo)
+    repo.set_restorer(coldstore.restore)
+
+    def on_delete(user_id: str, conversation_id: str) -> None:
+        attachments.delete_for_conversation(user_id, conversation_id)
+        coldstore.discard(user_id, conversation_id)
+
+    repo.set_delete_hook(on_delete)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
@@ -147,6 +157,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         workflows=workflows,
         api_keys=api_keys,
         attachments=attachments,
+        coldstore=coldstore,
     )
 
 

@@ -107,6 +107,12 @@ class Settings(BaseModel):
     attachment_isolation: Literal["fork", "forkserver", "none"] | None = None
     #: Share of the model's input budget that attached documents may take.
     attachment_context_share: float = Field(default=0.5, gt=0, le=0.9)
+    #: Hot and cold storage: conversations idle this long move to S3 (one compressed object each).
+    coldstore_idle_days: float = 30
+    coldstore_prefix: str = "cold/"
+    coldstore_sse: Literal["AES256", "aws:kms"] = "AES256"
+    coldstore_kms_key_id: str | None = None
+    coldstore_max_conversations_per_run: int = 1000
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

@@ -50,8 +50,7 @@ class ConversationExport(CamelModel):
 @router.get(
     "/{conversation_id}/export",
     response_class=Response,
-    responses={200: {"content": {"application/json": {"schema": ConversationExport.model_json_schema()},
-                                 "text/markdown": {}},
+    responses={200: {"model": ConversationExport, "content": {"text/markdown": {}},
                      "description": "The conversation as an attachment"}},
 )
 def export_conversation(
