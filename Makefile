@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test bench install lint synth clean
+.PHONY: dev test bench install lint synth clean web browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,10 +18,27 @@ $(STAMP): pyproject.toml | $(PY)
 
 install: $(STAMP)
 
-dev: install
+# The web client: npm ci from the committed lock file (registry only), then a Vite build into web/dist,
+# redone only when a source changed.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/index.html web/package.json web/vite.config.ts web/tsconfig.json)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run build
+	touch $@
+
+web: web/dist/index.html
+
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+browser: web
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+dev: install web
 	$(VENV)/bin/parley dev --host 127.0.0.1 --port 8000
 
-test: install
+test: install browser
 	$(PY) -m pytest
 
 bench: install

@@ -1,0 +1,120 @@
+// Wire types of the Parley API (JSON is camelCase). Optional fields are ones a server may omit.
+
+export interface TokensUsed {
+  input: number;
+  output: number;
+}
+
+export interface Message {
+  messageId: string;
+  parentMessageId: string | null;
+  role: "user" | "assistant" | "system";
+  content: string;
+  model?: string | null;
+  createdAt: number;
+  tokensUsed?: TokensUsed;
+  finishReason?: string | null;
+  cost?: number;
+  attachments?: string[];
+  childrenIds: string[];
+  status?: string;
+  contextTrimmed?: boolean;
+  details?: Record<string, unknown>;
+}
+
+export interface ConversationDetail {
+  conversationId: string;
+  title: string;
+  model: string;
+  createdAt: number;
+  updatedAt: number;
+  currentMessageId: string | null;
+  archived?: boolean;
+  messages: Message[];
+}
+
+export interface MessageTree {
+  conversationId: string;
+  currentMessageId: string | null;
+  messages: Message[];
+}
+
+export interface ConversationSummary {
+  conversationId: string;
+  title: string;
+  preview: string;
+  lastUpdated: number;
+  model: string;
+  archived?: boolean;
+}
+
+export interface ConversationPage {
+  conversations: ConversationSummary[];
+  nextCursor?: string | null;
+}
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  tier?: string;
+  contextWindow?: number;
+  maxOutput?: number;
+  priceInPer1k?: number;
+  priceOutPer1k?: number;
+  /** The server spells these with a capital K; either is accepted. */
+  priceInPer1K?: number;
+  priceOutPer1K?: number;
+  capabilities?: string[];
+}
+
+export interface ModelCatalog {
+  models: ModelInfo[];
+  default: string;
+}
+
+export interface UsageWindow {
+  limit?: number | null;
+  used?: number | null;
+  remaining?: number | null;
+  resetAt?: number | string | null;
+}
+
+export interface Usage {
+  tier?: string;
+  requests?: UsageWindow;
+  tokens?: UsageWindow;
+  cost?: { monthToDate?: number | null; cap?: number | null };
+}
+
+/** SSE events of a chat turn. */
+export interface MessageStart {
+  messageId: string;
+  conversationId: string;
+  model: string;
+  userMessageId?: string;
+  contextTrimmed?: boolean;
+  summaryUsed?: boolean;
+  routeReason?: string;
+}
+
+export interface MessageEnd {
+  messageId: string;
+  finishReason: string;
+  tokensUsed?: TokensUsed;
+  cost?: number;
+  cached?: boolean;
+}
+
+export interface StreamError {
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+export interface SendRequest {
+  content: string;
+  /** Absent: continue the active branch. `null`: a new root (editing the first message). */
+  parentMessageId?: string | null;
+  model?: string;
+  attachments?: string[];
+}

@@ -1,0 +1,183 @@
+// The signed-in shell: sidebar with conversations and usage, the chat, sign-in when needed.
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { ApiClient } from "../api/client";
+import type { ModelCatalog, Usage } from "../api/types";
+import { completeSignIn, refresh, signOutUrl } from "../auth/cognito";
+import { loadSession, saveSession, type Session } from "../auth/session";
+import type { AppConfig } from "../config";
+import { Chat } from "./Chat";
+import { Sidebar } from "./Sidebar";
+import { SignIn } from "./SignIn";
+import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
+
+const FALLBACK_CATALOG: ModelCatalog = { models: [], default: "auto" };
+
+function routeId(): string | null {
+  const m = /^#\/c\/([^/?#]+)/.exec(location.hash);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+
+export function navigate(id: string | null): void {
+  const hash = id ? `#/c/${encodeURIComponent(id)}` : "#/";
+  if (location.hash !== hash) location.hash = hash;
+}
+
+export function App({ config }: { config: AppConfig }) {
+  const [session, setSession] = useState<Session | null>(() => {
+    const s = loadSession();
+    return s && s.mode === config.mode ? s : null;
+  });
+  const [authNote, setAuthNote] = useState<string | null>(null);
+  const [conversationId, setConversationId] = useState<string | null>(routeId);
+  const [catalog, setCatalog] = useState<ModelCatalog>(FALLBACK_CATALOG);
+  const [usage, setUsage] = useState<Usage | null>(null);
+  const [listVersion, setListVersion] = useState(0);
+  const [chatVersion, setChatVersion] = useState(0);
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  const [theme, setTheme] = useState<Theme>(loadTheme);
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+
+  const signOut = useCallback(
+    (note: string | null = null) => {
+      saveSession(null);
+      setSession(null);
+      setAuthNote(note);
+      if (config.mode === "aws" && config.cognito && note === null) location.assign(signOutUrl(config.cognito));
+    },
+    [config],
+  );
+
+  const api = useMemo(
+    () =>
+      new ApiClient({
+        baseUrl: config.apiBaseUrl,
+        token: async () => {
+          let s = sessionRef.current;
+          if (!s) return null;
+          if (s.mode === "aws" && config.cognito && s.refreshToken && s.expiresAt - Date.now() < 60_000) {
+            try {
+              s = await refresh(config.cognito, s);
+              saveSession(s);
+              sessionRef.current = s;
+              setSession(s);
+            } catch {
+              // the API answers 401 and the person signs in again
+            }
+          }
+          return s.token;
+        },
+        onUnauthorized: () => {
+          if (sessionRef.current) signOut("Your session has expired. Please sign in again.");
+        },
+      }),
+    [config, signOut],
+  );
+
+  // The hosted UI's redirect back to us carries the authorization code.
+  useEffect(() => {
+    if (config.mode !== "aws" || !config.cognito) return;
+    completeSignIn(config.cognito)
+      .then((done) => {
+        if (!done) return;
+        saveSession(done.session);
+        setSession(done.session);
+        if (done.returnTo) location.hash = done.returnTo;
+      })
+      .catch((err: unknown) => setAuthNote(err instanceof Error ? err.message : String(err)));
+  }, [config]);
+
+  useEffect(() => {
+    const onHash = () => {
+      setConversationId(routeId());
+      setDrawerOpen(false);
+    };
+    addEventListener("hashchange", onHash);
+    return () => removeEventListener("hashchange", onHash);
+  }, []);
+
+  useEffect(() => {
+    if (!session) return;
+    api
+      .models()
+      .then((c) => setCatalog({ models: Array.isArray(c.models) ? c.models : [], default: c.default || "auto" }))
+      .catch(() => setCatalog(FALLBACK_CATALOG));
+  }, [api, session?.userId]);
+
+  const refreshUsage = useCallback(() => {
+    api
+      .usage()
+      .then(setUsage)
+      .catch(() => setUsage(null));
+  }, [api]);
+
+  useEffect(() => {
+    if (session) refreshUsage();
+  }, [session?.userId, refreshUsage]);
+
+  useEffect(() => applyTheme(theme), [theme]);
+
+  if (!session) {
+    return (
+      <SignIn
+        config={config}
+        api={api}
+        note={authNote}
+        onSignedIn={(s) => {
+          saveSession(s);
+          setAuthNote(null);
+          setSession(s);
+        }}
+      />
+    );
+  }
+
+  return (
+    <div class={`app${drawerOpen ? " drawer-open" : ""}`}>
+      <Sidebar
+        api={api}
+        activeId={conversationId}
+        version={listVersion}
+        usage={usage}
+        session={session}
+        theme={theme}
+        onTheme={() => setTheme(nextTheme(theme))}
+        onSignOut={() => signOut()}
+        onSelect={(id) => {
+          navigate(id);
+          setDrawerOpen(false);
+        }}
+        onNew={() => {
+          navigate(null);
+          setDrawerOpen(false);
+        }}
+        onChanged={(id, what) => {
+          if (id === conversationId) {
+            if (what === "deleted") navigate(null);
+            else setChatVersion((v) => v + 1);
+          }
+        }}
+        onClose={() => setDrawerOpen(false)}
+      />
+      <div class="scrim" onClick={() => setDrawerOpen(false)} />
+      <Chat
+        api={api}
+        conversationId={conversationId}
+        catalog={catalog}
+        refreshKey={chatVersion}
+        simulated={config.mode === "local"}
+        onOpenDrawer={() => setDrawerOpen(true)}
+        onCreated={(id) => {
+          setConversationId(id);
+          navigate(id);
+          setListVersion((v) => v + 1);
+        }}
+        onTurnDone={() => {
+          setListVersion((v) => v + 1);
+          refreshUsage();
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,448 @@
+// One conversation: its active branch, the answer streaming in, and the composer.
+
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { ApiClient, StreamHandlers, StreamOutcome } from "../api/client";
+import { ApiError, describeError, rateLimitText } from "../api/errors";
+import type { ConversationDetail, Message, MessageStart, ModelCatalog, SendRequest } from "../api/types";
+import { LiveText } from "../chat/live";
+import { rootsOf, siblingsAt } from "../chat/tree";
+import { Composer } from "./Composer";
+import { Icon } from "./Icon";
+import { MessageItem, onCodeCopyClick, StreamingMessage, type MessageActions } from "./Message";
+import { ModelPicker } from "./ModelPicker";
+import { Notice, type TurnProblem } from "./Notice";
+import { NearViewport, NearViewportContext } from "./lazy";
+
+interface Props {
+  api: ApiClient;
+  conversationId: string | null;
+  catalog: ModelCatalog;
+  refreshKey: number;
+  onCreated(id: string): void;
+  onTurnDone(): void;
+  onOpenDrawer(): void;
+  /** Local mode: say that answers are simulated. */
+  simulated: boolean;
+}
+
+interface Pending {
+  conversationId: string;
+  /** Messages shown above the turn (the branch it continues). */
+  base: Message[];
+  /** The message being sent, shown at once; null when regenerating. */
+  user: Message | null;
+  live: LiveText;
+  start: MessageStart | null;
+}
+
+type Call = (h: StreamHandlers & { signal: AbortSignal }) => Promise<StreamOutcome>;
+
+const NEAR_BOTTOM_PX = 80;
+/** The latest messages render their Markdown at once; older ones when scrolled near. */
+const EAGER_TAIL = 6;
+/** Opening a long conversation draws its latest messages first, then older ones in batches while idle. */
+const FIRST_BATCH = 40;
+const BATCH = 40;
+
+const whenIdle: (fn: () => void) => () => void =
+  typeof requestIdleCallback === "function"
+    ? (fn) => {
+        const h = requestIdleCallback(fn, { timeout: 50 });
+        return () => cancelIdleCallback(h);
+      }
+    : (fn) => {
+        const h = setTimeout(fn, 0);
+        return () => clearTimeout(h);
+      };
+
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated }: Props) {
+  const [detail, setDetail] = useState<ConversationDetail | null>(null);
+  const [roots, setRoots] = useState<string[]>([]);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [pending, setPendingState] = useState<Pending | null>(null);
+  const [problem, setProblem] = useState<TurnProblem | null>(null);
+  const [model, setModel] = useState(catalog.default || "auto");
+  const [draft, setDraft] = useState("");
+  const [editing, setEditing] = useState<string | null>(null);
+  const [renderFrom, setRenderFrom] = useState(0);
+
+  /** The conversation this view shows (set before the route catches up when a chat is created here). */
+  const shownId = useRef<string | null>(null);
+  const pendingRef = useRef<Pending | null>(null);
+  const abortRef = useRef<AbortController | null>(null);
+  const stopWanted = useRef(false);
+  const scroller = useRef<HTMLDivElement>(null);
+  const inner = useRef<HTMLDivElement>(null);
+  const [near, setNear] = useState<NearViewport | null>(null);
+  const stick = useRef(true);
+  const scrollOnRender = useRef(false);
+
+  const setPending = (p: Pending | null) => {
+    pendingRef.current = p;
+    setPendingState(p);
+  };
+
+  const load = useCallback(
+    async (id: string, opening: boolean) => {
+      const d = await api.getConversation(id);
+      if (shownId.current !== id) return;
+      setDetail(d);
+      setLoadError(null);
+      if (opening) {
+        setRenderFrom(Math.max(0, d.messages.length - FIRST_BATCH));
+        setModel(d.model || catalog.default || "auto");
+        scrollOnRender.current = true;
+      }
+    },
+    [api, catalog.default],
+  );
+
+  // Roots only matter for a first message that was edited; fetched in the background, off the open path.
+  const loadRoots = useCallback(
+    (id: string) => {
+      api
+        .getTree(id)
+        .then((t) => shownId.current === id && setRoots(rootsOf(t.messages)))
+        .catch(() => undefined);
+    },
+    [api],
+  );
+
+  useEffect(() => {
+    if (conversationId !== null && conversationId === shownId.current) return; // created here: already shown
+    abortRef.current?.abort();
+    shownId.current = conversationId;
+    setPending(null);
+    setProblem(null);
+    setEditing(null);
+    setDetail(null);
+    setRoots([]);
+    setLoadError(null);
+    if (!conversationId) {
+      setModel(catalog.default || "auto");
+      return;
+    }
+    setLoading(true);
+    load(conversationId, true)
+      .catch((err) => shownId.current === conversationId && setLoadError(describeError(err)))
+      .finally(() => shownId.current === conversationId && setLoading(false));
+    loadRoots(conversationId);
+  }, [conversationId]);
+
+  useEffect(() => {
+    const id = shownId.current;
+    if (refreshKey && id && !pendingRef.current) void load(id, false).catch(() => undefined);
+  }, [refreshKey]);
+
+  // An answer still being written elsewhere (another tab, or before a reload) is saved when done:
+  // read the conversation again until it is.
+  const generating = !pending && (detail?.messages ?? []).some((m) => m.status === "generating");
+  useEffect(() => {
+    const id = shownId.current;
+    if (!generating || !id) return;
+    const t = setTimeout(() => void load(id, false).catch(() => undefined), 1500);
+    return () => clearTimeout(t);
+  }, [generating, detail]);
+
+  useEffect(() => {
+    if (renderFrom <= 0) return;
+    return whenIdle(() => setRenderFrom((f) => Math.max(0, f - BATCH)));
+  }, [renderFrom]);
+
+  const scrollToEnd = () => {
+    const el = scroller.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  };
+
+  useLayoutEffect(() => {
+    if (scrollOnRender.current) {
+      scrollOnRender.current = false;
+      stick.current = true;
+      scrollToEnd();
+      // Offscreen messages are laid out lazily (content-visibility): settle once more next frame.
+      requestAnimationFrame(scrollToEnd);
+    }
+  });
+
+  useEffect(() => {
+    if (!pending) return;
+    return pending.live.onDraw(() => stick.current && scrollToEnd());
+  }, [pending?.live]);
+
+  // Whatever changes the height below the fold (lazily laid out messages, Markdown replacing plain
+  // text, a growing answer) keeps the view at the end while the person has not scrolled away.
+  useEffect(() => {
+    const el = scroller.current;
+    const content = inner.current;
+    if (!el || !content) return;
+    const near = new NearViewport(el);
+    setNear(near);
+    const ro = new ResizeObserver(() => stick.current && scrollToEnd());
+    ro.observe(content);
+    return () => {
+      ro.disconnect();
+      near.disconnect();
+    };
+  }, []);
+
+  async function runTurn(convId: string, base: Message[], user: Message | null, call: Call, resend: (() => void) | null, draftBack: string | null) {
+    const live = new LiveText();
+    setPending({ conversationId: convId, base, user, live, start: null });
+    setProblem(null);
+    setEditing(null);
+    stopWanted.current = false;
+    stick.current = true;
+    scrollOnRender.current = true;
+    const ctrl = new AbortController();
+    abortRef.current = ctrl;
+    const here = () => shownId.current === convId && !ctrl.signal.aborted;
+    let start: MessageStart | null = null;
+    const handlers: StreamHandlers & { signal: AbortSignal } = {
+      signal: ctrl.signal,
+      onStart: (s) => {
+        start = s;
+        if (!here()) return;
+        const p = pendingRef.current;
+        if (p && p.live === live) setPending({ ...p, start: s });
+        if (stopWanted.current) void api.stop(convId, s.messageId).catch(() => undefined);
+      },
+      onDelta: (text, at) => live.append(text, at),
+    };
+    const retryFrom = (): (() => void) | undefined => {
+      const s = start as MessageStart | null;
+      if (s?.userMessageId) {
+        const userId = s.userMessageId;
+        return () => regenerateFrom(convId, userId, base.concat(user ? [{ ...user, messageId: userId }] : []));
+      }
+      return resend ?? undefined;
+    };
+    let problem: TurnProblem | null = null;
+    try {
+      let outcome = await call(handlers);
+      if (outcome.kind === "disconnected" && !ctrl.signal.aborted && outcome.messageId) {
+        // The server finishes and saves the answer regardless; pick the stream up where it broke.
+        const s = outcome;
+        outcome = await api.resume(convId, s.messageId!, s.lastEventId, handlers).catch(() => s);
+      }
+      if (!here()) return;
+      if (outcome.kind === "error") {
+        const e = outcome.error;
+        const rateLimited = e.code === "rate_limited";
+        problem = { text: e.message || "The answer failed.", retry: e.retryable || rateLimited ? retryFrom() : undefined, rateLimited };
+      } else if (outcome.kind === "disconnected") {
+        problem = { text: "The connection was lost. The answer is still being saved; it appears here when you reopen the chat." };
+      }
+    } catch (err) {
+      if (!here()) return;
+      if (draftBack !== null && !start) setDraft((d) => d || draftBack);
+      if (err instanceof ApiError && err.rateLimited) {
+        problem = {
+          text: rateLimitText(err),
+          until: err.retryAfterS != null ? Date.now() + err.retryAfterS * 1000 : undefined,
+          retry: retryFrom(),
+          rateLimited: true,
+        };
+      } else {
+        problem = { text: describeError(err), retry: err instanceof ApiError && !err.retryable ? undefined : retryFrom() };
+      }
+    } finally {
+      if (here()) {
+        try {
+          await load(convId, false);
+        } catch {
+          // keep showing what streamed; the next open reads it again
+        }
+        if (shownId.current === convId) {
+          setPending(null);
+          // Shown once the turn is over, so that its Retry starts a new turn rather than being ignored.
+          if (problem) setProblem(problem);
+          if (base.length === 0 && !problem) awaitTitle(convId);
+        }
+        onTurnDone();
+      }
+    }
+  }
+
+  /** The server names a new chat in the background after its first answer: look again shortly. */
+  const titleTimers = useRef<ReturnType<typeof setTimeout>[]>([]);
+  function awaitTitle(convId: string) {
+    for (const delay of [1500, 4000]) {
+      titleTimers.current.push(
+        setTimeout(() => {
+          if (shownId.current !== convId || pendingRef.current) return;
+          void load(convId, false)
+            .then(() => onTurnDone())
+            .catch(() => undefined);
+        }, delay),
+      );
+    }
+  }
+  useEffect(() => {
+    const timers = titleTimers.current;
+    return () => timers.forEach(clearTimeout);
+  }, []);
+
+  async function send(content: string, parent: string | null | undefined, base: Message[]) {
+    const text = content.trim();
+    if (!text || pendingRef.current) return;
+    let id = shownId.current;
+    setDraft("");
+    if (!id) {
+      try {
+        const created = await api.createConversation({ model });
+        id = created.conversationId;
+        shownId.current = id;
+        setDetail({
+          conversationId: id,
+          title: "New chat",
+          model,
+          createdAt: created.createdAt,
+          updatedAt: created.createdAt,
+          currentMessageId: null,
+          messages: [],
+        });
+        onCreated(id);
+      } catch (err) {
+        setDraft(text);
+        setProblem({ text: describeError(err) });
+        return;
+      }
+    }
+    const convId = id;
+    const body: SendRequest = { content: text, model };
+    if (parent !== undefined) body.parentMessageId = parent;
+    const user: Message = {
+      messageId: `pending-${Date.now()}`,
+      parentMessageId: parent ?? base[base.length - 1]?.messageId ?? null,
+      role: "user",
+      content: text,
+      createdAt: Date.now(),
+      childrenIds: [],
+    };
+    await runTurn(convId, base, user, (h) => api.sendMessage(convId, body, h), () => void send(text, parent, base), text);
+    if (parent === null) loadRoots(convId);
+  }
+
+  function regenerateFrom(convId: string, messageId: string, base: Message[]) {
+    if (pendingRef.current) return;
+    void runTurn(convId, base, null, (h) => api.regenerate(convId, messageId, model, h), () => regenerateFrom(convId, messageId, base), null);
+  }
+
+  const branch = detail?.messages ?? [];
+
+  // Stable callbacks for memoised messages: they reach the latest state and functions through refs.
+  const latest = useRef({ branch, roots, send, regenerateFrom });
+  latest.current = { branch, roots, send, regenerateFrom };
+  const actions = useMemo<MessageActions>(
+    () => ({
+      startEdit: (id) => setEditing(id),
+      edit: (index, content) => {
+        const { branch: b } = latest.current;
+        const m = b[index];
+        if (!m) return;
+        void latest.current.send(content, m.parentMessageId ?? null, b.slice(0, index));
+      },
+      regenerate: (index) => {
+        const { branch: b } = latest.current;
+        const m = b[index];
+        if (m && shownId.current) latest.current.regenerateFrom(shownId.current, m.messageId, b.slice(0, index));
+      },
+      switchBranch: (index, to) => {
+        const { branch: b, roots: r } = latest.current;
+        const id = shownId.current;
+        if (!id || pendingRef.current) return;
+        const target = siblingsAt(b, index, r).ids[to];
+        if (!target) return;
+        api
+          .updateConversation(id, { currentMessageId: target })
+          .then(() => load(id, false))
+          .catch((err) => setProblem({ text: describeError(err) }));
+      },
+    }),
+    [api, load],
+  );
+
+  const modelName = useCallback(
+    (id: string | null | undefined) => (id ? catalog.models.find((m) => m.id === id)?.name ?? id : ""),
+    [catalog],
+  );
+
+  function stop() {
+    const p = pendingRef.current;
+    if (!p) return;
+    if (p.start) void api.stop(p.conversationId, p.start.messageId).catch((err) => setProblem({ text: describeError(err) }));
+    else stopWanted.current = true;
+  }
+
+  const shown = pending ? (pending.user ? pending.base.concat([pending.user]) : pending.base) : branch;
+  const from = Math.min(renderFrom, Math.max(0, shown.length - FIRST_BATCH));
+  const busy = pending !== null;
+  const title = detail?.title || (conversationId ? "" : "New chat");
+
+  return (
+    <main class="chat" aria-label="Chat">
+      <header class="chat-head">
+        <button type="button" class="icon menu-btn" aria-label="Open menu" onClick={onOpenDrawer}>
+          <Icon name="menu" size={20} />
+        </button>
+        <h1 class="chat-title" title={title}>
+          {title}
+        </h1>
+        <ModelPicker catalog={catalog} value={model} onChange={setModel} disabled={busy} />
+      </header>
+      <div
+        class="messages"
+        ref={scroller}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM_PX;
+        }}
+        onClick={(e) => void onCodeCopyClick(e)}
+      >
+        <NearViewportContext.Provider value={near}>
+        <div class="messages-inner" ref={inner}>
+          {loading && !detail && <p class="muted center">Loading…</p>}
+          {loadError && (
+            <p class="form-error center" role="alert">
+              {loadError}
+            </p>
+          )}
+          {!conversationId && !pending && shown.length === 0 && (
+            <div class="welcome">
+              <h2>How can I help?</h2>
+              <p class="muted">Answers stream in as they are written. Enter sends, Shift+Enter adds a line.</p>
+            </div>
+          )}
+          {shown.slice(from).map((m, j) => {
+            const i = from + j;
+            const sib = siblingsAt(shown, i, roots);
+            return (
+              <MessageItem
+                key={m.messageId}
+                message={m}
+                index={i}
+                sibIndex={sib.index}
+                sibCount={sib.ids.length}
+                busy={busy}
+                editing={editing === m.messageId}
+                eager={i >= shown.length - EAGER_TAIL}
+                actions={actions}
+                modelName={modelName}
+              />
+            );
+          })}
+          {pending && <StreamingMessage live={pending.live} start={pending.start} modelName={modelName} />}
+          {problem && <Notice problem={problem} onDismiss={() => setProblem(null)} />}
+        </div>
+        </NearViewportContext.Provider>
+      </div>
+      <div class="composer-wrap">
+        <Composer value={draft} busy={busy} onChange={setDraft} onStop={stop} onSend={() => void send(draft, undefined, branch)} />
+        <p class="fine-print">
+          {simulated ? "Local mode: answers come from a simulated model." : "Parley can make mistakes. Check important information."}
+        </p>
+      </div>
+    </main>
+  );
+}
