@@ -1,7 +1,10 @@
 """Safety benchmark: detection and false-positive rates on the evaluation set, and screening latency.
 
 Run: ``.venv/bin/python tests/bench/bench_safety.py`` (``--misses`` lists the ids the screener got
-wrong on the dev split, the only split rules may be tuned on). Goals: detection >= 90 %, false
+wrong on the dev split, the only split rules may be tuned on). Two held-out splits are reported:
+``test`` (the original set) and ``test2`` (tests/data/safety/heldout2.jsonl, written before the
+frames and classifier existed and frozen since); neither is tuned on, and the classifier trains on
+``dev`` rows only. Goals: detection >= 90 %, false
 positives <= 2 %, a typical message screened in well under 1 ms, a 100 KB document well under 50 ms.
 Not collected by pytest; the figures are printed, never asserted.
 """
@@ -132,6 +135,7 @@ def _timed(fn, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
 def _hundred_kb_document(examples: list[Example]) -> str:
     # Benign documents repeated to 100 KB, with one injected paragraph in the middle: the realistic
     # worst case (every rule's anchors present, decoding attempted on the embedded base64 and hex).
+    # ``examples`` chooses which documents: the original set's (figures comparable over time) or all.
     parts = [ex.text for ex in examples if ex.source == "document" and not ex.attack]
     body: list[str] = []
     size = 0
@@ -165,11 +169,13 @@ def report_latency(examples: list[Example]) -> None:
     doc_samples = [_best_of(5, screen_input, ex.text, source="document") for ex in docs]
     print(f"documents from the set (n={len(docs)}): p50 {_percentile(doc_samples, 0.5):.3f} ms, "
           f"p99 {_percentile(doc_samples, 0.99):.3f} ms")
-    big = _hundred_kb_document(examples)
-    runs = [_timed(screen_input, big, source="document") for _ in range(15)]
-    verdict = screen_input(big, source="document")
-    print(f"100 KB document, benign documents of the set repeated + one injection ({len(big)} chars, "
-          f"flagged={verdict.flagged}): best {min(runs):.2f} ms, median {statistics.median(runs):.2f} ms")
+    original = [ex for ex in examples if ex.id.startswith("doc-")]
+    for label, subset in (("the original set's benign documents", original), ("all benign documents", examples)):
+        big = _hundred_kb_document(subset)
+        runs = [_timed(screen_input, big, source="document") for _ in range(15)]
+        verdict = screen_input(big, source="document")
+        print(f"100 KB document, {label} repeated + one injection ({len(big)} chars, "
+              f"flagged={verdict.flagged}): best {min(runs):.2f} ms, median {statistics.median(runs):.2f} ms")
     ascii_big = ("The quarterly report shows revenue growth across all regions. " * 1600)[:100_000]
     plain_runs = [_timed(screen_input, ascii_big, source="document") for _ in range(15)]
     print(f"100 KB plain prose: best {min(plain_runs):.2f} ms, median {statistics.median(plain_runs):.2f} ms")
@@ -197,6 +203,8 @@ def report_output_moderation() -> None:
 
 def iter_splits(examples: list[Example]) -> Iterator[tuple[str, list[Example]]]:
     yield "held-out test split", [ex for ex in examples if ex.split == "test"]
+    yield "second held-out split (test2, written before the rules were revised)", [
+        ex for ex in examples if ex.split == "test2"]
     yield "dev split (rules tuned here)", [ex for ex in examples if ex.split == "dev"]
     yield "all examples", examples
 

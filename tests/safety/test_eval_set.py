@@ -32,7 +32,7 @@ def test_labels_and_sizes(rows: list[dict[str, str]]) -> None:
     for r in rows:
         assert r["family"] in (*FAMILIES, "benign")
         assert r["source"] in ("user", "document")
-        assert r["split"] in ("dev", "test")
+        assert r["split"] in ("dev", "test", "test2")
         assert r["text"].strip()
     attacks = [r for r in rows if r["family"] != "benign"]
     benign = [r for r in rows if r["family"] == "benign"]
@@ -42,7 +42,11 @@ def test_labels_and_sizes(rows: list[dict[str, str]]) -> None:
     families = Counter(r["family"] for r in attacks)
     assert all(families[f] >= 20 for f in FAMILIES)
     splits = Counter(r["split"] for r in rows)
-    assert splits["test"] >= splits["dev"] * 1.2  # most examples stay held out
+    # Two held-out splits: "test" (the original set) and "test2" (written before the rules were
+    # revised, never tuned on). Both must stay big enough to measure a family on.
+    assert splits["test"] >= 200 and splits["test2"] >= 120
+    test2 = [r for r in rows if r["split"] == "test2"]
+    assert sum(r["family"] != "benign" for r in test2) >= 60 and sum(r["family"] == "benign" for r in test2) >= 60
 
 
 def test_quality_floor_over_the_whole_set(rows: list[dict[str, str]]) -> None:

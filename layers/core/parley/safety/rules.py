@@ -173,16 +173,21 @@ _IGNORE_ANCHORS = ("ignor", "disregard", "forget", "skip", "bypass", "overrid", 
                    "wipe", "cancel", "scrap", "void", "revoke", "nullify", "undo", "follow", "obey", "apply",
                    "listen")
 _PRIOR = (r"(?:previous|previously|prior|preceding|above|earlier|former|original|initial|old|existing|"
-          r"all|any|every|your|the system|system|developer|safety|default|given|current|those|these|the)")
+          r"all|any|every|your|the system|system|developer|safety|default|given|current)")
 _STRONG_OBJECT = (r"(?:instructions?|instructed|prompts?|directives?|directions|programming|guidelines|guidance|"
                   r"system messages?|system prompts?|training|content polic(?:y|ies)|safety polic(?:y|ies)|"
                   r"guardrails|safeguards)")
-_WEAK_OBJECT = (r"(?:rules|restrictions|polic(?:y|ies)|context|messages?|conversation|settings|configuration|"
-                r"constraints|commands?|orders)")
+_WEAK_OBJECT = (r"(?:rules|restrictions|polic(?:y|ies)|context|messages?|conversation|constraints|commands?|"
+                r"orders)")
 # A user taking back their own earlier request ("ignore the formatting instructions I gave") is not
 # an attack on the assistant's instructions.
 _NOT_OWN = (r"(?! (?:that |which )?(?:i|we) (?:gave|wrote|sent|mentioned|asked|provided|listed|added|typed)|"
             r" (?:in|from|of|about) (?:my|our)\b)")
+# Filler words that are not the user's own ("ignore my previous instructions" takes back a request).
+_NOT_MINE = r"(?:(?!my\b|our\b)\w+\W+)"
+# Reported speech: "my boss said to ignore the previous guidelines" is about the user's own work.
+_NOT_REPORTED = (r"(?<!said\sto\s)(?<!says\sto\s)(?<!told\sme\sto\s)(?<!told\sus\sto\s)(?<!asked\sme\sto\s)"
+                 r"(?<!wants\sme\sto\s)(?<!was\stold\sto\s)")
 _REVEAL = (r"(?:repeat|print|reveal|show|display|output|dump|leak|disclose|recite|share|expose|copy|paste|"
            r"spell out|write out|write down|list|return|echo|tell me|tell us|give me|send me|provide|"
            r"read (?:me|back|out)|translate|summari[sz]e|paraphrase|encode|reproduce|quote|state|"
@@ -207,7 +212,8 @@ _STRONG_OBJECT_ANCHORS = ("instruct", "prompt", "directive", "direction", "progr
 RULES: tuple[Rule, ...] = (
     # --- instruction override -----------------------------------------------------------------
     _rule("override.ignore_prior_instructions", INSTRUCTION_OVERRIDE, 0.85,
-          rf"\b{_IGNORE} {{W3}}(?:{_PRIOR} ){{1,3}}{{W2}}{_STRONG_OBJECT}\b{_NOT_OWN}",
+          rf"{_NOT_REPORTED}\b{_IGNORE} {_NOT_MINE}{{0,3}}?(?:{_PRIOR} ){{1,3}}{_NOT_MINE}{{0,2}}?"
+          rf"{_STRONG_OBJECT}\b{_NOT_OWN}",
           _STRONG_OBJECT_ANCHORS, requires=_IGNORE_ANCHORS, reach=(160, 20)),
     _rule("override.ignore_prior_rules", INSTRUCTION_OVERRIDE, 0.45,
           rf"\b{_IGNORE} {{W2}}(?:previous|prior|preceding|above|earlier|your|the system|system|safety|"
@@ -252,11 +258,20 @@ RULES: tuple[Rule, ...] = (
           r"\b(?:(?:these|this|the following|my|new) (?:instructions?|messages?|rules?|prompt|directives?|"
           r"commands?) (?:take|takes|has|have|get|gets) (?:priority|precedence)|(?:supersedes?|overrides?|"
           r"replaces?|cancels?|invalidates?|nullif(?:y|ies)|revokes?) (?:all |any )?(?:of )?(?:your |the )?"
-          r"(?:previous|prior|other|earlier|existing|original|system|old|default|above) {W1}"
-          r"(?:instructions?|rules|guidelines|directives|prompts?|programming|configuration|ones))\b",
+          r"(?:system|above|your) {W1}"
+          r"(?:instructions?|rules|guidelines|directives|prompts?|programming|ones))\b",
           ("priority", "precedence", "supersede", "override", "replace", "cancel", "invalidat", "nullif",
            "revoke"), requires=("instruction", "rule", "guideline", "directive", "prompt", "programming",
-                                "configuration", "message", "command", "ones"), reach=(60, 80)),
+                                "message", "command", "ones"), reach=(60, 80)),
+    # "supersedes all previous guidelines" is how policies and contracts are written: in a document
+    # it needs the assistant named (above); in a user message it is an attempt.
+    _rule("override.supersede_prior", INSTRUCTION_OVERRIDE, 0.75,
+          r"\b(?:supersedes?|overrides?|replaces?|cancels?|invalidates?|nullif(?:y|ies)|revokes?) (?:all |any )?"
+          r"(?:of )?(?:the )?(?:previous|prior|other|earlier|existing|original|old|default) {W1}"
+          r"(?:instructions?|rules|guidelines|directives|prompts?|programming|ones)\b",
+          ("supersede", "override", "replace", "cancel", "invalidat", "nullif", "revoke"),
+          requires=("instruction", "rule", "guideline", "directive", "prompt", "programming", "ones"),
+          reach=(5, 80), sources=("user",)),
     _rule("override.authority_claim", INSTRUCTION_OVERRIDE, 0.4,
           r"\b(?:(?:message|instructions?|note|update|directive|order|notice) from (?:openai|anthropic|meta ai|"
           r"your (?:developers?|creators?|admins?|administrators?|operators?|owners?|programmers?)|the "
@@ -490,7 +505,8 @@ RULES: tuple[Rule, ...] = (
 
     # --- system prompt extraction -------------------------------------------------------------
     _rule("extraction.reveal_prompt", PROMPT_EXTRACTION, 0.8,
-          rf"\b{_REVEAL}\b.{{0,60}}?{_PROMPT_REF}\b",
+          # Not a request when negated: "the assistant must never reveal its system prompt".
+          rf"(?<!never\s)(?<!not\s)(?<!n't\s)\b{_REVEAL}\b.{{0,60}}?{_PROMPT_REF}\b",
           ("prompt", "instructions", "system message", "directives", "guidelines", "rules", "programming",
            "preamble", "configuration", "context", "memory", "initiali", "you were given", "message", "text",
            "note"), reach=(120, 60)),

@@ -6,8 +6,14 @@ ROT13, reversed, invisible tag characters, decoded base64/hex runs), and combine
 one score. A rule that matches only once a disguise is removed adds an ``encoded_payload`` reason:
 hiding an instruction is itself a signal.
 
-This is a rule-based detector (fast, explainable, no model to ship in a 25 MB layer). Anything
-implementing :class:`InputScreener` can replace it, a classifier model for instance.
+Besides the rules, two looser readings add evidence: the semantic frames of :mod:`.frames` (a
+discard verb aimed at the assistant's instructions, a persona without limits, a request for the
+assistant's own text, a document addressing its AI reader, in any wording) and, on texts up to
+4 KB, the small n-gram classifier of :mod:`.classifier`. Within a family a frame and a rule are not
+compounded (they often read the same words); families, and the classifier, are.
+
+This is a rule-based detector (fast, explainable, no model to download). Anything implementing
+:class:`InputScreener` can replace it, a larger classifier model for instance.
 """
 
 from __future__ import annotations
@@ -17,12 +23,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from . import normalize
+from . import classifier, frames, normalize
 from .decode import decode_runs
 from .output import MALWARE, SELF_HARM_INSTRUCTIONS, WEAPONS, RuleModerator
 from .rules import (
     ENCODED_PAYLOAD,
     FAMILIES,
+    INDIRECT_INJECTION,
+    INSTRUCTION_OVERRIDE,
     RULES,
     TEMPLATE_SMUGGLING,
     AnchorIndex,
@@ -51,6 +59,7 @@ _QUOTED = re.compile(
     re.DOTALL,
 )
 _SENTENCE_END = re.compile(r"[.?!\n]")
+_ADDRESSED = re.compile(r"\byour(?:s|self)?\b")
 #: How far around a match discussion words and opening quotes are looked for.
 _DISCUSSION_REACH = 1500
 _QUOTE_REACH = 400
@@ -58,6 +67,11 @@ _QUOTE_REACH = 400
 #: Views longer than this skip the ROT13 and reversed readings (an attacker who hides an instruction
 #: in ROT13 inside a long document still trips the "decode and follow" rule).
 _CHEAP_VIEW_MAX_CHARS = 8192
+
+#: The reason the classifier's signal is recorded under. It is evidence of its own, not a family:
+#: it compounds with the families, and names one only when nothing else matched.
+CLASSIFIER_REASON = "classifier.ngram_lr"
+_CLASSIFIER = "classifier"
 _ROT13_HINT = re.compile(r"\brot ?-?13\b|\bcaesar\b|\brotat(?:e|ed|ion)\b")
 _MAX_DECODE_DEPTH = 2
 
@@ -89,6 +103,8 @@ class ScreeningConfig:
     discussion_damping: float = 0.5
     #: Weight of the reason added when a rule matched only once a disguise was removed.
     disguise_weight: float = 0.5
+    #: Whether the n-gram classifier (see :mod:`.classifier`) adds its signal.
+    classifier: bool = True
     disabled_rules: frozenset[str] = field(default_factory=frozenset)
 
     def threshold(self, source: Source) -> float:
@@ -106,6 +122,12 @@ class _Hit:
     rule_id: str
     family: str
     weight: float
+    #: Matched inside a quote or question in a text about attacks (weight already damped).
+    damped: bool = False
+
+    @property
+    def frame(self) -> bool:
+        return self.rule_id.startswith("frame.")
 
 
 def _noisy_or(weights: Iterable[float]) -> float:
@@ -113,6 +135,23 @@ def _noisy_or(weights: Iterable[float]) -> float:
     for w in weights:
         miss *= 1.0 - w
     return 1.0 - miss
+
+
+def _family_scores(hits: Iterable[_Hit]) -> dict[str, float]:
+    """Per family: the rules' noisy-OR, or the strongest frame if that is higher.
+
+    Frames and rules often read the same words (a frame is a looser reading of what a rule spells
+    out), so within a family they are not independent evidence and are not compounded. Families
+    still compound with each other.
+    """
+    rules: dict[str, list[float]] = {}
+    frames_max: dict[str, float] = {}
+    for h in hits:
+        if h.frame:
+            frames_max[h.family] = max(frames_max.get(h.family, 0.0), h.weight)
+        else:
+            rules.setdefault(h.family, []).append(h.weight)
+    return {f: max(_noisy_or(rules.get(f, ())), frames_max.get(f, 0.0)) for f in {*rules, *frames_max}}
 
 
 class RuleScreener:
@@ -129,8 +168,8 @@ class RuleScreener:
         rules = self._rules_by_source[source]
         hits: dict[str, _Hit] = {}
         folded = normalize.fold(text)
-        self._screen_base(folded, hits, rules)
-        self._screen_disguises(text, folded, hits, rules, depth=0)
+        self._screen_base(folded, hits, rules, source)
+        self._screen_disguises(text, folded, hits, rules, source, depth=0)
         if folded.invisible_in_words:
             self._add(hits, "encoded.invisible_characters", ENCODED_PAYLOAD,
                       0.45 if folded.invisible_in_words >= 3 else 0.3)
@@ -142,8 +181,21 @@ class RuleScreener:
         return self._verdict(hits, source, len(text))
 
     # -- the plain reading ------------------------------------------------------------------
-    def _screen_base(self, folded: normalize.Folded, hits: dict[str, _Hit], rules: tuple[Rule, ...]) -> None:
+    def _screen_base(self, folded: normalize.Folded, hits: dict[str, _Hit], rules: tuple[Rule, ...],
+                     source: Source) -> None:
         view = folded.text
+        concepts = frames.read(view)
+        if self.config.classifier and CLASSIFIER_REASON not in self.config.disabled_rules:
+            p = classifier.probability(view, concepts.letters)
+            if p is not None and p >= classifier.SUPPORT:
+                weight = classifier.STRONG_WEIGHT if p >= classifier.STRONG else classifier.SUPPORT_WEIGHT
+                self._add(hits, CLASSIFIER_REASON, _CLASSIFIER, weight)
+        for frame_hit in self._frames(view, source, concepts):
+            weight = frame_hit.weight
+            damped = self._in_discussion(frame_hit.start, frame_hit.end, view)
+            if damped:
+                weight *= self.config.discussion_damping
+            self._add(hits, frame_hit.id, frame_hit.family, weight, damped)
         index = AnchorIndex(view)
         matches: list[tuple[Rule, re.Match[str]]] = []
         for rule in rules:
@@ -154,29 +206,40 @@ class RuleScreener:
             return
         for rule, m in matches:
             weight = rule.weight
-            if self._in_discussion(m, view):
+            damped = self._in_discussion(m.start(), m.end(), view)
+            if damped:
                 weight *= self.config.discussion_damping
-            self._add(hits, rule.id, rule.family, weight)
+            self._add(hits, rule.id, rule.family, weight, damped)
             # Matched after unicode folding but not on the raw text: a look-alike or invisible
             # character was needed to get past a naive filter.
-            if folded.plain is not view and rule.weight >= 0.3 and rule.search(folded.plain) is None:
+            # (When the matched words occur as they are in the raw text, no disguise was needed: a
+            # cheap substring test that spares a second regex scan of a long document.)
+            if (folded.plain is not view and rule.weight >= 0.3 and m.group(0) not in folded.plain
+                    and rule.search(folded.plain) is None):
                 self._add(hits, "encoded.unicode_disguise", ENCODED_PAYLOAD, self.config.disguise_weight)
 
+    def _frames(self, view: str, source: Source, concepts: frames.Concepts | None = None) -> list[frames.FrameHit]:
+        return [h for h in frames.match(view, source, concepts) if h.id not in self.config.disabled_rules]
+
     @staticmethod
-    def _in_discussion(m: re.Match[str], view: str) -> bool:
+    def _in_discussion(start: int, stop: int, view: str) -> bool:
         """Is this match quoted, or asked about, in a text that talks about attacks?"""
-        start = m.start()
-        if not _DISCUSSION.search(view, max(0, start - _DISCUSSION_REACH), m.end() + _DISCUSSION_REACH):
+        if not _DISCUSSION.search(view, max(0, start - _DISCUSSION_REACH), stop + _DISCUSSION_REACH):
             return False
         for q in _QUOTED.finditer(view, max(0, start - _QUOTE_REACH), start + _QUOTE_REACH):
             if q.start() <= start < q.end():
                 return True
-        end = _SENTENCE_END.search(view, m.end())
+        # A question about attacks ("what does 'ignore previous instructions' do?") is discussion; a
+        # question put to the assistant about itself ("what is the wording of your system prompt?")
+        # is the request itself.
+        if _ADDRESSED.search(view, start, stop):
+            return False
+        end = _SENTENCE_END.search(view, stop)
         return end is not None and end.group(0) == "?"
 
     # -- disguised readings -----------------------------------------------------------------
     def _screen_disguises(self, raw: str, folded: normalize.Folded, hits: dict[str, _Hit],
-                          rules: tuple[Rule, ...], depth: int) -> None:
+                          rules: tuple[Rule, ...], source: Source, depth: int) -> None:
         view = folded.text
         readings: list[tuple[str, str]] = [("leetspeak", v) for v in normalize.leet_views(view)]
         spaced = normalize.spaced_view(view)
@@ -189,13 +252,13 @@ class RuleScreener:
         if folded.tag_text:
             readings.append(("unicode_tags", normalize.fold(folded.tag_text).text))
         for kind, reading in readings:
-            self._screen_reading(kind, reading, hits, rules)
+            self._screen_reading(kind, reading, hits, rules, source)
         if depth < _MAX_DECODE_DEPTH:
             for decoded in decode_runs(raw):
                 inner = normalize.fold(decoded.text)
-                self._screen_reading(decoded.kind, inner.text, hits, rules)
+                self._screen_reading(decoded.kind, inner.text, hits, rules, source)
                 self._screen_hidden_request(decoded.text, hits)
-                self._screen_disguises(decoded.text, inner, hits, rules, depth + 1)
+                self._screen_disguises(decoded.text, inner, hits, rules, source, depth + 1)
         if folded.tag_text and depth == 0:
             self._screen_hidden_request(folded.tag_text, hits)
 
@@ -205,8 +268,17 @@ class RuleScreener:
         if _harmful_request_moderator().moderate(hidden):
             self._add(hits, "encoded.hidden_harmful_request", ENCODED_PAYLOAD, 0.6)
 
-    def _screen_reading(self, kind: str, reading: str, hits: dict[str, _Hit], rules: tuple[Rule, ...]) -> None:
+    def _screen_reading(self, kind: str, reading: str, hits: dict[str, _Hit], rules: tuple[Rule, ...],
+                        source: Source) -> None:
         found = False
+        # A long ROT13 reading (taken because the document mentions ROT13 somewhere) is mostly noise:
+        # the rules still run on it, the frames only on short ones.
+        frame_hits = self._frames(reading, source) if len(reading) <= _CHEAP_VIEW_MAX_CHARS else []
+        for frame_hit in frame_hits:
+            if frame_hit.id in hits and hits[frame_hit.id].weight >= frame_hit.weight:
+                continue
+            self._add(hits, frame_hit.id, frame_hit.family, frame_hit.weight)
+            found = found or frame_hit.weight >= 0.3
         index = AnchorIndex(reading)
         for rule in rules:
             # Structural template rules describe the raw text, not a decoded reading of it.
@@ -222,10 +294,10 @@ class RuleScreener:
 
     # -- the verdict ------------------------------------------------------------------------
     @staticmethod
-    def _add(hits: dict[str, _Hit], rule_id: str, family: str, weight: float) -> None:
+    def _add(hits: dict[str, _Hit], rule_id: str, family: str, weight: float, damped: bool = False) -> None:
         current = hits.get(rule_id)
         if current is None or current.weight < weight:
-            hits[rule_id] = _Hit(rule_id, family, weight)
+            hits[rule_id] = _Hit(rule_id, family, weight, damped)
 
     def _verdict(self, hits: dict[str, _Hit], source: Source, chars: int) -> Screening:
         threshold = self.config.threshold(source)
@@ -234,11 +306,15 @@ class RuleScreener:
                 del hits[rule.id]
         if not hits:
             return Screening(False, 0.0, (), (), source, threshold, chars)
-        score = _noisy_or(h.weight for h in hits.values())
-        by_family: dict[str, list[float]] = {}
-        for h in hits.values():
-            by_family.setdefault(h.family, []).append(h.weight)
-        family_scores = {f: _noisy_or(ws) for f, ws in by_family.items()}
+        family_scores = _family_scores(hits.values())
+        # Quoted or asked-about attack phrases in a text about attacks are one piece of evidence,
+        # however many examples it quotes.
+        damped = max((h.weight for h in hits.values() if h.damped), default=0.0)
+        score = _noisy_or([*_family_scores(h for h in hits.values() if not h.damped).values(), damped])
+        classifier_score = family_scores.pop(_CLASSIFIER, None)
+        if classifier_score is not None and not family_scores:
+            # Only the classifier spoke: name the family this source is most exposed to.
+            family_scores[INDIRECT_INJECTION if source == "document" else INSTRUCTION_OVERRIDE] = classifier_score
         families = tuple(sorted(family_scores, key=lambda f: (-family_scores[f], FAMILIES.index(f))))
         reasons = tuple(h.rule_id for h in sorted(hits.values(), key=lambda h: (-h.weight, h.rule_id)))
         return Screening(score >= threshold, round(score, 4), families, reasons, source, threshold, chars)
