@@ -9,22 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from parley.coldstore import build_coldstore
-from parley.container import aws_client, build_container
+from parley.container import build_container
 from parley.settings import Settings
 
 #: Seconds kept back from the function's remaining time, to finish the conversation in hand.
 MARGIN_S = 60
 
-_settings = Settings.from_env()
-_container = build_container(_settings)
-_coldstore = build_coldstore(
-    _settings,
-    dynamodb=lambda: aws_client(_settings, "dynamodb", _settings.dynamodb_endpoint),
-    s3=lambda: _container.s3,
-    tables=_container.tables,
-    repository=_container.conversations_repo,
-)
+_coldstore = build_container(Settings.from_env()).coldstore
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from botocore.config import Config
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
-from parley.coldstore import ColdStore, build_coldstore
 from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
 from parley.chat.moderation import SafetyGate, SafetyOptions
 from parley.chat.service import ChatOptions, ChatService, run_blocking
+from parley.coldstore import ColdStore, build_coldstore
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore

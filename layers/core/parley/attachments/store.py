@@ -23,6 +23,8 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
+from parley.storage.models import is_condition_failure, model_meta
+
 Status = Literal["pending", "ready", "failed"]
 BY_CONVERSATION_INDEX = "by_conversation"
 
@@ -35,11 +37,6 @@ class AttachmentTable:
 
 def build_attachment_table(table_name: str, region: str, host: str | None) -> AttachmentTable:
     """The attachments table's model, bound to a name and endpoint at start-up (never at import)."""
-    meta: dict[str, Any] = {"table_name": table_name, "region": region, "billing_mode": "PAY_PER_REQUEST",
-                            "max_retry_attempts": 5}
-    if host:
-        meta["host"] = host
-
     class ByConversationIndex(GlobalSecondaryIndex):
         class Meta:
             index_name = BY_CONVERSATION_INDEX
@@ -49,7 +46,7 @@ def build_attachment_table(table_name: str, region: str, host: str | None) -> At
         conversation_id = UnicodeAttribute(hash_key=True)
 
     class AttachmentItem(Model):
-        Meta = type("Meta", (), meta)
+        Meta = model_meta(table_name, region, host)
 
         pk = UnicodeAttribute(hash_key=True)  # the attachment id (ULID)
         user_id = UnicodeAttribute()
@@ -182,7 +179,7 @@ class AttachmentRepository:
                 condition=(m.status == "pending") & (m.claimed_until.does_not_exist() | (m.claimed_until < now_ms)),
             )
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -193,7 +190,7 @@ class AttachmentRepository:
         try:
             m(attachment_id).update(actions=[m.claimed_until.remove()], condition=m.status == "pending")
         except UpdateError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
 
     def mark_ready(
@@ -232,7 +229,7 @@ class AttachmentRepository:
         try:
             m(attachment_id).update(actions=actions, condition=m.status == "pending")
         except UpdateError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -250,7 +247,7 @@ class AttachmentRepository:
                 & (m.conversation_id.does_not_exist() | (m.conversation_id == conversation_id)),
             )
         except UpdateError as exc:
-            if not _condition_failed(exc):
+            if not is_condition_failure(exc):
                 raise
             current = self.get(attachment_id)
             if current is None or current.user_id != user_id:
@@ -264,7 +261,7 @@ class AttachmentRepository:
         try:
             m(attachment_id).delete(condition=condition)
         except DeleteError as exc:
-            if _condition_failed(exc):
+            if is_condition_failure(exc):
                 return False
             raise
         return True
@@ -296,10 +293,6 @@ class AttachmentRepository:
 
 def _to_datetime(epoch_ms: int | None) -> datetime | None:
     return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC) if epoch_ms is not None else None
-
-
-def _condition_failed(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 __all__ = [

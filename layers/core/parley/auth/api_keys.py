@@ -24,7 +24,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
@@ -37,6 +37,7 @@ from parley.auth.identity import TIERS, Identity, Tier
 from parley.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
 from parley.ids import now_ms
 from parley.observability import logger
+from parley.storage.models import is_condition_failure, model_meta
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -107,11 +108,6 @@ class ApiKeysTable:
 
 def build_api_keys_table(table_name: str, region: str, host: str | None) -> ApiKeysTable:
     """Model classes bound to one table, built per app so that no name is fixed at import time."""
-    meta: dict[str, Any] = {"table_name": table_name, "region": region, "billing_mode": "PAY_PER_REQUEST",
-                            "max_retry_attempts": 5}
-    if host:
-        meta["host"] = host
-
     class ByUserIndex(GlobalSecondaryIndex):
         class Meta:
             index_name = BY_USER_INDEX
@@ -121,7 +117,7 @@ def build_api_keys_table(table_name: str, region: str, host: str | None) -> ApiK
         created_sk = UnicodeAttribute(range_key=True)
 
     class ApiKeyItem(Model):
-        Meta = type("Meta", (), dict(meta))
+        Meta = model_meta(table_name, region, host)
 
         pk = UnicodeAttribute(hash_key=True)
         kind = DiscriminatorAttribute()
@@ -317,10 +313,6 @@ class ApiKeyRepository:
             created_at=int(item.created_at),
             last_used_at=None if item.last_used_at is None else int(item.last_used_at),
         )
-
-
-def is_condition_failure(exc: Exception) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 def _failed_conditions(exc: TransactWriteError) -> list[int]:

@@ -130,81 +130,84 @@ class ChatService:
         idempotency: IdempotencyKey | None = None,
         attachments: tuple[str, ...] = (),
     ) -> TurnPlan | Replay:
-        received = time.perf_counter()
         text = self._check_content(content)
-        requested = self._check_model(model)
         # Screened before anything is stored or counted: a blocked message never reaches the model.
         safety_details = self._safety.screen_user_text(who, text)[1] if self._safety else {}
-        aws_started = time.perf_counter()
-        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
-        aws_s = time.perf_counter() - aws_started
-        try:
-            by_id = link_children(messages)
-            if parent_id is CONTINUE:
-                parent_id = conversation.current_message_id
-            elif parent_id is not None:
-                parent = by_id.get(parent_id)
-                if parent is None:
+
+        def turn(conversation: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], Message]:
+            parent = conversation.current_message_id if parent_id is CONTINUE else parent_id
+            if parent is not None and parent_id is not CONTINUE:
+                found = by_id.get(parent)
+                if found is None:
                     raise NotFound("parent message not found in this conversation")
-                if parent.role != "assistant":
+                if found.role != "assistant":
                     raise ValidationFailed(
                         "parentMessageId must be an assistant message (to edit a message, send under its parent)"
                     )
-            now = now_ms()
             user_message = Message(
                 message_id=new_id(),
                 conversation_id=conversation_id,
-                parent_id=parent_id,
+                parent_id=parent,
                 role="user",
                 content=text,
-                created_at=now,
+                created_at=now_ms(),
                 tokens=count_tokens(text),
                 details=safety_details,
                 attachments=list(attachments),
             )
-            history = branch_to(by_id, parent_id) + [user_message]
-            plan = self._plan(who, conversation, history, summaries, user_message, requested, now, admission,
-                              idempotency, use_cache=True)
-            plan.aws_before_first_token_s += aws_s
-            plan.received_at = received
-            return plan
-        except DuplicateRequest:
-            self._ledger.release(who, admission)
-            return self._replay(who, conversation_id, idempotency)
-        except Exception:
-            self._ledger.release(who, admission)
-            raise
+            return branch_to(by_id, parent) + [user_message], user_message
+
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True)
 
     def prepare_regenerate(
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> TurnPlan | Replay:
-        received = time.perf_counter()
-        requested = self._check_model(model)
-        aws_started = time.perf_counter()
-        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
-        aws_s = time.perf_counter() - aws_started
-        try:
-            by_id = link_children(messages)
+        def turn(_: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], None]:
             target = by_id.get(message_id)
             if target is None:
                 raise NotFound("message not found in this conversation")
             user_message = by_id.get(target.parent_id) if target.role == "assistant" and target.parent_id else target
             if user_message is None or user_message.role != "user":
                 raise ValidationFailed("only an answer to a user message can be regenerated")
-            history = branch_to(by_id, user_message.message_id)
-            # Regenerating asks for a different answer: it never reads the cache.
-            plan = self._plan(who, conversation, history, summaries, None, requested, now_ms(), admission,
-                              idempotency, use_cache=False)
-            plan.aws_before_first_token_s += aws_s
-            plan.received_at = received
-            return plan
+            return branch_to(by_id, user_message.message_id), None
+
+        # Regenerating asks for a different answer: it never reads the cache.
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=False)
+
+    def _prepare(
+        self,
+        who: Identity,
+        conversation_id: str,
+        model: str | None,
+        idempotency: IdempotencyKey | None,
+        turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None]],
+        *,
+        use_cache: bool,
+    ) -> TurnPlan | Replay:
+        """Admit, load, build the turn (its history and new user message), plan and persist it.
+
+        A turn that fails after admission gives its admission back; one whose idempotency record
+        already exists answers with the first request's result.
+        """
+        received = time.perf_counter()
+        requested = self._check_model(model)
+        aws_started = time.perf_counter()
+        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
+        aws_s = time.perf_counter() - aws_started
+        try:
+            history, user_message = turn(conversation, link_children(messages))
+            plan = self._plan(who, conversation, history, summaries, user_message, requested, now_ms(), admission,
+                              idempotency, use_cache=use_cache)
         except DuplicateRequest:
             self._ledger.release(who, admission)
             return self._replay(who, conversation_id, idempotency)
         except Exception:
             self._ledger.release(who, admission)
             raise
+        plan.aws_before_first_token_s += aws_s
+        plan.received_at = received
+        return plan
 
     def _admit_and_load(
         self, who: Identity, conversation_id: str

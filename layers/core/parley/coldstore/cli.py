@@ -39,17 +39,9 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _here(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    from parley.coldstore.store import build_coldstore
-    from parley.container import aws_client, build_container
+    from parley.container import build_container
 
-    container = build_container(settings)
-    store = build_coldstore(
-        settings,
-        dynamodb=lambda: aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
-        s3=lambda: container.s3,
-        tables=container.tables,
-        repository=container.conversations_repo,
-    )
+    store = build_container(settings).coldstore
     if args.idle_days is not None:
         store = store.tuned(idle_days=args.idle_days)
     return store.run(max_conversations=args.max_conversations).as_dict()

@@ -96,18 +96,18 @@ def build_context(
     spec: ModelSpec,
     max_output: int,
     summary: Summary | None = None,
-    extra_user_parts: Sequence[ChatMessage] = (),
     render: Callable[[Message], str] | None = None,
+    turn_content: str | list[dict[str, object]] | None = None,
+    turn_extra_tokens: int = 0,
 ) -> BuiltContext:
     """Context for answering the last message of ``history`` (the branch, root first).
 
     The last message (the user's turn) is always included; if even it cannot fit, the caller has
-    rejected it earlier (content limits are far below any model window).
+    rejected it earlier (content limits are far below any model window). ``turn_content`` replaces
+    what the model sees of it (attached documents and images), costing ``turn_extra_tokens`` more.
     """
     budget = input_budget(spec, max_output)
-    used = system_tokens + PER_MESSAGE_OVERHEAD
-    for part in extra_user_parts:
-        used += PER_MESSAGE_OVERHEAD + _approx_tokens(part)
+    used = system_tokens + PER_MESSAGE_OVERHEAD + turn_extra_tokens
 
     covered: frozenset[str] = frozenset()
     summary_index = -1
@@ -139,7 +139,8 @@ def build_context(
     if summary_index >= 0 and summary is not None:
         messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
     messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]  # type: ignore[arg-type]
-    messages += list(extra_user_parts)
+    if turn_content is not None:
+        messages[-1] = ChatMessage("user", turn_content)
     return BuiltContext(
         messages=messages,
         included_ids=[m.message_id for m in chosen],
@@ -148,9 +149,3 @@ def build_context(
         summary_through=summary.through_message_id if summary_index >= 0 and summary else None,
         dropped=dropped,
     )
-
-
-def _approx_tokens(message: ChatMessage) -> int:
-    if isinstance(message.content, str):
-        return len(message.content) // 3 + 1
-    return 1000 * len(message.content)

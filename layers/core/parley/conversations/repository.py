@@ -21,6 +21,7 @@ from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.errors import Conflict, NotFound
 from parley.ids import now_ms
 from parley.storage.blobs import BlobStore
+from parley.storage.models import is_condition_failure
 from parley.storage.tables import (
     CONVERSATION_SK,
     MESSAGE_SK_PREFIX,
@@ -38,11 +39,6 @@ NOT_FOUND = "conversation not found"
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
 TxExtra = Callable[[TransactWrite], None]
-
-
-def is_condition_failure(exc: Exception) -> bool:
-    cause = getattr(exc, "cause_response_code", None)
-    return cause == "ConditionalCheckFailedException"
 
 
 class DuplicateRequest(Conflict):

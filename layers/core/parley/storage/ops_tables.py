@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
+
+from parley.storage.models import model_meta
 
 
 @dataclass(frozen=True)
@@ -15,17 +16,9 @@ class OpsTables:
     idempotency: type[Model]
 
 
-def _meta(table_name: str, region: str, host: str | None) -> type:
-    attrs: dict[str, Any] = {"table_name": table_name, "region": region, "billing_mode": "PAY_PER_REQUEST",
-                             "max_retry_attempts": 5}
-    if host:
-        attrs["host"] = host
-    return type("Meta", (), attrs)
-
-
 def build_ops_tables(cache_table: str, idempotency_table: str, region: str, host: str | None) -> OpsTables:
     class CacheEntry(Model):
-        Meta = _meta(cache_table, region, host)
+        Meta = model_meta(cache_table, region, host)
 
         pk = UnicodeAttribute(hash_key=True)  # sha256 of everything that determines the answer
         answer = UnicodeAttribute()
@@ -36,7 +29,7 @@ def build_ops_tables(cache_table: str, idempotency_table: str, region: str, host
         expires_at = TTLAttribute()
 
     class IdempotencyRecord(Model):
-        Meta = _meta(idempotency_table, region, host)
+        Meta = model_meta(idempotency_table, region, host)
 
         pk = UnicodeAttribute(hash_key=True)  # sha256 of user, route and key
         status = UnicodeAttribute()  # "in_progress" or "complete"

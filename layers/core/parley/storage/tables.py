@@ -9,7 +9,6 @@ conversation items carry its keys) and ordered by last update, with ties broken 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -21,6 +20,8 @@ from pynamodb.attributes import (
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from parley.storage.models import model_meta
 
 CONVERSATION_SK = "C"
 MESSAGE_SK_PREFIX = "M#"
@@ -67,15 +68,6 @@ class ConversationTable:
 def build_conversation_table(table_name: str, region: str, host: str | None) -> ConversationTable:
     """Model classes bound to one table. Built per app so that no name is fixed at import time."""
 
-    meta_attrs: dict[str, Any] = {
-        "table_name": table_name,
-        "region": region,
-        "billing_mode": "PAY_PER_REQUEST",
-        "max_retry_attempts": 5,
-    }
-    if host:
-        meta_attrs["host"] = host
-
     class ByUserIndex(GlobalSecondaryIndex):
         class Meta:
             index_name = BY_USER_INDEX
@@ -85,7 +77,7 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         list_sk = UnicodeAttribute(range_key=True)
 
     class ConversationItem(Model):
-        Meta = type("Meta", (), dict(meta_attrs))
+        Meta = model_meta(table_name, region, host)
 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)

@@ -10,10 +10,11 @@ next ledger update.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.models import Model
+
+from parley.storage.models import model_meta
 
 LEDGER_SK = "LEDGER"
 
@@ -24,13 +25,8 @@ class UsageTable:
 
 
 def build_usage_table(table_name: str, region: str, host: str | None) -> UsageTable:
-    meta: dict[str, Any] = {"table_name": table_name, "region": region, "billing_mode": "PAY_PER_REQUEST",
-                            "max_retry_attempts": 5}
-    if host:
-        meta["host"] = host
-
     class LedgerModel(Model):
-        Meta = type("Meta", (), meta)
+        Meta = model_meta(table_name, region, host)
 
         pk = UnicodeAttribute(hash_key=True)  # the user id
         sk = UnicodeAttribute(range_key=True)  # "LEDGER"

@@ -74,6 +74,7 @@ async def send_message(
     result = await run_in_threadpool(
         c.chat.prepare_send, who, conversation_id,
         content=body.content, parent_id=parent, model=body.model, idempotency=key,
+        attachments=tuple(body.attachments),
     )
     return respond(result, c)
 
