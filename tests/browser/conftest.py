@@ -32,7 +32,9 @@ SERVER_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps its event loop marked as running in the
+# main thread while a browser is open, which would break every later test that runs an event loop.
+@pytest.fixture(scope="package")
 def web_server() -> Iterator[Server]:
     try:
         check_chromium()  # fail fast, before starting anything, when the browser is missing
@@ -43,7 +45,7 @@ def web_server() -> Iterator[Server]:
         pytest.fail(str(exc), pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(web_server: Server) -> Iterator[Browser]:
     try:
         with chromium() as b:

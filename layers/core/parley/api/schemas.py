@@ -9,7 +9,8 @@ from parley.conversations.model import Conversation, Message
 
 
 class CamelModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    # Infinity and NaN are valid JSON numbers to some parsers but never a valid quantity here.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False)
 
 
 class ErrorBody(CamelModel):

@@ -112,7 +112,7 @@ class ColdStoreRunReport(CamelModel):
 def run_coldstore(
     who: IdentityDep,
     c: ContainerDep,
-    idle_days: Annotated[float | None, Query(alias="idleDays", ge=0)] = None,
+    idle_days: Annotated[float | None, Query(alias="idleDays", ge=0, le=36_500, allow_inf_nan=False)] = None,
     max_conversations: Annotated[int | None, Query(alias="maxConversations", ge=1)] = None,
 ) -> ColdStoreRunReport:
     """Run the cold-storage job once in this process (what the scheduled Lambda does in AWS)."""
