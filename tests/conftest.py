@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+
 from parley.app import create_app
 from parley.auth.local_jwt import issue_token
 from parley.settings import DEV_JWT_SECRET, Settings

@@ -9,6 +9,7 @@ import time
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+
 from parley.app import create_app
 from parley.auth.local_jwt import ISSUER, issue_token
 from parley.settings import DEV_JWT_SECRET, Settings, SettingsError

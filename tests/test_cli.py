@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import jwt
+
 from parley.auth.local_jwt import ISSUER
 from parley.settings import DEV_JWT_SECRET
 

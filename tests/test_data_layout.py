@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from botocore.hooks import HierarchicalEmitter  # noqa: F401  (botocore present)
+
 from parley.conversations.model import Message
 from parley.ids import new_id, now_ms
 from parley.storage.tables import CONVERSATION_SK, message_sk

@@ -7,6 +7,7 @@ import json
 import sys
 
 import pytest
+
 from parley.app import create_app
 from parley.settings import Settings
 

@@ -33,6 +33,7 @@ def cold_import() -> None:
 def jwt_verify(n: int = 500) -> None:
     import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
+
     from parley.auth.lambda_authorizer import build_lambda_authorizer
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -57,6 +58,7 @@ def jwt_verify(n: int = 500) -> None:
 
 def api_key_check(n: int = 300) -> None:
     from moto import mock_aws
+
     from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
     from parley.auth.identity import Identity
 

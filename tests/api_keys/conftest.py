@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+
 from parley.api.routes import api_keys as api_keys_routes
 from parley.app import create_app
 from parley.auth.api_keys import ApiKeyAuthenticator, ApiKeyRepository, build_api_keys_table

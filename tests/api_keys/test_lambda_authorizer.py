@@ -14,6 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
 from parley.auth.identity import Identity
 from parley.auth.lambda_authorizer import (
     JwksCache,

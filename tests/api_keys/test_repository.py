@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from parley.auth.api_keys import (
     ApiKeyRepository,
     TooManyKeys,

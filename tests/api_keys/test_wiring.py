@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from fastapi.testclient import TestClient
+
 from parley.app import create_app
 from parley.settings import Settings
 from parley.storage.schema import describe, table_models

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+
 from parley.attachments import Limits, chunk, chunk_extracted, chunks_from_json, chunks_to_json, extract
 from parley.attachments.extracted import Section
 from parley.attachments.render import _merge
 from parley.tokens import count_tokens
-
 from tests.attachments.samples import filler_document, make_pdf
 
 SENTENCE_END = re.compile(r"[.!?]$")

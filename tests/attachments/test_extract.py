@@ -6,11 +6,11 @@ import hashlib
 import json
 
 import pytest
+
 from parley.attachments import Extracted, Limits, extract
 from parley.attachments.images import estimate_image_tokens
 from parley.attachments.kinds import DOCX_TYPE
 from parley.tokens import count_tokens
-
 from tests.attachments.samples import encrypt_pdf, image_bytes, make_docx, make_pdf
 
 LIMITS = Limits()

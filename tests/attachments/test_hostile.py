@@ -10,8 +10,8 @@ import random
 import zipfile
 
 import pytest
-from parley.attachments import ExtractionFailed, Limits, extract
 
+from parley.attachments import ExtractionFailed, Limits, extract
 from tests.attachments.samples import (
     add_zip_member,
     encrypt_pdf,

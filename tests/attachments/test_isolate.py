@@ -7,6 +7,7 @@ import signal
 import time
 
 import pytest
+
 from parley.attachments import (
     AttachmentTooLarge,
     ExtractionFailed,
@@ -15,7 +16,6 @@ from parley.attachments import (
     extract_isolated,
     run_isolated,
 )
-
 from tests.attachments.samples import encrypt_pdf, make_pdf
 
 pytestmark = pytest.mark.timeout(120)

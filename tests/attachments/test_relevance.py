@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from parley.attachments import Chunk, bm25_scores, chunk, select_chunks
 
+from parley.attachments import Chunk, bm25_scores, chunk, select_chunks
 from tests.attachments.samples import filler_document
 
 FACTS = {

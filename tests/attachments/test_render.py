@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from parley.attachments import Limits, chunk, chunk_extracted, extract, render_document, select_chunks
-
 from tests.attachments.samples import filler_document, make_pdf
 
 BEGIN = re.compile(r"^<<<BEGIN UNTRUSTED DATA ([0-9A-F]{20})>>>$", re.MULTILINE)

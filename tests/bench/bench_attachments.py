@@ -20,6 +20,8 @@ if __package__ in (None, ""):
 
 import docx  # noqa: E402
 from docx.shared import Inches  # noqa: E402
+from PIL import Image  # noqa: E402
+
 from parley.attachments import (  # noqa: E402
     Limits,
     chunk,
@@ -30,8 +32,6 @@ from parley.attachments import (  # noqa: E402
     select_chunks,
 )
 from parley.tokens import encoding  # noqa: E402
-from PIL import Image  # noqa: E402
-
 from tests.attachments.samples import filler_document, make_pdf  # noqa: E402
 
 

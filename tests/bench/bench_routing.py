@@ -39,11 +39,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from model_endpoints.catalog import Catalog, ModelTier, load_catalog
 from parley.routing import RouteDecision, route
 from parley.settings import Settings
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
-
-from model_endpoints.catalog import Catalog, ModelTier, load_catalog
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing_prompts.jsonl"
 TIERS: tuple[ModelTier, ...] = ("fast", "smart", "code", "vision")

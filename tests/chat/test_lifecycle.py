@@ -8,9 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+
 from parley.app import create_app
 from parley.settings import Settings
-
 from tests.support import LiveServer, ScriptedBackend, backend, parse_sse
 
 

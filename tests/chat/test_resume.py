@@ -7,9 +7,9 @@ import time
 
 import httpx
 import pytest
+
 from parley.app import create_app
 from parley.settings import Settings
-
 from tests.support import LiveServer, ScriptedBackend, backend, parse_sse
 
 

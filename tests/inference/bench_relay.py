@@ -23,6 +23,14 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `inference` importable
 
+from inference.frames import (  # noqa: E402
+    RawStream,
+    chat_chunks,
+    payload_part,
+    runtime_client,
+    stream_response,
+)
+from model_endpoints.catalog import ModelSpec, load_catalog  # noqa: E402
 from parley.inference.base import (  # noqa: E402
     ChatMessage,
     Completion,
@@ -35,15 +43,6 @@ from parley.inference.lmi_stream import ChatChunkParser  # noqa: E402
 from parley.inference.sagemaker import SageMakerBackend  # noqa: E402
 from parley.inference.simulator import SimulatorBackend  # noqa: E402
 from parley.inference.wire import chat_request_body  # noqa: E402
-
-from inference.frames import (  # noqa: E402
-    RawStream,
-    chat_chunks,
-    payload_part,
-    runtime_client,
-    stream_response,
-)
-from model_endpoints.catalog import ModelSpec, load_catalog  # noqa: E402
 
 TOKENS_PER_REPLY = 2000
 REQUEST = InferenceRequest(

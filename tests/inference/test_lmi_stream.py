@@ -6,6 +6,7 @@ import json
 import random
 
 import pytest
+
 from parley.inference.base import ChatMessage, Completion, InferenceError, InferenceRequest, TextDelta
 from parley.inference.lmi_stream import ChatChunkParser, map_finish_reason
 from parley.inference.wire import redactor

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
+
+from model_endpoints.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,
@@ -17,8 +19,6 @@ from parley.inference.base import (
     collect,
 )
 from parley.inference.openai_http import OpenAICompatibleBackend, chat_completions_url
-
-from model_endpoints.catalog import ModelSpec
 
 from .frames import chat_chunks, split_randomly
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+
+from model_endpoints.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,
@@ -18,8 +20,6 @@ from parley.inference.registry import BackendRegistry
 from parley.inference.sagemaker import SageMakerBackend
 from parley.inference.simulator import SimulatorBackend
 from parley.settings import Settings
-
-from model_endpoints.catalog import ModelSpec
 
 REQUEST = InferenceRequest(messages=(ChatMessage("user", "hello"),))
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
+
+from model_endpoints.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,
@@ -22,8 +24,6 @@ from parley.inference.base import (
     collect,
 )
 from parley.inference.sagemaker import SageMakerBackend
-
-from model_endpoints.catalog import ModelSpec
 
 from .frames import (
     RawStream,

@@ -7,6 +7,14 @@ import json
 from typing import Any
 
 import pytest
+
+from model_endpoints.catalog import ModelSpec
+from model_endpoints.simulator import (
+    MAX_PIECE,
+    SimulatedModel,
+    SimulatorConfig,
+    split_tokens,
+)
 from parley.inference import simulator as simulator_backend
 from parley.inference.base import (
     ChatMessage,
@@ -21,14 +29,6 @@ from parley.inference.base import (
 from parley.inference.lmi_stream import ChatChunkParser
 from parley.inference.simulator import SimulatorBackend
 from parley.inference.wire import chat_request_body
-
-from model_endpoints.catalog import ModelSpec
-from model_endpoints.simulator import (
-    MAX_PIECE,
-    SimulatedModel,
-    SimulatorConfig,
-    split_tokens,
-)
 
 pytestmark = pytest.mark.anyio
 

@@ -6,10 +6,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+
 from parley.auth import Identity
 from parley.errors import RateLimited
 from parley.limits.periods import periods_at
-
 from tests.support import LiveServer
 
 

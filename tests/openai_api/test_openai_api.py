@@ -7,9 +7,9 @@ import uuid
 import httpx
 import openai
 import pytest
+
 from parley.auth.local_jwt import issue_token
 from parley.settings import DEV_JWT_SECRET
-
 from tests.support import LiveServer
 
 

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from parley.routing import NoCapableModel, RouterConfig, route
 
 from model_endpoints.catalog import Catalog, load_catalog
+from parley.routing import NoCapableModel, RouterConfig, route
 
 CATALOG = load_catalog()
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing_prompts.jsonl"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from parley.routing import fallback_chain, required_capabilities, route
 
 from model_endpoints.catalog import Catalog, load_catalog
+from parley.routing import fallback_chain, required_capabilities, route
 
 CATALOG = load_catalog()
 

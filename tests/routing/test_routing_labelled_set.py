@@ -11,9 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from parley.routing import route
 
 from model_endpoints.catalog import load_catalog
+from parley.routing import route
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing_prompts.jsonl"
 TIERS = {"fast", "smart", "code", "vision"}

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from parley.safety import FAMILIES, screen_input
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "safety"

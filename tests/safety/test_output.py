@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+
 from parley.safety import Decision, Finding, OutputModerator, decision_log_fields, parse_actions
 
 SYSTEM_PROMPT = (

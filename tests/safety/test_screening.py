@@ -7,6 +7,7 @@ import codecs
 import re
 
 import pytest
+
 from parley.safety import FAMILIES, RuleScreener, ScreeningConfig, screen_input
 
 # Written for these tests (not copied from the evaluation set), one or more per family.

@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 import pytest
+
 from parley.safety import TEMPLATE_TOKENS, neutralize_template_tokens, wrap_untrusted
 from parley.safety.untrusted import boundary_id, clean_label
 

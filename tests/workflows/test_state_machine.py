@@ -19,9 +19,9 @@ import pytest
 from fastapi.testclient import TestClient
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
-from parley.workflows.steps import SUMMARIZE_STEPS, TITLE_STEPS
 
 from infra_cdk.asl import state_machine_definition
+from parley.workflows.steps import SUMMARIZE_STEPS, TITLE_STEPS
 from tests.support import parse_sse
 from tests.workflows.test_summaries import make_app, small_window_catalog
 

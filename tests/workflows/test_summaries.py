@@ -6,13 +6,13 @@ import uuid
 
 import pytest
 from fastapi.testclient import TestClient
+
+from model_endpoints.catalog import load_catalog
 from parley.app import create_app
 from parley.container import build_container
 from parley.inference.base import InferenceError
 from parley.settings import Settings
 from parley.tokens import count_tokens
-
-from model_endpoints.catalog import load_catalog
 from tests.support import parse_sse
 
 
