@@ -48,7 +48,6 @@ from parley.attachments.uploads import (
 )
 from parley.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from parley.ids import is_id, new_id
-from parley.safety import decision_log_fields, screen_input
 from parley.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -319,6 +318,9 @@ class AttachmentService:
         if extracted.text:
             # Indirect injection: screened once here, off the chat path; the chat turn applies the
             # deployment's policy (block, or pass as flagged untrusted data) to the stored verdict.
+            from parley.safety.policy import decision_log_fields
+            from parley.safety.screening import screen_input
+
             screening = screen_input(extracted.text, source="document")
             details["screening"] = {"flagged": screening.flagged, "families": list(screening.families),
                                     "score": round(screening.score, 3)}

@@ -15,7 +15,6 @@ from starlette.requests import Request
 
 from parley.auth.api_keys import ApiKeyAuthenticator, ApiKeyRepository
 from parley.auth.identity import TIERS, Identity, tier_from_claims
-from parley.auth.local_jwt import verify_token
 from parley.errors import Unauthorized
 from parley.settings import Settings
 
@@ -41,6 +40,8 @@ class LocalJwtAuthenticator:
         self._secret = secret
 
     def __call__(self, request: Request) -> Identity:
+        from parley.auth.local_jwt import verify_token  # local mode only: aws mode never loads PyJWT
+
         return verify_token(self._secret, bearer_token(request))
 
 

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.auth import Identity
 from parley.conversations.model import Message
 from parley.limits.ledger import UsageLedger
 from parley.observability import MetricsSink, logger
-from parley.safety import (
-    ContentBlocked,
-    Decision,
-    OffenderPolicy,
-    OutputModerator,
-    PreparedInput,
-    decision_log_fields,
-    neutralize_template_tokens,
-    parse_actions,
-    prepare_input,
-    wrap_untrusted,
-)
+from parley.safety.offenders import OffenderPolicy
+from parley.safety.output import Decision, OutputModerator, parse_actions
+from parley.safety.untrusted import neutralize_template_tokens, wrap_untrusted
+
+if TYPE_CHECKING:
+    from parley.safety.policy import PreparedInput
+
+# The input screener (rules, frames, a classifier: ~0.1 s to import) is loaded on the first screen,
+# so that functions which never screen (the buffered API) do not pay for it at cold start.
 
 
 @dataclass(frozen=True)
@@ -53,6 +50,8 @@ class SafetyGate:
         Raises ContentBlocked (and counts the block) under the ``block`` policy; otherwise returns
         what the model should see and the details to store on the message.
         """
+        from parley.safety.policy import ContentBlocked, decision_log_fields, prepare_input
+
         prepared = prepare_input(text, source="user", policy=self._opts.policy)  # type: ignore[arg-type]
         details: dict[str, Any] = {}
         if prepared.action != "allow":
@@ -73,6 +72,8 @@ class SafetyGate:
         Documents always reach the model as delimited untrusted data; under ``block`` a flagged one
         refuses the send, under ``flag`` it goes through and the message is marked.
         """
+        from parley.safety.policy import ContentBlocked
+
         flagged = [r for r in records if r.get("flagged")]
         if not flagged:
             return {}

@@ -7,7 +7,6 @@ from fastapi import APIRouter
 from parley import __version__
 from parley.api.deps import ContainerDep
 from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health, ModelInfo, ModelList
-from parley.auth.local_jwt import issue_token
 
 router = APIRouter()
 dev_router = APIRouter(tags=["local development"])
@@ -42,6 +41,8 @@ def list_models(c: ContainerDep) -> ModelList:
 @dev_router.post("/dev/token", response_model=DevTokenResponse)
 def dev_token(body: DevTokenRequest, c: ContainerDep) -> DevTokenResponse:
     """Local mode only: a signed token for any user name (the web client's sign-in)."""
+    from parley.auth.local_jwt import issue_token
+
     s = c.settings
     token = issue_token(s.local_jwt_secret, body.user_id, body.tier, s.jwt_ttl_s)  # type: ignore[arg-type]
     return DevTokenResponse(token=token, user_id=body.user_id, tier=body.tier, expires_in=s.jwt_ttl_s)
