@@ -47,5 +47,20 @@ bench: install
 lint: install
 	$(VENV)/bin/ruff check layers functions model_endpoints infra_cdk tests
 
+# The Lambda layers (dependencies for the Lambda platform, and the core library): needs PyPI once.
+.PHONY: layers deploy
+LAYERS_STAMP := layers/build/deps.json
+$(LAYERS_STAMP): pyproject.toml infra_cdk/parameters.json infra_cdk/layout.py infra_cdk/layer_build.py | $(STAMP)
+	$(PY) layers/build_layers.py
+
+layers: $(LAYERS_STAMP)
+
+# The CloudFormation template, offline once the layers are built (cdk.out/).
+synth: $(LAYERS_STAMP)
+	CDK_DISABLE_CLI_TELEMETRY=true $(PY) infra_cdk/app.py
+
+deploy: $(LAYERS_STAMP) web
+	CDK_DISABLE_CLI_TELEMETRY=true npx --yes aws-cdk@2 deploy $(CDK_ARGS)
+
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache
+	rm -rf $(VENV) cdk.out .pytest_cache layers/build web/dist web/node_modules

@@ -8,8 +8,9 @@ so the explicit streaming resources win over the greedy ones beside them.
 
 Every method except ``GET /health`` (and CORS preflights) needs a bearer token. Without the
 ``authorizer`` function, API Gateway's Cognito authorizer checks it (an ID token). With it, the
-Lambda authorizer (Cognito tokens or Parley API keys, one decision for both) guards every route
-(``api.authorizer_scope: all``, the default) or only ``/v1`` (``v1``), Cognito the rest.
+Lambda authorizer (TOKEN type: Cognito tokens or Parley API keys, one decision for both, cached
+5 minutes per Authorization header) guards every route (``api.authorizer_scope: all``, the
+default) or only ``/v1`` (``v1``), Cognito the rest. See docs/auth.md.
 
 Error responses produced by API Gateway itself use the app's JSON error shape
 ``{code, message, retryable}`` and carry CORS headers so browsers can read them.
@@ -67,10 +68,24 @@ ROUTES: tuple[Route, ...] = (
     Route("/{proxy+}", ("ANY",), "api"),
 )
 
-#: Request headers browsers may send (Idempotency-Key and Last-Event-ID are part of the contract).
-CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Amz-Date",
-                "X-Amz-Security-Token", "X-Api-Key"]
+#: Request headers browsers may send (Idempotency-Key and Last-Event-ID are part of the contract;
+#: API keys travel as ``Authorization: Bearer prly_...`` too).
+CORS_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"]
+#: Response headers a browser script may read: the rate-limit contract (the app's own CORS
+#: middleware exposes them on proxied responses; these cover API Gateway's preflights and its own
+#: error responses).
+EXPOSE_HEADERS = ["Retry-After", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
+                  "x-ratelimit-reset-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-tokens",
+                  "x-ratelimit-reset-tokens"]
+#: API Gateway's own 429s (stage throttling, quotas) say when to retry, as the app's do.
+GATEWAY_RETRY_AFTER_S = 1
 STREAM_TIMEOUT = Duration.minutes(15)
+#: How long API Gateway reuses an authorizer's answer for the same Authorization header (also the
+#: longest a deleted API key keeps working).
+AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+#: What the Authorization header must look like before the authorizer is invoked: JWTs and
+#: ``prly_`` API keys are both URL-safe base64 and dots.
+BEARER_PATTERN = r"^[Bb]earer [-_.A-Za-z0-9]+$"
 
 
 def _error_template(code: str, retryable: bool) -> str:
@@ -139,6 +154,7 @@ class Api(Construct):
                 allow_origins=web_origins,
                 allow_methods=apigw.Cors.ALL_METHODS,
                 allow_headers=CORS_HEADERS,
+                expose_headers=EXPOSE_HEADERS,
                 max_age=Duration.hours(1),
             ),
         )
@@ -172,16 +188,21 @@ class Api(Construct):
             for method in route.methods:
                 self._add_method(resource, method, route, integrations[route.target])
 
+        # A gateway response carries one static origin: the primary one (the custom domain when set).
         origin = web_origins[0] if web_origins else "*"
         for response_type, (status, code, retryable) in GATEWAY_ERRORS.items():
+            headers = {
+                "Access-Control-Allow-Origin": f"'{origin}'",
+                "Access-Control-Allow-Headers": f"'{','.join(CORS_HEADERS)}'",
+                "Access-Control-Expose-Headers": f"'{','.join(EXPOSE_HEADERS)}'",
+            }
+            if status == "429":
+                headers["Retry-After"] = f"'{GATEWAY_RETRY_AFTER_S}'"
             self.rest_api.add_gateway_response(
                 f"Gateway{response_type.title().replace('_', '')}",
                 type=apigw.ResponseType.of(response_type),
                 status_code=status,
-                response_headers={
-                    "Access-Control-Allow-Origin": f"'{origin}'",
-                    "Access-Control-Allow-Headers": f"'{','.join(CORS_HEADERS)}'",
-                },
+                response_headers=headers,
                 templates={"application/json": _error_template(code, retryable)},
             )
 
@@ -198,6 +219,7 @@ class Api(Construct):
                         "WAF disabled by the api.waf parameter for this deployment.")
 
         self.custom_domain: apigw.DomainName | None = None
+        self._api_domain = params.domain.api_domain
         if params.domain.api_domain and params.domain.api_certificate_arn:
             self.custom_domain = self.rest_api.add_domain_name(
                 "Domain",
@@ -230,17 +252,20 @@ class Api(Construct):
         """The Lambda authorizer where it exists and the route is in its scope, else Cognito's."""
         if self._lambda_authorizer_fn is not None and (self._scope == "all" or route.auth == "v1"):
             if "lambda" not in self._authorizers:
-                self._authorizers["lambda"] = apigw.RequestAuthorizer(
+                # TOKEN: the cache key is the whole Authorization header, and a header that is not
+                # "Bearer <token>" is refused (401) without invoking the function (docs/auth.md).
+                self._authorizers["lambda"] = apigw.TokenAuthorizer(
                     self,
                     "LambdaAuthorizer",
                     handler=self._lambda_authorizer_fn,
-                    identity_sources=[apigw.IdentitySource.header("Authorization")],
-                    results_cache_ttl=Duration.minutes(5),
+                    identity_source=apigw.IdentitySource.header("Authorization"),
+                    validation_regex=BEARER_PATTERN,
+                    results_cache_ttl=AUTHORIZER_CACHE_TTL,
                 )
             return self._authorizers["lambda"]
         if "cognito" not in self._authorizers:
             self._authorizers["cognito"] = apigw.CognitoUserPoolsAuthorizer(
-                self, "Cognito", cognito_user_pools=[self._user_pool], results_cache_ttl=Duration.minutes(5)
+                self, "Cognito", cognito_user_pools=[self._user_pool], results_cache_ttl=AUTHORIZER_CACHE_TTL
             )
         return self._authorizers["cognito"]
 
@@ -248,7 +273,9 @@ class Api(Construct):
     def origin(self) -> str:
         """Scheme and host of the API (what a browser's CORS and CSP checks compare)."""
         if self.custom_domain is not None:
-            return f"https://{self.custom_domain.domain_name}"
+            # The name itself rather than the DomainName resource's Ref (the same string), so the
+            # template and config.json read plainly.
+            return f"https://{self._api_domain}"
         return f"https://{self.rest_api.rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
 
     @property

@@ -18,6 +18,7 @@ from aws_cdk import Aws, Duration
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra_cdk import access
 from infra_cdk.assets import Assets
 from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction
 from infra_cdk.parameters import Parameters
@@ -38,6 +39,7 @@ def chat_spec(params: Parameters) -> FunctionSpec:
         # A generation may run long; API Gateway's streaming integrations allow 15 minutes too.
         timeout=Duration.minutes(15),
         memory_mb=params.functions.chat_memory_mb,
+        bucket=access.chat_bucket_grant(),
         invoke_models=True,
         start_workflows=True,
     )

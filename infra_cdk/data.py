@@ -9,7 +9,6 @@ name as ``PARLEY_TABLE_<FIELD>``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,23 +17,23 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
-from parley.settings import Settings
-from parley.storage.schema import describe, table_models
 
+from infra_cdk.access import COLD_PREFIX, INDEX_ACTIONS, UPLOADS_PREFIX, BucketGrant, TableGrant
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import Parameters
+from parley.settings import Settings
+from parley.storage.schema import describe, table_models
 
 ATTRIBUTE_TYPES = {"S": dynamodb.AttributeType.STRING, "N": dynamodb.AttributeType.NUMBER,
                    "B": dynamodb.AttributeType.BINARY}
 PROJECTIONS = {"ALL": dynamodb.ProjectionType.ALL, "KEYS_ONLY": dynamodb.ProjectionType.KEYS_ONLY,
                "INCLUDE": dynamodb.ProjectionType.INCLUDE}
-#: Prefixes of the data bucket (the lifecycle rules and the attachment trigger depend on them).
-UPLOADS_PREFIX = "uploads/"
-COLD_PREFIX = "cold/"
-
-READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:DescribeTable",
-                "dynamodb:ConditionCheckItem")
-WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+#: Tables with a DynamoDB stream, and what its records carry. The attachments table's stream feeds
+#: the attachments function its TTL removals (the expired upload's objects are then deleted).
+STREAMS = {"table_attachments": dynamodb.StreamViewType.KEYS_ONLY}
+#: Glacier Instant Retrieval (and Standard-IA) bill every object as at least 128 KB, and each
+#: transition costs a request: smaller archives (and the job's cursor file) stay in Standard.
+COLD_MIN_TRANSITION_BYTES = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -106,6 +105,7 @@ def _table(scope: Construct, definition: TableDefinition) -> dynamodb.TableV2:
         sort_key=_attribute(desc, range_key) if range_key else None,
         global_secondary_indexes=indexes or None,
         time_to_live_attribute=desc["ttl_attribute"],
+        dynamo_stream=STREAMS.get(definition.settings_field),
         billing=dynamodb.Billing.on_demand(),
         encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
@@ -160,6 +160,30 @@ class Data(Construct):
         }
 
         data = params.data
+        lifecycle_rules = [
+            s3.LifecycleRule(
+                id="abort-incomplete-multipart",
+                abort_incomplete_multipart_upload_after=Duration.days(data.abort_multipart_days),
+            ),
+            s3.LifecycleRule(
+                id="expire-orphan-uploads",
+                prefix=UPLOADS_PREFIX,
+                expiration=Duration.days(data.uploads_expire_days),
+            ),
+            # Never an expiration on cold/: an archive is the only copy of a conversation.
+            s3.LifecycleRule(
+                id="cold-transition",
+                prefix=COLD_PREFIX,
+                # Strictly greater than: objects of 128 KB and more.
+                object_size_greater_than=COLD_MIN_TRANSITION_BYTES - 1,
+                transitions=[
+                    s3.Transition(
+                        storage_class=getattr(s3.StorageClass, data.cold_storage_class),
+                        transition_after=Duration.days(data.cold_transition_days),
+                    )
+                ],
+            ),
+        ]
         self.bucket = s3.Bucket(
             self,
             "DataBucket",
@@ -171,88 +195,76 @@ class Data(Construct):
             server_access_logs_prefix="data-bucket/",
             cors=[
                 s3.CorsRule(
-                    # Browsers upload attachments straight to S3 with presigned PUT/POST.
-                    allowed_methods=[s3.HttpMethods.PUT, s3.HttpMethods.POST, s3.HttpMethods.GET,
-                                     s3.HttpMethods.HEAD],
+                    # Browsers upload attachments straight to S3 with a presigned POST (the API
+                    # serves everything else; nothing is read from the bucket cross-origin).
+                    allowed_methods=[s3.HttpMethods.POST],
                     allowed_origins=web_origins,
                     allowed_headers=["*"],
                     exposed_headers=["ETag"],
                     max_age=3000,
                 )
             ],
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="abort-incomplete-multipart",
-                    abort_incomplete_multipart_upload_after=Duration.days(data.abort_multipart_days),
-                ),
-                s3.LifecycleRule(
-                    id="expire-orphan-uploads",
-                    prefix=UPLOADS_PREFIX,
-                    expiration=Duration.days(data.uploads_expire_days),
-                ),
-                s3.LifecycleRule(
-                    id="cold-transition",
-                    prefix=COLD_PREFIX,
-                    transitions=[
-                        s3.Transition(
-                            storage_class=getattr(s3.StorageClass, data.cold_storage_class),
-                            transition_after=Duration.days(data.cold_transition_days),
-                        )
-                    ],
-                ),
-            ],
+            lifecycle_rules=lifecycle_rules,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        # CloudFormation types ObjectSizeGreaterThan as a string of digits; CDK renders a number.
+        cold_index = next(i for i, rule in enumerate(lifecycle_rules) if rule.id == "cold-transition")
+        self.bucket.node.default_child.add_property_override(  # type: ignore[union-attr]
+            f"LifecycleConfiguration.Rules.{cold_index}.ObjectSizeGreaterThan", str(COLD_MIN_TRANSITION_BYTES - 1)
         )
 
     def environment(self) -> dict[str, str]:
         env = {d.env_var: self.tables[d.settings_field].table_name for d in self.definitions}
         env["PARLEY_BUCKET_DATA"] = self.bucket.bucket_name
+        env["PARLEY_COLDSTORE_PREFIX"] = COLD_PREFIX
         return env
 
-    def grant_tables(self, grantee: iam.IGrantable, access: str | Mapping[str, str], scan: bool = False) -> None:
-        """Item-level actions on tables and their named indexes (no index wildcard).
+    def grant_tables(self, grantee: iam.IGrantable, grant: TableGrant) -> None:
+        """Exactly ``grant``'s actions on its tables, and Query on their named indexes (no index
+        wildcard) where the grant has Query.
 
-        ``access`` is one level for every table, or ``{settings field: level}`` for just those
-        tables (a field whose table the data layer does not have yet grants nothing, with a warning).
+        A field whose table the data layer does not have yet grants nothing, with a warning.
         """
-        levels = {field: access for field in self.tables} if isinstance(access, str) else dict(access)
-        by_level: dict[str, list[str]] = {}
-        for field, level in levels.items():
-            if level == "none":
+        levels = {field: grant for field in self.tables} if isinstance(grant, tuple) else dict(grant)
+        by_actions: dict[tuple[str, ...], list[str]] = {}
+        for field, actions in levels.items():
+            if not actions:
                 continue
             table = self.tables.get(field)
             if table is None:
                 Annotations.of(grantee.grant_principal).add_warning_v2(  # type: ignore[arg-type]
                     "parley:missing-table", f"no table for {field} yet: nothing granted on it")
                 continue
-            resources = by_level.setdefault(level, [])
-            resources.append(table.table_arn)
-            resources += [f"{table.table_arn}/index/{name}" for name in self._index_names[field]]
-        for level, resources in by_level.items():
-            actions = list(READ_ACTIONS) + (list(WRITE_ACTIONS) if level == "rw" else [])
-            if scan:
-                actions.append("dynamodb:Scan")
-            grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=resources))
+            by_actions.setdefault(tuple(actions), []).append(table.table_arn)
+            index_actions = tuple(a for a in actions if a in INDEX_ACTIONS)
+            if index_actions and self._index_names[field]:
+                by_actions.setdefault(index_actions, []).extend(
+                    f"{table.table_arn}/index/{name}" for name in self._index_names[field])
+        for actions, resources in by_actions.items():
+            grantee.grant_principal.add_to_principal_policy(
+                iam.PolicyStatement(actions=list(actions), resources=resources))
 
-    def grant_bucket(self, grantee: iam.IGrantable, access: str) -> None:
-        if access == "none":
+    def grant_bucket(self, grantee: iam.IGrantable, grant: BucketGrant) -> None:
+        """Object actions per key prefix, and ListBucket on the bucket when there is any."""
+        if not grant:
             return
-        object_actions = ["s3:GetObject"]
-        if access == "rw":
-            object_actions += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
         principal = grantee.grant_principal
-        principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=object_actions, resources=[self.bucket.arn_for_objects("*")])
-        )
+        by_actions: dict[tuple[str, ...], list[str]] = {}
+        for prefix, actions in grant.items():
+            by_actions.setdefault(tuple(actions), []).append(prefix)
+        for actions, prefixes in by_actions.items():
+            principal.add_to_principal_policy(iam.PolicyStatement(
+                actions=list(actions), resources=[self.bucket.arn_for_objects(f"{p}*") for p in prefixes]))
         principal.add_to_principal_policy(
             iam.PolicyStatement(actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn])
         )
-        acknowledge(
-            principal,  # type: ignore[arg-type]
-            f"AwsSolutions-IAM5[Resource::<{self._bucket_logical_ref()}.Arn>/*]",
-            "Object keys are created at run time (per conversation, message and upload ids); access is "
-            "limited to this one bucket.",
-        )
+        for prefix in grant:
+            acknowledge(
+                principal,  # type: ignore[arg-type]
+                f"AwsSolutions-IAM5[Resource::<{self._bucket_logical_ref()}.Arn>/{prefix}*]",
+                "Object keys under this prefix are created at run time (per conversation, message, user or "
+                "upload id); access is limited to the one prefix of this one bucket.",
+            )
 
     def _bucket_logical_ref(self) -> str:
         from aws_cdk import Stack

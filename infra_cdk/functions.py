@@ -1,9 +1,10 @@
 """The table of Lambda functions and the one construct that builds each of them.
 
-Adding a function is one row in ``FUNCTIONS`` (and, where it has a trigger, a few lines in the
-construct that owns the trigger: ``api.py`` routes, ``workflows.py`` state machines, ``data.py``
-S3 events, ``stack.py`` schedules). A row whose entry file does not exist yet is skipped, with
-everything that depends on it, so the app deploys whatever is present.
+Adding a function is one row in ``function_table`` (and, where it has a trigger, a few lines in
+the construct that owns the trigger: ``api.py`` routes, ``workflows.py`` state machines,
+``stack.py`` S3 events, table streams and schedules). A row whose entry file does not exist yet is
+skipped, with everything that depends on it, so the app deploys whatever is present. What a row may
+touch in DynamoDB and S3 is named in ``access.py``.
 
 Every function: arm64 (parameter), the Python runtime of the parameters, its own role (no AWS
 managed policies), its own log group with retention, X-Ray tracing, Powertools settings, and the
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
@@ -22,12 +22,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra_cdk import access
+from infra_cdk.access import BucketGrant, TableGrant
 from infra_cdk.assets import Assets
 from infra_cdk.layout import CORE_LAYER, DEPS_LAYER, DOCS_LAYER
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import Parameters
-
-Access = Literal["rw", "r", "none"]
 
 RUNTIMES = {
     "3.12": lambda_.Runtime.PYTHON_3_12,
@@ -47,13 +47,15 @@ class FunctionSpec:
     timeout: Duration
     memory_mb: int = 1024
     layers: tuple[str, ...] = (DEPS_LAYER, CORE_LAYER)
-    #: One level for every table, or ``{Settings table field: level}`` for only those tables.
-    tables: Access | Mapping[str, Access] = "rw"
-    #: Scan on the tables (batch jobs only; request paths use keys and indexes).
-    scan: bool = False
-    bucket: Access = "rw"
+    #: DynamoDB actions: one set for every table, or ``{Settings table field: actions}`` for only
+    #: those tables (see access.py). Request paths never Scan.
+    tables: TableGrant = access.READ_WRITE
+    #: S3 object actions per data-bucket key prefix (empty: no bucket access at all).
+    bucket: BucketGrant = field(default_factory=dict)
     invoke_models: bool = False
     start_workflows: bool = False
+    #: Reserved concurrency (None: the account's unreserved pool).
+    reserved_concurrency: int | None = None
     #: Extra PARLEY_* variables (values may be tokens).
     environment: Mapping[str, str] = field(default_factory=dict)
 
@@ -70,6 +72,7 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             # API Gateway's buffered integrations give up at 29 s.
             timeout=Duration.seconds(29),
             memory_mb=fn.api_memory_mb,
+            bucket=access.api_bucket_grant(),
             start_workflows=True,
         ),
         FunctionSpec(
@@ -79,6 +82,7 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             description="Parley workflow tasks (summarization, titles), invoked by Step Functions",
             timeout=Duration.minutes(5),
             memory_mb=fn.workflow_memory_mb,
+            bucket=access.workflows_bucket_grant(),
             invoke_models=True,
         ),
         FunctionSpec(
@@ -89,15 +93,21 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             timeout=Duration.minutes(5),
             memory_mb=2048,
             layers=(DEPS_LAYER, DOCS_LAYER, CORE_LAYER),
+            tables={"table_attachments": access.READ_WRITE},
+            bucket=access.attachments_bucket_grant(),
         ),
         FunctionSpec(
             name="coldstore",
             entry="functions/coldstore/handler.py",
             handler="handler.handler",
             description="Parley daily move of old conversations to cold storage",
+            # One run stops a minute before its timeout and the next run resumes where it stopped.
             timeout=Duration.minutes(15),
             memory_mb=1024,
-            scan=True,
+            tables={"table_conversations": access.COLDSTORE_JOB},
+            bucket=access.coldstore_bucket_grant(),
+            # One sweep at a time: two would race for the same conversations (safely, but for nothing).
+            reserved_concurrency=fn.coldstore_reserved_concurrency,
         ),
         FunctionSpec(
             name="authorizer",
@@ -106,9 +116,8 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             description="Parley API Gateway authorizer (Cognito tokens or Parley API keys)",
             timeout=Duration.seconds(10),
             memory_mb=512,
-            # Looks a key up by id and records its last use; nothing else.
-            tables={"table_api_keys": "rw"},
-            bucket="none",
+            # Looks a key up by id and records its last use; nothing else, and no bucket.
+            tables={"table_api_keys": access.AUTHORIZER_KEYS},
         ),
     )
 
@@ -193,12 +202,15 @@ class ParleyFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             layers=layers,
             environment=dict(environment),
-            reserved_concurrent_executions=reserved_concurrency,
+            reserved_concurrent_executions=(
+                reserved_concurrency if reserved_concurrency is not None else spec.reserved_concurrency
+            ),
         )
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions (tracing is on).",
+            "X-Ray PutTraceSegments/PutTelemetryRecords (tracing is on) and, for a function fed by a table "
+            "stream, dynamodb:ListStreams support no resource-level permissions.",
         )
         if params.python_version != LATEST_PYTHON:
             acknowledge(

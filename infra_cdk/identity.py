@@ -1,10 +1,12 @@
 """Users: a Cognito user pool, the web client's app client, the tier groups, the hosted UI domain.
 
 The web client signs in with the OAuth authorization-code flow and PKCE through the hosted UI
-(a public client: no secret). It sends the **ID token** as ``Authorization: Bearer``; API
-Gateway's Cognito authorizer checks it and passes its claims, including ``cognito:groups``, from
-which the app reads the tier (``plus`` if in the ``plus`` group, else ``free``). No custom tier
-attribute exists, so users cannot raise their own tier: an administrator adds them to a group.
+(a public client: no secret), with the callback and logout URLs of every web origin (the
+CloudFront URL, and the custom domain when configured). It sends the **ID token** as
+``Authorization: Bearer``; the API's authorizer (the Lambda authorizer, or API Gateway's Cognito
+authorizer where that one is in scope) checks it and the tier comes from ``cognito:groups``
+(``plus`` if in the ``plus`` group, else ``free``). No custom tier attribute exists, so users cannot
+raise their own tier: an administrator adds them to a group.
 """
 
 from __future__ import annotations

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from parley.settings import Settings
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from parley.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = Path(__file__).resolve().parent / "parameters.json"
@@ -155,6 +156,10 @@ class Functions(_Strict):
     workflow_memory_mb: int = 512
     #: Reserved concurrency for the streaming function (None: unreserved, the account pool).
     chat_reserved_concurrency: int | None = None
+    #: Reserved concurrency of the cold-storage job: 1 keeps runs from overlapping. None on an
+    #: account whose concurrency quota is still the new-account 10 (nothing can be reserved there;
+    #: overlapping runs stay correct, their conditional writes just collide).
+    coldstore_reserved_concurrency: int | None = Field(default=1, ge=1)
 
 
 #: The values CloudWatch Logs accepts for a retention period.
@@ -177,6 +182,22 @@ class Observability(_Strict):
         if v not in LOG_RETENTION_DAYS:
             raise ValueError(f"log_retention_days must be one of {LOG_RETENTION_DAYS}")
         return v
+
+
+#: Settings the CDK app sets from what it deploys (names, ARNs, URLs, endpoints): never in ``settings``.
+RESERVED_SETTINGS = frozenset({
+    "mode", "region", "bucket_data", "trust_lwa_context_header", "cors_origins", "coldstore_prefix",
+    "cognito_user_pool_id", "cognito_client_id", "summarize_state_machine_arn", "title_state_machine_arn",
+    "model_backend", "openai_base_url", "openai_api_key",
+    # Local mode's emulators and the dev server's static files: nothing to point at in AWS.
+    "dynamodb_endpoint", "s3_endpoint", "s3_presign_endpoint", "sagemaker_endpoint_url", "web_dist",
+})
+#: Settings that cannot work in a deployment, with the reason.
+REFUSED_SETTINGS = {
+    "jwt_secret": "aws mode verifies Cognito tokens and API keys in the authorizer; local JWTs are refused there",
+    "attachment_process_inline": "in AWS the S3 upload event runs the attachments function (which has the "
+                                 "document libraries); the API function cannot process uploads",
+}
 
 
 class Parameters(_Strict):
@@ -202,13 +223,20 @@ class Parameters(_Strict):
     @field_validator("settings")
     @classmethod
     def _known_settings(cls, v: dict[str, Any]) -> dict[str, Any]:
-        reserved = {"mode", "region", "trust_lwa_context_header", "bucket_data", "jwt_secret"}
-        for name in v:
+        for name, value in v.items():
             if name not in Settings.model_fields:
                 raise ValueError(f"settings.{name} is not a parley Settings field")
-            if name in reserved or name.startswith("table_"):
+            if name in RESERVED_SETTINGS or name.startswith("table_"):
                 raise ValueError(f"settings.{name} is set by the CDK app itself")
+            if name in REFUSED_SETTINGS and value is not None:
+                raise ValueError(f"settings.{name}: {REFUSED_SETTINGS[name]}")
         Settings.model_validate(v)  # types and values checked now, not at the first request
+        key = v.get("coldstore_kms_key_id")
+        if key and str(key).startswith("alias/"):
+            raise ValueError("settings.coldstore_kms_key_id: give the key's id or ARN (IAM grants name keys, "
+                             "not aliases)")
+        if key and v.get("coldstore_sse") != "aws:kms":
+            raise ValueError("settings.coldstore_kms_key_id needs settings.coldstore_sse 'aws:kms'")
         return v
 
 

@@ -8,17 +8,21 @@ Cognito settings go into the web client's ``config.json``.
 
 from __future__ import annotations
 
-from aws_cdk import Aws, CfnOutput, Stack
+from aws_cdk import ArnFormat, Aws, CfnOutput, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
+from infra_cdk.access import COLD_PREFIX, UPLOADS_PREFIX
 from infra_cdk.api import Api
 from infra_cdk.assets import Assets
 from infra_cdk.chat import Chat
-from infra_cdk.data import UPLOADS_PREFIX, Data, log_buckets
+from infra_cdk.data import Data, log_buckets
 from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction, base_environment, function_table
 from infra_cdk.identity import SCOPES, Identity
 from infra_cdk.inference import Inference
@@ -38,8 +42,10 @@ def partition(region: str) -> str:
     return "aws"
 
 
-#: The cold-storage job runs daily at this UTC time.
+#: The cold-storage job runs daily at this UTC time: cron(17 3 * * ? *).
 COLDSTORE_SCHEDULE = events.Schedule.cron(minute="17", hour="3")
+#: Functions that read or write cold archives (KMS grants when the archives use a customer key).
+COLD_ARCHIVE_USERS = ("api", "chat", "coldstore")
 
 
 class ParleyStack(Stack):
@@ -50,7 +56,8 @@ class ParleyStack(Stack):
 
         logs_bucket, cdn_logs_bucket = log_buckets(self, params)
         self.web = Web(self, "Web", params=params, log_bucket=logs_bucket, cdn_log_bucket=cdn_logs_bucket)
-        origins = [self.web.origin]
+        # The web client calls the API cross-origin (CloudFront URL and custom domain alike).
+        origins = self.web.origins
         self.identity = Identity(self, "Identity", params=params, web_origins=origins)
         self.data = Data(self, "Data", params=params, web_origins=origins, log_bucket=logs_bucket)
         self.inference = Inference(self, "Inference", params=params)
@@ -122,8 +129,12 @@ class ParleyStack(Stack):
         self._outputs()
 
     def _grant(self, spec: FunctionSpec, fn: ParleyFunction) -> None:
-        self.data.grant_tables(fn.role, spec.tables, scan=spec.scan)
+        self.data.grant_tables(fn.role, spec.tables)
         self.data.grant_bucket(fn.role, spec.bucket)
+        key_arn = self._cold_kms_key_arn()
+        if key_arn and spec.name in COLD_ARCHIVE_USERS:
+            fn.role.add_to_principal_policy(iam.PolicyStatement(
+                actions=["kms:GenerateDataKey", "kms:Decrypt"], resources=[key_arn]))
         if spec.invoke_models:
             self.inference.grant_invoke(fn.role)
         if spec.start_workflows and self.workflows is not None:
@@ -131,18 +142,40 @@ class ParleyStack(Stack):
             for key, value in self.workflows.environment().items():
                 fn.function.add_environment(key, value)
 
+    def _cold_kms_key_arn(self) -> str | None:
+        """The customer KMS key of the cold archives (settings.coldstore_kms_key_id), as an ARN."""
+        key = self.params.settings.get("coldstore_kms_key_id")
+        if not key:
+            return None
+        key = str(key)
+        if key.startswith("arn:"):
+            return key
+        return self.format_arn(service="kms", resource="key", resource_name=key,
+                               arn_format=ArnFormat.SLASH_RESOURCE_NAME)
+
     def _triggers(self) -> None:
         attachments = self.functions.get("attachments")
         if attachments is not None:
+            # Uploads land under uploads/ (presigned POST); derived files go elsewhere, so processing
+            # never triggers itself.
             self.data.bucket.add_event_notification(
                 s3.EventType.OBJECT_CREATED,
                 s3n.LambdaDestination(attachments.function),
                 s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
             )
+            # TTL expiry of never-sent uploads: DynamoDB's own deletes (REMOVE by the service
+            # principal), not the app's, so the function deletes the objects the record pointed to.
+            attachments.function.add_event_source(sources.DynamoEventSource(
+                self.data.tables["table_attachments"], starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100, retry_attempts=3, bisect_batch_on_error=True,
+                filters=[lambda_.FilterCriteria.filter({
+                    "eventName": lambda_.FilterRule.is_equal("REMOVE"),
+                    "userIdentity": {"type": lambda_.FilterRule.is_equal("Service"),
+                                     "principalId": lambda_.FilterRule.is_equal("dynamodb.amazonaws.com")}})]))
         coldstore = self.functions.get("coldstore")
         if coldstore is not None:
             events.Rule(self, "ColdstoreSchedule", schedule=COLDSTORE_SCHEDULE,
-                        description="Parley: move old conversations to cold storage",
+                        description=f"Parley: move idle conversations to cold storage (s3 {COLD_PREFIX})",
                         targets=[targets.LambdaFunction(coldstore.function, retry_attempts=2)])
 
     def _acknowledge_cdk_singletons(self) -> None:

@@ -1,16 +1,21 @@
 """The web client: a private S3 bucket behind CloudFront (origin access control), security headers,
 SPA fallback, and a runtime ``/config.json`` telling the client where the API and Cognito are.
 
-``web/dist`` is deployed when it has been built (``npm --prefix web run build``); the
-configuration file is deployed either way. ``/config.json`` is never cached by CloudFront, so a
-redeploy that changes it takes effect at once.
+``web/dist`` is deployed when it has been built (``make web``); the configuration file is deployed
+either way. CloudFront caches only ``/assets/*`` (Vite's content-hashed file names, so a new build
+never collides with a cached one); ``/``, ``/index.html`` and ``/config.json`` are always fetched
+from the bucket, so a redeploy takes effect at once.
 
 config.json (what the web client fetches at start-up)::
 
     {"mode": "aws", "apiBaseUrl": "https://.../prod", "region": "us-east-1",
      "auth": {"userPoolId": "...", "clientId": "...", "domain": "https://<prefix>.auth.<region>.amazoncognito.com",
               "redirectUri": "https://<web>/", "logoutUri": "https://<web>/",
-              "scopes": ["openid", "email", "profile"], "tokenType": "id"}}
+              "scopes": ["openid", "email", "profile"], "tokenType": "id"},
+     "cognito": {"userPoolId": ..., "clientId": ..., "domain": ..., "region": ..., "redirectUri": ...}}
+
+``cognito`` repeats ``auth`` under the name ``web/src/config.ts`` reads today (``parseConfig``);
+the infra tests run that very function on the synthesized file.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from infra_cdk.parameters import Parameters
 
 WEB_DIST = ROOT / "web" / "dist"
 CONFIG_FILE = "config.json"
+#: Where Vite puts the content-hashed build output (``build.assetsDir``, default ``assets``).
+HASHED_ASSETS = "/assets/*"
 
 
 def content_security_policy(connect_src: list[str]) -> str:
@@ -100,19 +107,22 @@ class Web(Construct):
             "Distribution",
             comment="Parley web client",
             default_root_object="index.html",
+            # Not cached: /, /index.html (which names the current hashed assets) and /config.json
+            # must change with every deployment, with no invalidation to wait for.
             default_behavior=cloudfront.BehaviorOptions(
                 origin=origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 response_headers_policy=headers,
                 compress=True,
             ),
             additional_behaviors={
-                f"/{CONFIG_FILE}": cloudfront.BehaviorOptions(
+                HASHED_ASSETS: cloudfront.BehaviorOptions(
                     origin=origin,
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
-                    cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
+                    cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
                     response_headers_policy=headers,
+                    compress=True,
                 ),
             },
             # A single-page app: unknown paths render index.html, which routes on the client.
@@ -148,10 +158,21 @@ class Web(Construct):
                         "domain.web_domain the distribution enforces TLSv1.2_2021.")
 
     @property
+    def cloudfront_origin(self) -> str:
+        """The distribution's own ``https://<id>.cloudfront.net`` (always reachable)."""
+        return f"https://{self.distribution.distribution_domain_name}"
+
+    @property
     def origin(self) -> str:
+        """Where users are sent: the custom domain when configured, else the CloudFront URL."""
         if self._params.domain.web_domain:
             return f"https://{self._params.domain.web_domain}"
-        return f"https://{self.distribution.distribution_domain_name}"
+        return self.cloudfront_origin
+
+    @property
+    def origins(self) -> list[str]:
+        """Every origin the client is served from (CORS, Cognito callbacks): the primary one first."""
+        return list(dict.fromkeys([self.origin, self.cloudfront_origin]))
 
     def allow_connect(self, *sources: str) -> None:
         """Let the page's scripts call these origins (API, Cognito, S3 uploads).
@@ -189,18 +210,22 @@ class Web(Construct):
 
 def web_config(*, api_url: str, user_pool_id: str, client_id: str, auth_domain: str, origin: str,
                scopes: tuple[str, ...]) -> dict[str, Any]:
+    auth = {
+        "userPoolId": user_pool_id,
+        "clientId": client_id,
+        "domain": auth_domain,
+        "redirectUri": f"{origin}/",
+        "logoutUri": f"{origin}/",
+        "scopes": list(scopes),
+        # The authorizers check the ID token (its audience is the app client; no OAuth scopes on methods).
+        "tokenType": "id",
+    }
     return {
         "mode": "aws",
         "apiBaseUrl": api_url,
         "region": Aws.REGION,
-        "auth": {
-            "userPoolId": user_pool_id,
-            "clientId": client_id,
-            "domain": auth_domain,
-            "redirectUri": f"{origin}/",
-            "logoutUri": f"{origin}/",
-            "scopes": list(scopes),
-            # API Gateway's Cognito authorizer (no OAuth scopes on the methods) takes the ID token.
-            "tokenType": "id",
-        },
+        "auth": auth,
+        # What web/src/config.ts reads today (see the module docstring).
+        "cognito": {key: auth[key] for key in ("userPoolId", "clientId", "domain", "redirectUri")}
+        | {"region": Aws.REGION},
     }

@@ -28,12 +28,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
-from parley.workflows import steps as steps_module
-from parley.workflows.steps import Step
 
 from infra_cdk.asl import state_machine_definition
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import Parameters
+from parley.workflows import steps as steps_module
+from parley.workflows.steps import Step
 
 FUNCTION_ARN_VARIABLE = "WorkflowFunctionArn"
 

@@ -65,6 +65,16 @@ def sizes(layers_dir: Path) -> None:
         note = "" if code >= 0 else "  (entry not written yet: layers only)"
         extra = "  + the Lambda Web Adapter layer (AWS's, a few MB)" if spec.name == "chat" else ""
         print(f"  {spec.name:11} {total:6.1f} MB  {status}{note}{extra}")
+    for name in sorted(layer_bytes):
+        breakdown(layers_dir / name)
+
+
+def breakdown(layer: Path, top: int = 6) -> None:
+    """The largest top-level entries of a layer's python/ (what an over-size function carries)."""
+    python = layer / "python"
+    entries = sorted(((tree_size(e) if e.is_dir() else e.stat().st_size, e.name) for e in python.iterdir()),
+                     reverse=True)
+    print(f"  largest in {layer.name}: " + ", ".join(f"{name} {size / 1e6:.1f} MB" for size, name in entries[:top]))
 
 
 def synth_times() -> None:

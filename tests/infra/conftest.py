@@ -2,11 +2,14 @@
 
 The main synth uses fake layer assets (no pip), includes the planned functions whose entry files
 do not exist yet, and creates SageMaker endpoints, so every construct is exercised. A second,
-smaller synth (``openai_synth``) covers the "existing OpenAI-compatible endpoint" mode.
+smaller synth (``openai_synth``) covers the other branches at once: the "existing
+OpenAI-compatible endpoint" mode, no WAF, the authorizer on /v1 only, custom domains for the web
+client and the API, and cold archives under a customer KMS key.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -20,6 +23,11 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("CDK_DISABLE_CLI_TELEMETRY", "true")
 
 FAKE = {"parley:fake_assets": "true", "parley:include_planned": "true"}
+#: The custom domains and KMS key of ``openai_synth``.
+WEB_DOMAIN = "chat.example.com"
+API_DOMAIN = "api.example.com"
+CERT_US_EAST_1 = "arn:aws:acm:us-east-1:111122223333:certificate/00000000-0000-0000-0000-000000000000"
+KMS_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 @dataclass
@@ -50,6 +58,47 @@ class Synth:
     def env(self, name: str) -> dict[str, Any]:
         return self.function(name)["Properties"]["Environment"]["Variables"]
 
+    def statements(self, function: str) -> list[dict[str, Any]]:
+        """Every IAM statement on a function's role (the role's inline policies)."""
+        role_id = self.function(function)["Properties"]["Role"]["Fn::GetAtt"][0]
+        found: list[dict[str, Any]] = []
+        for policy in self.of_type("AWS::IAM::Policy").values():
+            if {"Ref": role_id} in policy["Properties"]["Roles"]:
+                found += policy["Properties"]["PolicyDocument"]["Statement"]
+        return found
+
+    def granted(self, function: str) -> set[tuple[str, str]]:
+        """``(action, rendered resource)`` pairs the role allows, e.g. ``("s3:GetObject",
+        "<DataDataBucketA7E8509A.Arn>/cold/*")``."""
+        pairs: set[tuple[str, str]] = set()
+        for st in self.statements(function):
+            assert st["Effect"] == "Allow"
+            actions = [st["Action"]] if isinstance(st["Action"], str) else st["Action"]
+            resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
+            pairs |= {(a, render(r)) for a in actions for r in resources}
+        return pairs
+
+    @staticmethod
+    def render(value: Any) -> str:
+        return render(value)
+
+    def arn(self, construct: Any) -> str:
+        """How ``render`` shows the ARN of a construct's resource."""
+        return f"<{self.logical_id(construct)}.Arn>"
+
+
+def render(value: Any) -> str:
+    """A CloudFormation value as readable text: ``<Ref X>``, ``<X.Arn>``, joins concatenated."""
+    if isinstance(value, str):
+        return value
+    if "Ref" in value:
+        return f"<Ref {value['Ref']}>"
+    if "Fn::GetAtt" in value:
+        return f"<{'.'.join(value['Fn::GetAtt'])}>"
+    if "Fn::Join" in value:
+        return value["Fn::Join"][0].join(render(v) for v in value["Fn::Join"][1])
+    return json.dumps(value, sort_keys=True)
+
 
 def _synth(context: dict[str, str]) -> Iterator[Synth]:
     from infra_cdk.app import build_app
@@ -74,4 +123,10 @@ def openai_synth() -> Iterator[Synth]:
     yield from _synth({**FAKE, "parley.inference.mode": "openai",
                        "parley.inference.openai_base_url": "https://llm.example.com/v1",
                        "parley.inference.openai_api_key_secret": "parley/openai-key",
-                       "parley.api.waf": "false", "parley.api.authorizer_scope": "v1"})
+                       "parley.api.waf": "false", "parley.api.authorizer_scope": "v1",
+                       "parley.domain.web_domain": WEB_DOMAIN,
+                       "parley.domain.web_certificate_arn": CERT_US_EAST_1,
+                       "parley.domain.api_domain": API_DOMAIN,
+                       "parley.domain.api_certificate_arn": CERT_US_EAST_1,
+                       "parley.settings.coldstore_sse": "aws:kms",
+                       "parley.settings.coldstore_kms_key_id": KMS_KEY_ID})

@@ -6,12 +6,13 @@ Gateway does (static path parts before ``{variables}``, ``{proxy+}`` last; a met
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
 
-from infra_cdk.api import CORS_HEADERS, ROUTES
+from infra_cdk.api import EXPOSE_HEADERS, ROUTES
 
 #: The chat-function routes with every {variable} as "x1".
 STREAMING_TEMPLATES = {
@@ -123,13 +124,13 @@ def test_every_route_but_health_needs_an_authorizer(router: Router, synth, metho
     # With the authorizer function and the default scope "all", the Lambda authorizer (Cognito
     # tokens and API keys) guards every route.
     assert synth.params.api.authorizer_scope == "all"
-    assert _authorizer_type(synth, router.resolve(method, path)) == "REQUEST"
+    assert _authorizer_type(synth, router.resolve(method, path)) == "TOKEN"
 
 
 @pytest.mark.parametrize(("method", "path"), STREAMING + BUFFERED)
 def test_authorizer_scope_v1_keeps_cognito_elsewhere(openai_synth, method: str, path: str) -> None:
     router = Router(openai_synth)
-    expected = "REQUEST" if path.startswith("/v1/") else "COGNITO_USER_POOLS"
+    expected = "TOKEN" if path.startswith("/v1/") else "COGNITO_USER_POOLS"
     assert _authorizer_type(openai_synth, router.resolve(method, path)) == expected, path
 
 
@@ -185,11 +186,38 @@ def test_cors_preflight_allows_the_web_origin_and_contract_headers(synth, router
     assert props["AuthorizationType"] == "NONE"
     params = props["Integration"]["IntegrationResponses"][0]["ResponseParameters"]
     origin = params["method.response.header.Access-Control-Allow-Origin"]
-    assert "WebDistribution" in str(origin)
-    allowed = params["method.response.header.Access-Control-Allow-Headers"]
-    for header in ("Idempotency-Key", "Last-Event-ID", "Authorization"):
-        assert header in allowed
-    assert set(CORS_HEADERS) >= {"Idempotency-Key", "Last-Event-ID"}
+    assert synth.render(origin) == f"'https://<{synth.logical_id(synth.stack.web.distribution)}.DomainName>'"
+    allowed = params["method.response.header.Access-Control-Allow-Headers"].strip("'").split(",")
+    assert allowed == ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID"]
+    exposed = params["method.response.header.Access-Control-Expose-Headers"].strip("'").split(",")
+    assert "Retry-After" in exposed
+    assert {h for h in exposed if h.startswith("x-ratelimit-")} == {
+        f"x-ratelimit-{what}-{unit}" for what in ("limit", "remaining", "reset") for unit in ("requests", "tokens")}
+
+
+def test_cors_expose_headers_cover_what_the_app_exposes(app) -> None:
+    """The app's own CORS middleware (on proxied responses) and the gateway's agree."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    from parley.app import create_app
+    from parley.settings import Settings
+
+    cors_app = create_app(Settings(mode="local", cors_origins=("https://web.example.com",)))
+    (middleware,) = [m for m in cors_app.user_middleware if m.cls is CORSMiddleware]
+    assert set(middleware.kwargs["expose_headers"]) <= set(EXPOSE_HEADERS)
+
+
+def test_cors_preflight_allows_every_web_origin(openai_synth) -> None:
+    router = Router(openai_synth)
+    props = router.resolve("OPTIONS", "/conversations")
+    # Several origins: the first is the default answer, and the template echoes the request's
+    # Origin when it is one of the others.
+    response = props["Integration"]["IntegrationResponses"][0]
+    origin = response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"]
+    assert origin == f"'https://{openai_synth.params.domain.web_domain}'"
+    template = json.dumps(response["ResponseTemplates"])
+    assert openai_synth.logical_id(openai_synth.stack.web.distribution) in template
+    assert "Access-Control-Allow-Origin = $origin" in template
 
 
 def test_gateway_errors_use_the_app_error_shape(synth) -> None:
@@ -200,6 +228,41 @@ def test_gateway_errors_use_the_app_error_shape(synth) -> None:
     assert responses["THROTTLED"]["StatusCode"] == "429"
     body = responses["UNAUTHORIZED"]["ResponseTemplates"]["application/json"]
     assert '"code": "unauthorized"' in body and '"retryable": false' in body
+    for kind in ("THROTTLED", "QUOTA_EXCEEDED"):
+        assert responses[kind]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
+    for response in responses.values():
+        headers = response["ResponseParameters"]
+        assert "Retry-After" in headers["gatewayresponse.header.Access-Control-Expose-Headers"]
+        assert "WebDistribution" in synth.render(headers["gatewayresponse.header.Access-Control-Allow-Origin"])
+
+
+def test_lambda_authorizer_guards_every_method_but_health_and_preflights(synth) -> None:
+    (authorizer_id,) = synth.of_type("AWS::ApiGateway::Authorizer")
+    authorizer = synth.resources[authorizer_id]["Properties"]
+    assert authorizer["Type"] == "TOKEN"
+    # Cached per Authorization header for 5 minutes; a request without the header, or with one that
+    # is no bearer token, never reaches it.
+    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    pattern = re.compile(authorizer["IdentityValidationExpression"])
+    assert pattern.match("Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln")
+    assert pattern.match("Bearer prly_3f9a0c1b2d4e5f60_q2kW7m-_x")
+    assert not pattern.match("Basic dXNlcjpwYXNz") and not pattern.match("Bearer a b")
+    assert synth.function_ids()["authorizer"] in json.dumps(authorizer["AuthorizerUri"])
+    public = []
+    for method in synth.of_type("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        if props["HttpMethod"] == "OPTIONS":
+            assert props["AuthorizationType"] == "NONE"
+            continue
+        if props["AuthorizationType"] == "NONE":
+            public.append(props)
+            continue
+        assert props["AuthorizationType"] == "CUSTOM"
+        assert props["AuthorizerId"] == {"Ref": authorizer_id}
+    (health,) = public
+    health_resource = synth.resources[health["ResourceId"]["Ref"]]["Properties"]
+    assert (health["HttpMethod"], health_resource["PathPart"]) == ("GET", "health")
 
 
 def test_waf_protects_the_stage_and_lets_long_messages_through(synth) -> None:

@@ -9,10 +9,10 @@ import sys
 import boto3
 import pytest
 from moto import mock_aws
-from parley.workflows.steps import SUMMARIZE_STEPS, TITLE_STEPS, Retry, Step
 
 from infra_cdk.asl import LAMBDA_SERVICE_ERRORS, state_machine_definition, task_event
 from infra_cdk.layout import ROOT
+from parley.workflows.steps import SUMMARIZE_STEPS, TITLE_STEPS, Retry, Step
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:parley-workflows"
 

@@ -47,6 +47,15 @@ def test_context_overrides_parse_json_values() -> None:
     {"parley.inference.mode": "openai"},  # no URL
     {"parley.settings.not_a_setting": "1"},
     {"parley.settings.table_conversations": "x"},  # the app names tables itself
+    {"parley.settings.cors_origins": '["https://evil.example"]'},  # the web URLs, set by the app
+    {"parley.settings.cognito_user_pool_id": "us-east-1_x"},
+    {"parley.settings.coldstore_prefix": "archive/"},  # lifecycle rules and grants follow cold/
+    {"parley.settings.title_state_machine_arn": "arn:aws:states:us-east-1:1:stateMachine:x"},
+    {"parley.settings.jwt_secret": "s3cret"},  # local tokens have no place in AWS
+    {"parley.settings.attachment_process_inline": "true"},  # the S3 event does it
+    {"parley.settings.coldstore_sse": "aws:kms", "parley.settings.coldstore_kms_key_id": "alias/parley"},
+    {"parley.settings.coldstore_kms_key_id": "1234abcd-12ab-34cd-56ef-1234567890ab"},  # SSE still AES256
+    {"parley.functions.coldstore_reserved_concurrency": "0"},
     {"parley.settings.limit_free_per_hour": "many"},
     {"parley.observability.log_retention_days": "31"},
     {"parley.domain.web_domain": "chat.example.com"},  # certificate missing
@@ -90,3 +99,24 @@ def test_unknown_model_overrides_are_refused() -> None:
                               "parley.inference.models": '{"no-such-model": {}}'})
     with pytest.raises(ValueError):
         endpoint_plans(params)
+
+
+def test_reserved_settings_are_the_ones_the_app_sets(synth) -> None:
+    """Every PARLEY_* variable the app sets from what it deploys is refused in ``settings``."""
+    from infra_cdk.functions import settings_environment
+    from infra_cdk.parameters import RESERVED_SETTINGS
+
+    from_parameters = set(settings_environment(synth.params))
+    for name in synth.function_ids():
+        for key in synth.env(name):
+            field = key.removeprefix("PARLEY_").lower()
+            if key.startswith("PARLEY_") and key not in from_parameters and not field.startswith("table_"):
+                assert field in RESERVED_SETTINGS, (name, key)
+
+
+def test_kms_key_for_cold_archives_is_accepted_as_id_or_arn() -> None:
+    for key in ("1234abcd-12ab-34cd-56ef-1234567890ab",
+                "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"):
+        params = load_parameters({"parley.settings.coldstore_sse": "aws:kms",
+                                  "parley.settings.coldstore_kms_key_id": key})
+        assert params.settings["coldstore_kms_key_id"] == key

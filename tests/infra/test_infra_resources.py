@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+from conftest import render
+
 from infra_cdk.asl import state_machine_definition
 from infra_cdk.inference import endpoint_plans
+from infra_cdk.web import WEB_DIST
 from infra_cdk.workflows import FUNCTION_ARN_VARIABLE, env_var, workflow_step_lists
 from model_endpoints.catalog import load_catalog
 from model_endpoints.serving import lmi_environment
@@ -20,13 +27,21 @@ def one(synth, cfn_type: str) -> dict[str, Any]:
 
 # --- Cognito -------------------------------------------------------------------------------------
 
-def test_web_client_uses_code_flow_without_a_secret(synth) -> None:
+def test_web_client_uses_code_flow_without_a_secret(synth, openai_synth) -> None:
     client = one(synth, "AWS::Cognito::UserPoolClient")
     assert client["AllowedOAuthFlows"] == ["code"]
     assert client["AllowedOAuthFlowsUserPoolClient"] is True
     assert client.get("GenerateSecret", False) is False
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
-    assert "WebDistribution" in json.dumps(client["CallbackURLs"])
+    cloudfront = f"https://<{synth.logical_id(synth.stack.web.distribution)}.DomainName>/"
+    assert [synth.render(u) for u in client["CallbackURLs"]] == [cloudfront]
+    assert [synth.render(u) for u in client["LogoutURLs"]] == [cloudfront]
+    # With a custom domain: that one first, and the CloudFront URL still works.
+    client = one(openai_synth, "AWS::Cognito::UserPoolClient")
+    urls = [f"https://{openai_synth.params.domain.web_domain}/",
+            f"https://<{openai_synth.logical_id(openai_synth.stack.web.distribution)}.DomainName>/"]
+    assert [openai_synth.render(u) for u in client["CallbackURLs"]] == urls
+    assert [openai_synth.render(u) for u in client["LogoutURLs"]] == urls
 
 
 def test_tier_groups_and_hosted_ui(synth) -> None:
@@ -61,12 +76,17 @@ def test_data_bucket_is_private_encrypted_and_tls_only(synth) -> None:
                for st in policy["Statement"])
 
 
-def test_data_bucket_cors_and_lifecycle(synth) -> None:
-    props = _data_bucket(synth)["Properties"]
-    (cors,) = props["CorsConfiguration"]["CorsRules"]
-    assert "PUT" in cors["AllowedMethods"]
-    assert "WebDistribution" in json.dumps(cors["AllowedOrigins"])
-    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+def test_data_bucket_cors_allows_presigned_posts_from_the_web_origins(synth, openai_synth) -> None:
+    (cors,) = _data_bucket(synth)["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    assert [synth.render(o) for o in cors["AllowedOrigins"]] == [
+        f"https://<{synth.logical_id(synth.stack.web.distribution)}.DomainName>"]
+    (cors,) = _data_bucket(openai_synth)["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert f"https://{openai_synth.params.domain.web_domain}" in cors["AllowedOrigins"]
+
+
+def test_data_bucket_lifecycle(synth) -> None:
+    rules = {r["Id"]: r for r in _data_bucket(synth)["Properties"]["LifecycleConfiguration"]["Rules"]}
     data = synth.params.data
     assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == \
         data.abort_multipart_days
@@ -75,9 +95,33 @@ def test_data_bucket_cors_and_lifecycle(synth) -> None:
     cold = rules["cold-transition"]
     assert cold["Prefix"] == "cold/"
     assert cold["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": data.cold_transition_days}]
+    # Only objects of 128 KB and more (Glacier IR bills anything smaller as 128 KB); a string, as
+    # CloudFormation types it.
+    assert cold["ObjectSizeGreaterThan"] == str(128 * 1024 - 1)
+
+
+def test_nothing_ever_expires_cold_archives(synth) -> None:
+    """An archive is the only copy of a conversation: no rule that expires objects may reach cold/."""
+    for rule in _data_bucket(synth)["Properties"]["LifecycleConfiguration"]["Rules"]:
+        prefix = rule.get("Prefix", rule.get("Filter", {}).get("Prefix", ""))
+        reaches_cold = "cold/".startswith(prefix) or prefix.startswith("cold/")
+        if reaches_cold:
+            assert not {"ExpirationInDays", "ExpirationDate", "ExpiredObjectDeleteMarker"} & rule.keys(), rule
 
 
 # --- CloudFront and the web config -----------------------------------------------------------------
+
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+
+def _cache_policy_for(dist: dict[str, Any], path: str) -> str:
+    """The cache policy CloudFront applies to a request path (first matching behaviour, else default)."""
+    for behaviour in dist.get("CacheBehaviors", []):
+        if fnmatch.fnmatchcase(path, behaviour["PathPattern"]):
+            return behaviour["CachePolicyId"]
+    return dist["DefaultCacheBehavior"]["CachePolicyId"]
+
 
 def test_distribution_oac_spa_fallback_and_headers(synth) -> None:
     dist = one(synth, "AWS::CloudFront::Distribution")["DistributionConfig"]
@@ -86,8 +130,6 @@ def test_distribution_oac_spa_fallback_and_headers(synth) -> None:
     assert {(e["ErrorCode"], e["ResponseCode"], e["ResponsePagePath"]) for e in dist["CustomErrorResponses"]} == {
         (403, 200, "/index.html"), (404, 200, "/index.html")}
     assert dist["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
-    config_behaviour = next(b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/config.json")
-    assert config_behaviour["CachePolicyId"] == "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"  # CachingDisabled
     headers = one(synth, "AWS::CloudFront::ResponseHeadersPolicy")["ResponseHeadersPolicyConfig"]
     security = headers["SecurityHeadersConfig"]
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
@@ -97,35 +139,81 @@ def test_distribution_oac_spa_fallback_and_headers(synth) -> None:
         assert needed in csp
 
 
-def test_config_json_tells_the_client_where_api_and_cognito_are(synth) -> None:
+def test_only_hashed_assets_are_cached(synth) -> None:
+    dist = one(synth, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    for path in ("/", "/index.html", "/config.json"):
+        assert _cache_policy_for(dist, path) == CACHING_DISABLED, path
+    assert _cache_policy_for(dist, "/assets/index-DI-GELRZ.js") == CACHING_OPTIMIZED
+    # Every file of the current build outside assets/ is served uncached too.
+    dist_dir = WEB_DIST
+    if dist_dir.is_dir():
+        for file in dist_dir.rglob("*"):
+            if file.is_file() and file.relative_to(dist_dir).parts[0] != "assets":
+                assert _cache_policy_for(dist, f"/{file.relative_to(dist_dir)}") == CACHING_DISABLED, file
+
+
+def _config(synth) -> dict[str, Any]:
     deployment = one(synth, "Custom::CDKBucketDeployment")
     assert "/config.json" in deployment["DistributionPaths"]
     files = list(Path(synth.outdir).glob("asset.*/config.json"))
     assert len(files) == 1
-    text = files[0].read_text()
     markers = {k: v for m in deployment["SourceMarkers"] for k, v in m.items()}
-    config = json.loads(_fill(text, markers))
+    return json.loads(_fill(files[0].read_text(), markers))
+
+
+def test_config_json_tells_the_client_where_api_and_cognito_are(synth) -> None:
+    config = _config(synth)
+    assert set(config) == {"mode", "apiBaseUrl", "region", "auth", "cognito"}
     assert config["mode"] == "aws"
-    assert "execute-api" in config["apiBaseUrl"] and config["apiBaseUrl"].endswith("/prod")
-    assert config["auth"]["userPoolId"].startswith("<Ref IdentityUsers")
-    assert config["auth"]["clientId"].startswith("<Ref IdentityUsersWebClient")
-    assert config["auth"]["tokenType"] == "id"
-    assert config["auth"]["scopes"] == ["openid", "email", "profile"]
+    assert config["region"] == "<Ref AWS::Region>"
+    api = synth.logical_id(synth.stack.api.rest_api)
+    assert config["apiBaseUrl"] == f"https://<Ref {api}>.execute-api.<Ref AWS::Region>.<Ref AWS::URLSuffix>/prod"
+    web = f"https://<{synth.logical_id(synth.stack.web.distribution)}.DomainName>/"
+    pool = f"<Ref {synth.logical_id(synth.stack.identity.user_pool)}>"
+    client = f"<Ref {synth.logical_id(synth.stack.identity.client)}>"
+    assert config["auth"] == {
+        "userPoolId": pool, "clientId": client,
+        "domain": f"https://<Ref {synth.logical_id(synth.stack.identity.domain)}>.auth.{synth.params.region}"
+                  ".amazoncognito.com",
+        "redirectUri": web, "logoutUri": web, "scopes": ["openid", "email", "profile"], "tokenType": "id",
+    }
+    assert config["cognito"] == {"userPoolId": pool, "clientId": client, "domain": config["auth"]["domain"],
+                                 "redirectUri": web, "region": "<Ref AWS::Region>"}
+
+
+def test_config_json_with_custom_domains(openai_synth) -> None:
+    config = _config(openai_synth)
+    domain = openai_synth.params.domain
+    assert config["apiBaseUrl"] == f"https://{domain.api_domain}"
+    assert config["auth"]["redirectUri"] == config["auth"]["logoutUri"] == f"https://{domain.web_domain}/"
+
+
+def test_the_web_client_reads_config_json_as_aws_mode(synth) -> None:
+    """Runs web/src/config.ts's own parseConfig (compiled by the web build's esbuild) on the file."""
+    esbuild = WEB_DIST.parent / "node_modules" / "esbuild"
+    node = shutil.which("node")
+    if node is None or not esbuild.is_dir():
+        pytest.skip("needs node and web/node_modules (make web)")
+    script = (
+        "const fs = require('fs'); const esbuild = require(process.argv[1]);"
+        "const code = esbuild.transformSync(fs.readFileSync(process.argv[2], 'utf8'),"
+        " {loader: 'ts', format: 'cjs'}).code;"
+        "const m = {exports: {}};"
+        "new Function('module', 'exports', 'location', code)(m, m.exports, {origin: 'https://elsewhere'});"
+        "process.stdout.write(JSON.stringify(m.exports.parseConfig(JSON.parse(process.argv[3]))));"
+    )
+    config = _config(synth)
+    result = subprocess.run([node, "-e", script, str(esbuild), str(WEB_DIST.parent / "src" / "config.ts"),
+                             json.dumps(config)], capture_output=True, text=True, timeout=60, check=True)
+    parsed = json.loads(result.stdout)
+    assert parsed["mode"] == "aws"
+    assert parsed["apiBaseUrl"] == config["apiBaseUrl"]
+    fields = ("clientId", "userPoolId", "domain", "redirectUri")
+    assert [parsed["cognito"][f] for f in fields] == [config["auth"][f] for f in fields]
 
 
 def _fill(text: str, markers: dict[str, Any]) -> str:
     """Replace the deployment's markers with a readable rendering of the CloudFormation values."""
-    def render(value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        if "Ref" in value:
-            return f"<Ref {value['Ref']}>"
-        if "Fn::GetAtt" in value:
-            return f"<GetAtt {'.'.join(value['Fn::GetAtt'])}>"
-        if "Fn::Join" in value:
-            return "".join(render(v) for v in value["Fn::Join"][1])
-        return json.dumps(value)
-
     for marker, value in markers.items():
         text = text.replace(marker, render(value))
     return text

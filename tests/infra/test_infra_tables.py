@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra_cdk.data import table_definitions
 from parley.settings import Settings
 from parley.storage.schema import describe, table_models
-
-from infra_cdk.data import table_definitions
 
 
 def _by_name(items: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -83,3 +82,13 @@ def test_describe_of_each_model_is_what_was_compared(synth) -> None:
     # pynamodb models, not from the template.
     names = {describe(m)["table_name"] for m in table_models(Settings())}
     assert names == {getattr(Settings(), d.settings_field) for d in table_definitions()}
+
+
+def test_only_the_attachments_table_has_a_stream_and_it_carries_keys_only(synth) -> None:
+    streams = {}
+    for field, table in synth.stack.data.tables.items():
+        spec = synth.resources[synth.logical_id(table)]["Properties"].get("StreamSpecification")
+        if spec:
+            streams[field] = spec["StreamViewType"]
+    # The attachments function needs only the expired record's key to delete its objects.
+    assert streams == {"table_attachments": "KEYS_ONLY"}

@@ -22,13 +22,15 @@ export function parseConfig(raw: unknown): AppConfig {
   if (!raw || typeof raw !== "object") return LOCAL;
   const r = raw as Record<string, unknown>;
   const apiBaseUrl = typeof r.apiBaseUrl === "string" ? r.apiBaseUrl.replace(/\/+$/, "") : "";
-  const c = r.cognito as Record<string, unknown> | undefined;
+  // The CDK app writes the sign-in settings under `auth` (and `region` at the top level); `cognito`
+  // is the older name of the same object.
+  const c = (r.auth ?? r.cognito) as Record<string, unknown> | undefined;
   const cognito =
     c && typeof c.domain === "string" && typeof c.clientId === "string"
       ? {
           domain: c.domain,
           clientId: c.clientId,
-          region: String(c.region ?? ""),
+          region: String(c.region ?? r.region ?? ""),
           userPoolId: String(c.userPoolId ?? ""),
           redirectUri: typeof c.redirectUri === "string" && c.redirectUri ? c.redirectUri : `${location.origin}/`,
         }
