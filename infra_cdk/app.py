@@ -10,7 +10,7 @@ Context (``-c key=value``):
 * ``parley:nag=false``: skip the cdk-nag AwsSolutions checks (they run by default and fail synth).
 
 Synthesis is offline. A real synth needs the dependency layers built first:
-``.venv/bin/python layers/build_layers.py`` (see docs/deploy.md).
+``.venv/bin/python layers/build_layers.py`` (see the README's Deploy section).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 ``parley:parameters``), overridden key by key with CDK context ``parley.<dotted.path>=value``.
 
 Pure Python (pydantic only): the layer build script reads the same parameters without loading CDK.
-Every field is documented here and in ``docs/deploy.md``.
+Every field is documented here and in ``the README's Deploy section``.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class Inference(_Strict):
 
 
 class Domain(_Strict):
-    """Optional custom domains. DNS records are left to you (see docs/deploy.md)."""
+    """Optional custom domains. DNS records are left to you (see the README's Deploy section)."""
 
     web_domain: str | None = None
     #: ACM certificate in us-east-1 (CloudFront's requirement) covering ``web_domain``.
