@@ -154,3 +154,7 @@ def test_twenty_concurrent_sends_lose_nothing(fast_app, server, make_user):
     assert len(assistants) == 20 and all(m["finishReason"] == "stop" for m in assistants)
     by_id = {m["messageId"]: m for m in tree}
     assert all(by_id[a["parentMessageId"]]["role"] == "user" for a in assistants)
+    # concurrent sends chain on the active branch, in order, instead of forking it
+    branch = httpx.get(f"{server.url}/conversations/{cid}", headers=auth).json()["messages"]
+    assert len(branch) == 40
+    assert [m["role"] for m in branch] == ["user", "assistant"] * 20

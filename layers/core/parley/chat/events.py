@@ -71,7 +71,7 @@ class EventLog:
                 event = self._events[index]
                 index += 1
                 if event.id > after:
-                    yield event
+                    yield _from_offset(event, after)
                 if event.terminal:
                     return
             waiter = self._changed
@@ -79,3 +79,15 @@ class EventLog:
                 await asyncio.wait_for(waiter.wait(), timeout=ping_every)
             except TimeoutError:
                 yield None
+
+
+def _from_offset(event: SseEvent, after: int) -> SseEvent:
+    """A chunk that straddles ``after`` (an offset another process's checkpoints handed out) is cut,
+    so that a resumed reader never gets a character twice."""
+    if event.name != "content_chunk":
+        return event
+    delta = event.data["delta"]
+    start = event.id - len(delta)
+    if after <= start:
+        return event
+    return SseEvent(event.name, {"delta": delta[after - start :]}, event.id)

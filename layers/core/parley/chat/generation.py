@@ -63,6 +63,8 @@ class TurnPlan:
     headers: dict[str, str] = field(default_factory=dict)
     #: Called with the finished assistant message once saved (cache fill, workflows...).
     on_saved: list[Callable[[Message], None]] = field(default_factory=list)
+    #: Called when the answer could not be saved at all (best-effort clean-up of the turn).
+    on_save_failed: list[Callable[[Message], None]] = field(default_factory=list)
 
 
 class ReplayBackend:
@@ -138,8 +140,9 @@ class Generation:
 
         for index, candidate in enumerate(plan.chain):
             spec = candidate
-            stream = self._backend_for(spec).stream(spec, plan.request)
+            stream = None
             try:
+                stream = self._backend_for(spec).stream(spec, plan.request)
                 async for event in stream:
                     if isinstance(event, TextDelta):
                         if not event.text:
@@ -177,7 +180,8 @@ class Generation:
                 error = InferenceError(f"model backend failed: {type(exc).__name__}", retryable=True)
                 break
             finally:
-                await stream.aclose()
+                if stream is not None:
+                    await stream.aclose()
 
         if error is None and blocked is None and finish != "stopped" and self._moderator is not None:
             blocked = self._moderate(None)
@@ -266,23 +270,22 @@ class Generation:
         return decision if decision.action == "block" else None
 
     async def _persist(self, message: Message) -> bool:
+        saved = False
         for attempt in range(4):
             try:
                 await self._run_blocking(self._save, message)
+                saved = True
                 break
             except Exception:
                 logger.exception("saving the answer failed", extra={"message_id": message.message_id,
                                                                    "attempt": attempt})
                 await asyncio.sleep(0.2 * 2**attempt)
-        else:
-            return False
-        for hook in self.plan.on_saved:
+        for hook in self.plan.on_saved if saved else self.plan.on_save_failed:
             try:
                 await self._run_blocking(hook, message)
             except Exception:
                 logger.exception("after-save hook failed", extra={"message_id": message.message_id})
-        return True
-
+        return saved
 
     def _emit_metrics(
         self,
@@ -329,6 +332,28 @@ def message_end_data(message: Message) -> dict[str, Any]:
         "model": message.model,
         "cached": bool(message.details.get("cached", False)),
     }
+
+
+def start_data_of(message: Message) -> dict[str, Any]:
+    """The ``message_start`` payload of a saved answer (replayed or resumed)."""
+    return {
+        "messageId": message.message_id,
+        "conversationId": message.conversation_id,
+        "model": message.model,
+        "userMessageId": message.parent_id,
+        "parentMessageId": message.parent_id,
+        "contextTrimmed": bool(message.details.get("contextTrimmed", False)),
+        "summaryUsed": bool(message.details.get("summaryUsed", False)),
+    }
+
+
+def final_event_of(message: Message) -> tuple[str, dict[str, Any]]:
+    """The last event of a saved answer: ``error`` for a failed or filtered one, else ``message_end``."""
+    error = message.details.get("error")
+    if message.finish_reason in ("error", "content_filter") and isinstance(error, dict):
+        return "error", {"code": error.get("code", "model_error"), "message": error.get("message", ""),
+                         "retryable": bool(error.get("retryable", True))}
+    return "message_end", message_end_data(message)
 
 
 def preview_for(message: Message) -> str:

@@ -9,6 +9,7 @@ saves the answer, updates the conversation and records the usage; a cache fill m
 from __future__ import annotations
 
 import functools
+import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -21,12 +22,19 @@ from model_endpoints.catalog import AUTO, Catalog, ModelSpec
 from parley.attachments.service import AttachmentService, TurnAttachments
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer, ResponseCache, cache_key
-from parley.chat.events import SseEvent
-from parley.chat.generation import Generation, ReplayBackend, TurnPlan, message_end_data, preview_for
+from parley.chat.events import EventLog, SseEvent
+from parley.chat.generation import (
+    Generation,
+    ReplayBackend,
+    TurnPlan,
+    final_event_of,
+    preview_for,
+    start_data_of,
+)
 from parley.chat.moderation import SafetyGate, model_text
 from parley.context.builder import Summary, applicable_summary, build_context, input_budget
 from parley.conversations.model import Conversation, Message, preview_of
-from parley.conversations.repository import ConversationRepository, DuplicateRequest
+from parley.conversations.repository import ANY_CURRENT, ConcurrentChange, ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
 from parley.errors import NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
@@ -38,6 +46,9 @@ from parley.routing import NoCapableModel, RouteDecision, fallback_chain, requir
 from parley.safety import neutralize_template_tokens
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
 from parley.workflows.runner import WorkflowStarter
+
+#: How often a send that lost a race for the end of the active branch is prepared again.
+MAX_CONCURRENT_RETRIES = 40
 
 #: Marks "no parentMessageId given" apart from an explicit null (a new root, when editing the first message).
 CONTINUE = object()
@@ -134,7 +145,7 @@ class ChatService:
         # Screened before anything is stored or counted: a blocked message never reaches the model.
         safety_details = self._safety.screen_user_text(who, text)[1] if self._safety else {}
 
-        def turn(conversation: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], Message]:
+        def turn(conversation: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], Message, bool]:
             parent = conversation.current_message_id if parent_id is CONTINUE else parent_id
             if parent is not None and parent_id is not CONTINUE:
                 found = by_id.get(parent)
@@ -155,7 +166,7 @@ class ChatService:
                 details=safety_details,
                 attachments=list(attachments),
             )
-            return branch_to(by_id, parent) + [user_message], user_message
+            return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
         return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True)
 
@@ -163,14 +174,14 @@ class ChatService:
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> TurnPlan | Replay:
-        def turn(_: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], None]:
+        def turn(_: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], None, bool]:
             target = by_id.get(message_id)
             if target is None:
                 raise NotFound("message not found in this conversation")
             user_message = by_id.get(target.parent_id) if target.role == "assistant" and target.parent_id else target
             if user_message is None or user_message.role != "user":
                 raise ValidationFailed("only an answer to a user message can be regenerated")
-            return branch_to(by_id, user_message.message_id), None
+            return branch_to(by_id, user_message.message_id), None, False
 
         # Regenerating asks for a different answer: it never reads the cache.
         return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=False)
@@ -181,14 +192,17 @@ class ChatService:
         conversation_id: str,
         model: str | None,
         idempotency: IdempotencyKey | None,
-        turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None]],
+        turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None, bool]],
         *,
         use_cache: bool,
     ) -> TurnPlan | Replay:
         """Admit, load, build the turn (its history and new user message), plan and persist it.
 
         A turn that fails after admission gives its admission back; one whose idempotency record
-        already exists answers with the first request's result.
+        already exists answers with the first request's result. Sends that continue the active
+        branch at the same time are serialized: each must find the branch where it read it, and one
+        that lost the race is prepared again on the branch as it now is (so concurrent sends chain,
+        in order, instead of forking).
         """
         received = time.perf_counter()
         requested = self._check_model(model)
@@ -196,12 +210,21 @@ class ChatService:
         admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
         try:
-            history, user_message = turn(conversation, link_children(messages))
-            plan = self._plan(who, conversation, history, summaries, user_message, requested, now_ms(), admission,
-                              idempotency, use_cache=use_cache)
+            for attempt in range(MAX_CONCURRENT_RETRIES + 1):
+                history, user_message, continues = turn(conversation, link_children(messages))
+                try:
+                    plan = self._plan(who, conversation, history, summaries, user_message, requested, now_ms(),
+                                      admission, idempotency, use_cache=use_cache,
+                                      expected_current=conversation.current_message_id if continues else ANY_CURRENT)
+                    break
+                except ConcurrentChange:
+                    if attempt == MAX_CONCURRENT_RETRIES:
+                        raise
+                    time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
+                    conversation, messages, summaries = self._repo.load_all(who.user_id, conversation_id)
         except DuplicateRequest:
             self._ledger.release(who, admission)
-            return self._replay(who, conversation_id, idempotency)
+            return self._replay(who, idempotency)
         except Exception:
             self._ledger.release(who, admission)
             raise
@@ -234,6 +257,7 @@ class ChatService:
         idempotency: IdempotencyKey | None,
         *,
         use_cache: bool,
+        expected_current: str | None | object = ANY_CURRENT,
     ) -> TurnPlan:
         anchor = history[-1]
         default_prompt = conversation.system_prompt is None
@@ -249,20 +273,30 @@ class ChatService:
             if turn.image_count:
                 user_message.details["images"] = turn.image_count
         chain, reason = self._choose_models(requested or conversation.model, anchor, history, system_tokens)
-        spec = chain[0]
-        params = GenerationParams(max_tokens=spec.max_output)
         summary = applicable_summary(summaries, history)
-        context = build_context(
-            system_prompt=system_prompt,
-            system_tokens=system_tokens,
-            history=history,
-            spec=spec,
-            max_output=params.max_tokens,
-            summary=summary,
-            render=model_text,
-            turn_content=self._turn_content(anchor, turn) if turn is not None else None,
-            turn_extra_tokens=turn.tokens if turn is not None else 0,
-        )
+        # History is trimmed to fit any window, but the new message itself never is: the first model
+        # of the chain whose window takes it answers, and none is a 422 before anything is stored.
+        for index, spec in enumerate(chain):
+            params = GenerationParams(max_tokens=spec.max_output)
+            context = build_context(
+                system_prompt=system_prompt,
+                system_tokens=system_tokens,
+                history=history,
+                spec=spec,
+                max_output=params.max_tokens,
+                summary=summary,
+                render=model_text,
+                turn_content=self._turn_content(anchor, turn) if turn is not None else None,
+                turn_extra_tokens=turn.tokens if turn is not None else 0,
+            )
+            if context.input_tokens <= input_budget(spec, params.max_tokens):
+                chain = chain[index:]
+                break
+        else:
+            raise ValidationFailed(
+                f"this message needs {context.input_tokens} tokens of context; the largest model that can take "
+                f"it has room for {input_budget(spec, params.max_tokens)}", code="context_length_exceeded"
+            )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
         assistant = Message(
             message_id=new_id(),
@@ -298,6 +332,7 @@ class ChatService:
             preview=preview_of(anchor.content),
             now=now,
             extra=extra,
+            expected_current=expected_current,
         )
         cached = self._cache_result(lookup)
         aws_s = time.perf_counter() - aws_started
@@ -380,18 +415,8 @@ class ChatService:
         aws_started = time.perf_counter()
         admission = self._ledger.admit(who)
         try:
-            reason = None
-            model_id = requested or AUTO
-            if model_id == AUTO:
-                try:
-                    decision = self._route(_text_of(last_user.content), image_count=image_count,
-                                           context_tokens=context_tokens, catalog=self._catalog)
-                except NoCapableModel as exc:
-                    raise ValidationFailed(str(exc), code="no_capable_model") from exc
-                model_id, reason = decision.model_id, decision.reason
-            chain = fallback_chain(self._catalog, model_id, required=required_capabilities(image_count))
-            if not chain:
-                raise ValidationFailed(f"model '{model_id}' cannot take this request", code="no_capable_model")
+            chain, reason = self._model_chain(requested or AUTO, _text_of(last_user.content),
+                                              image_count=image_count, context_tokens=context_tokens)
             spec = chain[0]
             max_tokens = min(params.max_tokens, spec.max_output)
             if context_tokens + max_tokens > spec.context_window:
@@ -498,29 +523,33 @@ class ChatService:
     def _choose_models(
         self, model_id: str, anchor: Message, history: list[Message], system_tokens: int
     ) -> tuple[list[ModelSpec], str | None]:
-        """The model chain of a turn: the routed or requested model, then its fallbacks, keeping only
-        models that can take the turn (vision for images, a window large enough for the context)."""
-        image_count = int(anchor.details.get("images", 0))
-        needed = required_capabilities(image_count)
-        context_tokens = system_tokens + sum(m.tokens for m in history)
+        """The model chain of a chat turn (see :meth:`_model_chain`)."""
+        previous = next((m.model for m in reversed(history) if m.role == "assistant" and m.model), None)
+        previous_spec = self._catalog.get(previous) if previous else None
+        return self._model_chain(
+            model_id,
+            anchor.content,
+            image_count=int(anchor.details.get("images", 0)),
+            context_tokens=system_tokens + sum(m.tokens for m in history),
+            previous_tier=previous_spec.tier if previous_spec else None,
+        )
+
+    def _model_chain(
+        self, model_id: str, text: str, *, image_count: int, context_tokens: int, previous_tier: str | None = None
+    ) -> tuple[list[ModelSpec], str | None]:
+        """The routed (``auto``) or requested model, then its fallbacks, keeping only models that can
+        take the turn (vision for images); with the routing reason."""
         reason = None
         if model_id == AUTO:
-            previous = next((m.model for m in reversed(history) if m.role == "assistant" and m.model), None)
-            previous_spec = self._catalog.get(previous) if previous else None
             try:
-                decision = self._route(
-                    anchor.content,
-                    image_count=image_count,
-                    context_tokens=context_tokens,
-                    catalog=self._catalog,
-                    previous_tier=previous_spec.tier if previous_spec else None,
-                )
+                decision = self._route(text, image_count=image_count, context_tokens=context_tokens,
+                                       catalog=self._catalog, previous_tier=previous_tier)
             except NoCapableModel as exc:
                 raise ValidationFailed(str(exc), code="no_capable_model") from exc
             model_id, reason = decision.model_id, decision.reason
         elif self._catalog.get(model_id) is None:
             raise ValidationFailed(f"unknown model '{model_id}'", code="unknown_model")
-        chain = fallback_chain(self._catalog, model_id, required=needed)
+        chain = fallback_chain(self._catalog, model_id, required=required_capabilities(image_count))
         if not chain:
             raise ValidationFailed(
                 f"model '{model_id}' cannot take this message" + (" (it has images)" if image_count else ""),
@@ -528,13 +557,12 @@ class ChatService:
             )
         return chain, reason
 
-    def _replay(self, who: Identity, conversation_id: str, idempotency: IdempotencyKey | None) -> Replay:
-        assert idempotency is not None
-        prior = self._idem.prior(idempotency)
-        if prior is None or prior.status != "complete" or not prior.message_id:
+    def _replay(self, who: Identity, idempotency: IdempotencyKey | None) -> Replay:
+        """The first result of a repeated idempotent send (409 while it is still running)."""
+        replay = self.check_replay(who, idempotency)
+        if replay is None:
             raise self._idem.in_progress()
-        message = self._repo.get_message(who.user_id, prior.conversation_id or conversation_id, prior.message_id)
-        return Replay(message=message, user_message_id=message.parent_id)
+        return replay
 
     def check_replay(self, who: Identity, idempotency: IdempotencyKey | None) -> Replay | None:
         """A repeat of a finished send answers from its record without touching the limits."""
@@ -578,6 +606,8 @@ class ChatService:
         )
         if plan.cache_key and not plan.cached:
             plan.on_saved.append(lambda m: self._fill_cache(plan, m))
+        if not plan.stateless:
+            plan.on_save_failed.append(lambda m: self._abandon(plan, m))
         generation.start()
         self.active.add(generation)
         logger.info("turn started", extra={"conversation_id": plan.conversation_id,
@@ -601,6 +631,19 @@ class ChatService:
             record, record_actions = self._idem.completion(plan.idempotency)
             extra.append(lambda tx: tx.update(record, actions=record_actions))
         self._repo.finish_turn(plan.user_id, message, preview=preview_for(message), now=now_ms(), extra=extra)
+
+    def _abandon(self, plan: TurnPlan, message: Message) -> None:
+        """The answer could not be saved: leave the turn in a state a client can recover from.
+
+        Best effort (whatever made the save fail may fail these too): the placeholder is marked
+        failed, so readers and resumes stop waiting; the idempotency record is removed, so a retry
+        can send again; and the admission is given back.
+        """
+        self._repo.fail_generation(message)
+        if plan.idempotency is not None:
+            self._idem.forget(plan.idempotency)
+        if plan.identity is not None and plan.admission is not None:
+            self._ledger.release(plan.identity, plan.admission)
 
     def _record_usage(self, plan: TurnPlan, message: Message) -> None:
         """A stateless completion stores nothing but its usage."""
@@ -644,9 +687,7 @@ class ChatService:
     ) -> AsyncIterator[SseEvent | None]:
         offset = max(after, 0)
         if after < 0:
-            yield SseEvent("message_start", {"messageId": message.message_id, "conversationId": message.conversation_id,
-                                             "model": message.model, "parentMessageId": message.parent_id,
-                                             "resumed": True}, 0)
+            yield SseEvent("message_start", {**start_data_of(message), "resumed": True}, 0)
         deadline = time.monotonic() + max_wait_s
         quiet_since = time.monotonic()
         while True:
@@ -665,14 +706,28 @@ class ChatService:
             if time.monotonic() - quiet_since >= ping_every:
                 quiet_since = time.monotonic()
                 yield None
-            message = await self._run_blocking(self._repo.get_message, who.user_id, message.conversation_id,
-                                               message.message_id)
-        error = message.details.get("error")
-        if message.finish_reason in ("error", "content_filter") and isinstance(error, dict):
-            yield SseEvent("error", {"code": error.get("code", "model_error"), "message": error.get("message", ""),
-                                     "retryable": bool(error.get("retryable", True))}, offset + 1)
-        else:
-            yield SseEvent("message_end", message_end_data(message), offset + 1)
+            try:
+                message = await self._run_blocking(self._repo.get_message, who.user_id, message.conversation_id,
+                                                   message.message_id)
+            except Exception as exc:  # deleted meanwhile, or AWS unavailable: end the stream cleanly
+                gone = isinstance(exc, NotFound)
+                yield SseEvent("error", {"code": "not_found" if gone else "service_unavailable",
+                                         "message": "the answer is no longer available" if gone
+                                         else "temporarily unavailable, please retry",
+                                         "retryable": not gone}, offset + 1)
+                return
+        name, data = final_event_of(message)
+        yield SseEvent(name, data, offset + 1)
+
+    def replay(self, replay: Replay) -> EventLog:
+        """A finished idempotent send, as events again (from what was saved)."""
+        m = replay.message
+        log = EventLog()
+        log.start({**start_data_of(m), "replayed": True})
+        if m.content:
+            log.chunk(m.content)
+        log.end(*final_event_of(m))
+        return log
 
     async def stop(self, who: Identity, conversation_id: str, message_id: str) -> None:
         """Stop a generation: at once if it runs here, else through the flag its process polls."""

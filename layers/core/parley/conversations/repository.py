@@ -7,19 +7,20 @@ cross users either.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage, Message
-from parley.errors import Conflict, NotFound
-from parley.ids import now_ms
+from parley.errors import BadRequest, Conflict, NotFound
+from parley.ids import is_id, now_ms
 from parley.storage.blobs import BlobStore
 from parley.storage.models import is_condition_failure
 from parley.storage.tables import (
@@ -36,9 +37,20 @@ from parley.storage.tables import (
 )
 
 NOT_FOUND = "conversation not found"
+LIST_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
 TxExtra = Callable[[TransactWrite], None]
+
+
+#: ``begin_turn`` without a condition on where the active branch ends (explicit branching).
+ANY_CURRENT = object()
+
+
+class ConcurrentChange(Conflict):
+    """Another request moved the conversation on since this one read it (retry after re-reading)."""
+
+    code = "conversation_changed"
 
 
 class DuplicateRequest(Conflict):
@@ -79,7 +91,7 @@ class ConversationRepository:
                 for add in extra:
                     add(tx)
         except TransactWriteError as exc:
-            raise self._turn_error(exc, 0) from exc
+            raise self._turn_error(exc, tx, conversation.user_id) from exc
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         try:
@@ -124,8 +136,12 @@ class ConversationRepository:
             raise NotFound(NOT_FOUND)
         return conversation, messages, summaries
 
-    def put_summary(self, conversation_id: str, summary: Summary, *, model: str) -> bool:
-        """Store a summary once per conversation and covered message; False if it already exists."""
+    def put_summary(self, user_id: str, conversation_id: str, summary: Summary, *, model: str) -> bool:
+        """Store a summary once per conversation and covered message; False if it already exists.
+
+        Written only while the conversation exists and is the user's: a summary finished after the
+        conversation was deleted must not leave its text behind.
+        """
         item = self._t.summary(conversation_id, summary_sk(summary.through_message_id))
         item.through_message_id = summary.through_message_id
         item.text = summary.text
@@ -133,10 +149,17 @@ class ConversationRepository:
         item.covered_messages = summary.covered_messages
         item.model = model
         item.created_at = now_ms()
+        conversation = self._t.conversation
         try:
-            item.save(condition=self._t.summary.pk.does_not_exist())
-        except PutError as exc:
-            if is_condition_failure(exc):
+            with TransactWrite(connection=self._connection) as tx:
+                tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
+                                   condition=conversation.user_id == user_id)
+                tx.save(item, condition=self._t.summary.pk.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = [getattr(r, "code", None) if r else None for r in (exc.cancellation_reasons or [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise NotFound(NOT_FOUND) from exc
+            if "ConditionalCheckFailed" in reasons:
                 return False
             raise
         return True
@@ -160,6 +183,9 @@ class ConversationRepository:
         start_key: dict[str, Any] | None = None
         if cursor:
             conversation_id, sort_key = decode_cursor(cursor, 2)
+            # DynamoDB refuses malformed start keys with a server-side error: check the shape first.
+            if not is_id(conversation_id) or not LIST_SK.match(sort_key):
+                raise BadRequest("cursor is not valid", code="invalid_cursor")
             start_key = {
                 "pk": {"S": conversation_id},
                 "sk": {"S": CONVERSATION_SK},
@@ -267,15 +293,24 @@ class ConversationRepository:
         preview: str,
         now: int,
         extra: Sequence[TxExtra] = (),
+        expected_current: str | None | object = ANY_CURRENT,
     ) -> None:
         """Store a turn's new messages and point the conversation at it, in one transaction.
 
         ``new_messages`` is the user message (unless regenerating) and the assistant placeholder
         that generation fills in. The ownership condition makes a foreign or deleted conversation a
         404, and ``attribute_not_exists`` makes a replayed id a conflict rather than an overwrite.
+        With ``expected_current`` (a send that continues the active branch), the branch must still
+        end where it did when the turn was prepared, so concurrent sends chain instead of forking:
+        a loser gets ConcurrentChange and is prepared again.
         """
         model = self._t.conversation
         conversation = model(conversation_id, CONVERSATION_SK)
+        condition = model.user_id == user_id
+        if expected_current is None:
+            condition &= model.current_message_id.does_not_exist()
+        elif expected_current is not ANY_CURRENT:
+            condition &= model.current_message_id == expected_current
         try:
             with TransactWrite(connection=self._connection) as tx:
                 for message in new_messages:
@@ -289,12 +324,12 @@ class ConversationRepository:
                         model.preview.set(preview),
                         model.message_count.add(len(new_messages)),
                     ],
-                    condition=(model.user_id == user_id),
+                    condition=condition,
                 )
                 for add in extra:
                     add(tx)
         except TransactWriteError as exc:
-            raise self._turn_error(exc, len(new_messages)) from exc
+            raise self._turn_error(exc, tx, user_id) from exc
 
     def finish_turn(
         self, user_id: str, message: Message, *, preview: str, now: int, extra: Sequence[TxExtra] = ()
@@ -318,7 +353,7 @@ class ConversationRepository:
                 for add in extra:
                     add(tx)
         except TransactWriteError as exc:
-            raise self._turn_error(exc, 1) from exc
+            raise self._turn_error(exc, tx, user_id) from exc
 
     def checkpoint(self, message: Message, content: str) -> bool:
         """Save partial content of a generating message; returns whether a stop was requested.
@@ -339,6 +374,20 @@ class ConversationRepository:
                 return True  # finished or removed elsewhere: nothing left to generate for
             raise
         return bool(item.stop_requested)
+
+    def fail_generation(self, message: Message) -> None:
+        """Mark a generating answer failed (when saving it did not work), so nobody waits for it."""
+        model = self._t.message
+        try:
+            model(message.conversation_id, message_sk(message.message_id)).update(
+                actions=[model.status.set("complete"), model.finish_reason.set("error"),
+                         model.details.set({"error": {"code": "save_failed", "message": "the answer could not be saved",
+                                                      "retryable": True}})],
+                condition=(model.status == "generating"),
+            )
+        except UpdateError as exc:
+            if not is_condition_failure(exc):
+                raise
 
     def request_stop(self, user_id: str, conversation_id: str, message_id: str) -> bool:
         """Flag a generating message to stop. Returns False when it is not generating (any more)."""
@@ -368,18 +417,35 @@ class ConversationRepository:
             raise NotFound("message not found") from exc
         return self._to_message(item)
 
-    @staticmethod
-    def _turn_error(exc: TransactWriteError, conversation_index: int) -> Exception:
-        """Map a cancelled turn transaction: which condition failed says what happened."""
+    def _turn_error(self, exc: TransactWriteError, tx: TransactWrite, user_id: str) -> Exception:
+        """Map a cancelled transaction to what happened, by which item's condition failed.
+
+        DynamoDB reports reasons by position, and pynamodb orders a transaction's operations by kind
+        (checks, deletes, puts, updates), so positions are matched to the operations sent.
+        """
+        operations = tx._condition_check_items + tx._delete_items + tx._put_items + tx._update_items
         reasons = [getattr(r, "code", None) if r is not None else None for r in (exc.cancellation_reasons or [])]
-        failed = [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
-        if conversation_index in failed:
-            return NotFound(NOT_FOUND)
-        if any(i > conversation_index for i in failed):
-            return DuplicateRequest("an idempotent request with this key already exists")
-        if failed:
-            return Conflict("message already exists", code="duplicate_message")
-        return exc
+        failed = [operations[i] for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+        if not failed:
+            return exc
+        conversations = self._t.item.Meta.table_name
+        for operation in failed:
+            key = operation.get("Key") or {}
+            if operation.get("TableName") == conversations and key.get("sk", {}).get("S") == CONVERSATION_SK:
+                conversation_id = key["pk"]["S"]
+                if "Item" in operation:
+                    return Conflict("conversation already exists", code="duplicate_conversation")
+                try:
+                    item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
+                except DoesNotExist:
+                    return NotFound(NOT_FOUND)
+                if item.user_id != user_id:
+                    return NotFound(NOT_FOUND)
+                return ConcurrentChange("the conversation changed while this request was prepared", retryable=True)
+        for operation in failed:
+            if operation.get("TableName") != conversations:
+                return DuplicateRequest("an idempotent request with this key already exists")
+        return Conflict("message already exists", code="duplicate_message")
 
     def put_messages(self, messages: Iterable[Message]) -> None:
         """Bulk write (used by tests, benchmarks and restores), never by the chat path."""

@@ -70,6 +70,10 @@ class IdempotencyStore:
         """Item and actions marking a record complete (for the finishing transaction)."""
         return self._model(key.record_id), [self._model.status.set("complete")]
 
+    def forget(self, key: IdempotencyKey) -> None:
+        """Remove a record whose request could not finish, so that a retry can run it again."""
+        self._model(key.record_id).delete()
+
     def prior(self, key: IdempotencyKey) -> PriorResult | None:
         try:
             item = self._model.get(key.record_id, consistent_read=True)

@@ -17,6 +17,7 @@ from parley.context.builder import Summary, applicable_summary, input_budget
 from parley.conversations.model import Message
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.tree import branch_to, link_children
+from parley.errors import NotFound
 from parley.inference.base import (
     ChatMessage,
     GenerationParams,
@@ -129,7 +130,10 @@ class WorkflowTasks:
         made = state["summarize"]
         summary = Summary(state["choose_span"]["throughMessageId"], made["text"], made["tokens"],
                           made["coveredMessages"])
-        stored = self._repo.put_summary(state["conversationId"], summary, model=made["model"])
+        try:
+            stored = self._repo.put_summary(state["userId"], state["conversationId"], summary, model=made["model"])
+        except NotFound:
+            return {"stored": False, "reason": "conversation deleted"}
         logger.info("summary stored", extra={"conversation_id": state["conversationId"], "new": stored,
                                              "covered_messages": summary.covered_messages})
         return {"stored": stored, "throughMessageId": summary.through_message_id}

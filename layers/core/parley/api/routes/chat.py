@@ -10,8 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep, MessageId
 from parley.api.schemas import ErrorBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse, encode_events
-from parley.chat.events import EventLog
-from parley.chat.generation import Generation, TurnPlan, message_end_data
+from parley.chat.generation import Generation, TurnPlan
 from parley.chat.service import CONTINUE, Replay
 from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
@@ -30,7 +29,7 @@ IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_le
 
 def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
     if isinstance(result, Replay):
-        return replay_response(result)
+        return replay_response(result, c)
     generation: Generation = c.chat.start(result)
     return SseResponse(
         encode_events(generation.log.follow(ping_every=c.settings.ping_interval_s)),
@@ -39,16 +38,9 @@ def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
     )
 
 
-def replay_response(replay: Replay) -> SseResponse:
+def replay_response(replay: Replay, c: ContainerDep) -> SseResponse:
     """A finished idempotent send, answered again from what was saved."""
-    m = replay.message
-    log = EventLog()
-    log.start({"messageId": m.message_id, "conversationId": m.conversation_id, "model": m.model,
-               "userMessageId": replay.user_message_id, "parentMessageId": m.parent_id, "replayed": True})
-    if m.content:
-        log.chunk(m.content)
-    log.end("message_end", message_end_data(m))
-    return SseResponse(encode_events(log.follow()), headers={"idempotent-replayed": "true"})
+    return SseResponse(encode_events(c.chat.replay(replay).follow()), headers={"idempotent-replayed": "true"})
 
 
 @router.post("/{conversation_id}/messages", response_model=None, status_code=200, responses=SSE_DOC)
@@ -69,7 +61,7 @@ async def send_message(
     key = idempotency_key(who.user_id, f"send:{conversation_id}", idempotency, body.model_dump(mode="json"))
     replay = await run_in_threadpool(c.chat.check_replay, who, key)
     if replay is not None:
-        return replay_response(replay)
+        return replay_response(replay, c)
     parent = body.parent_message_id if "parent_message_id" in body.model_fields_set else CONTINUE
     result = await run_in_threadpool(
         c.chat.prepare_send, who, conversation_id,
@@ -97,7 +89,7 @@ async def regenerate(
                           body.model_dump(mode="json") if body else {})
     replay = await run_in_threadpool(c.chat.check_replay, who, key)
     if replay is not None:
-        return replay_response(replay)
+        return replay_response(replay, c)
     result = await run_in_threadpool(
         c.chat.prepare_regenerate, who, conversation_id, message_id,
         model=body.model if body else None, idempotency=key,

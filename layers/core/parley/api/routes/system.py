@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from parley import __version__
-from parley.api.deps import ContainerDep
+from parley.api.deps import ContainerDep, IdentityDep
 from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health, ModelInfo, ModelList
 
 router = APIRouter()
@@ -18,7 +18,7 @@ def health(c: ContainerDep) -> Health:
 
 
 @router.get("/models", response_model=ModelList, tags=["models"])
-def list_models(c: ContainerDep) -> ModelList:
+def list_models(_: IdentityDep, c: ContainerDep) -> ModelList:
     """The model catalog. `auto` (the default) routes each message to a tier."""
     return ModelList(
         default=c.catalog.default_model,
