@@ -81,7 +81,8 @@ def test_the_catalog_needs_a_token(client, auth):
 def test_a_cursor_with_a_malformed_key_is_400(client, auth):
     from parley.conversations.cursor import encode_cursor
 
-    for values in (["", ""], ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "nope"], ["x", "000000000000001#01ARZ3NDEKTSV4RRFFQ69G5FAV"]):
+    bad = (["", ""], ["01ARZ3NDEKTSV4RRFFQ69G5FAV", "nope"], ["x", "000000000000001#01ARZ3NDEKTSV4RRFFQ69G5FAV"])
+    for values in bad:
         r = client.get("/conversations", params={"cursor": encode_cursor(values)}, headers=auth)
         assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
 
