@@ -160,37 +160,7 @@ def bench_ttft_inprocess(concurrency: int, rounds: int = 3) -> dict[str, float]:
     """Platform time to first token measured in-process (no HTTP), with the time spent waiting on
     (emulated) AWS reported apart: ``platform_*`` is the rest, the platform's own work."""
     app = create_app(fresh_settings(cache_enabled=False))
-    container = app.state.container
-    whos = [Identity(f"ttft-{uuid.uuid4().hex[:6]}", "plus") for _ in range(concurrency)]
-    cids = [container.conversations.create(w.user_id, title="t", model="parley-fast", system_prompt=None)[0]
-            for w in whos]
-
-    async def one(i: int) -> tuple[float, float]:
-        started = time.perf_counter()
-        plan = await run_in_threadpool(container.chat.prepare_send, whos[i], cids[i],
-                                       content=f"hello {uuid.uuid4()}")
-        generation = container.chat.start(plan)
-        first = None
-        async for event in generation.log.follow():
-            if event is not None and event.name == "content_chunk" and first is None:
-                first = time.perf_counter() - started
-            if event is not None and event.terminal:
-                break
-        await generation.wait()
-        return first or float("nan"), plan.aws_before_first_token_s
-
-    async def round_() -> list[tuple[float, float]]:
-        return await asyncio.gather(*(one(i) for i in range(concurrency)))
-
-    asyncio.run(round_())
-    samples: list[tuple[float, float]] = []
-    for _ in range(rounds):
-        samples += asyncio.run(round_())
-    total = sorted(t for t, _ in samples)
-    platform = sorted(t - aws for t, aws in samples)
-    pick = lambda xs, q: round(1000 * xs[min(len(xs) - 1, int(len(xs) * q))], 1)  # noqa: E731
-    return {"p50_ms": pick(total, 0.5), "p99_ms": pick(total, 0.99),
-            "platform_p50_ms": pick(platform, 0.5), "platform_p99_ms": pick(platform, 0.99)}
+    return _ttft_rounds(app.state.container, concurrency, rounds)
 
 
 _AWS_SERVER = """

@@ -163,7 +163,8 @@ def seed(cold: Cold, *, turns: int = 3, branch: bool = True, big: bool = True, s
     _bump(cold, conversation_id, preview=f"{title}: last words", count=len(messages))
     if summary:
         through = main_ids[min(3, len(main_ids) - 1)]
-        cold.repo.put_summary(conversation_id, Summary(through, "They planned Lisbon.", 6, 4), model="parley-fast")
+        cold.repo.put_summary(user_id, conversation_id, Summary(through, "They planned Lisbon.", 6, 4),
+                              model="parley-fast")
         # No pynamodb discriminator: the repository's models read past it, as they would a new kind.
         cold.ddb.put_item(TableName=cold.table, Item={
             "pk": {"S": conversation_id}, "sk": {"S": "S#0001"},

@@ -111,7 +111,9 @@ class ConversationUsage(CamelModel):
     currency: str = "USD"
 
 
-class ConversationDetail(CamelModel):
+class ConversationHeader(CamelModel):
+    """A conversation without its messages (the detail and the export share it)."""
+
     conversation_id: str
     title: str
     model: str
@@ -120,7 +122,31 @@ class ConversationDetail(CamelModel):
     updated_at: int
     current_message_id: str | None
     archived: bool = False
+    cold: bool = False
     usage: ConversationUsage
+
+    @staticmethod
+    def fields_of(c: Conversation) -> dict[str, object]:
+        return {
+            "conversation_id": c.conversation_id,
+            "title": c.title,
+            "model": c.model,
+            "system_prompt": c.system_prompt,
+            "created_at": c.created_at,
+            "updated_at": c.updated_at,
+            "current_message_id": c.current_message_id,
+            "archived": c.archived,
+            "cold": c.cold,
+            "usage": ConversationUsage(input_tokens=c.total_input_tokens, output_tokens=c.total_output_tokens,
+                                       cost=c.total_cost),
+        }
+
+    @classmethod
+    def of(cls, c: Conversation) -> ConversationHeader:
+        return cls(**cls.fields_of(c))  # type: ignore[arg-type]
+
+
+class ConversationDetail(ConversationHeader):
     messages: list[MessageBody]
 
 

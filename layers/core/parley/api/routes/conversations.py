@@ -11,7 +11,6 @@ from parley.api.schemas import (
     ConversationDetail,
     ConversationList,
     ConversationSummary,
-    ConversationUsage,
     CreateConversationRequest,
     CreateConversationResponse,
     ErrorBody,
@@ -68,22 +67,8 @@ def list_conversations(
 def get_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> ConversationDetail:
     """The conversation with its active branch, root first."""
     conversation, branch, _ = c.conversations.read(who.user_id, conversation_id)
-    return ConversationDetail(
-        conversation_id=conversation.conversation_id,
-        title=conversation.title,
-        model=conversation.model,
-        system_prompt=conversation.system_prompt,
-        created_at=conversation.created_at,
-        updated_at=conversation.updated_at,
-        current_message_id=conversation.current_message_id,
-        archived=conversation.archived,
-        usage=ConversationUsage(
-            input_tokens=conversation.total_input_tokens,
-            output_tokens=conversation.total_output_tokens,
-            cost=conversation.total_cost,
-        ),
-        messages=[MessageBody.of(m) for m in branch],
-    )
+    return ConversationDetail(**ConversationDetail.fields_of(conversation),  # type: ignore[arg-type]
+                              messages=[MessageBody.of(m) for m in branch])
 
 
 @router.get("/{conversation_id}/messages", response_model=MessageList)

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep
-from parley.api.schemas import CamelModel, ConversationUsage, ErrorBody, MessageBody
+from parley.api.schemas import CamelModel, ConversationHeader, ErrorBody, MessageBody
 from parley.coldstore.export import content_disposition, export_filename, render_markdown
 from parley.conversations.tree import branch_to, link_children
 from parley.ids import now_ms
@@ -24,23 +24,10 @@ router = APIRouter(
 )
 
 
-class ExportedConversation(CamelModel):
-    conversation_id: str
-    title: str
-    model: str
-    system_prompt: str | None
-    created_at: int
-    updated_at: int
-    current_message_id: str | None
-    archived: bool
-    cold: bool
-    usage: ConversationUsage
-
-
 class ConversationExport(CamelModel):
     format: str = EXPORT_FORMAT
     exported_at: int
-    conversation: ExportedConversation
+    conversation: ConversationHeader
     #: Message ids of the active branch, root first.
     active_branch: list[str]
     #: Every message of the tree, oldest first.
@@ -71,22 +58,7 @@ def export_conversation(
     else:
         body = ConversationExport(
             exported_at=now_ms(),
-            conversation=ExportedConversation(
-                conversation_id=conversation.conversation_id,
-                title=conversation.title,
-                model=conversation.model,
-                system_prompt=conversation.system_prompt,
-                created_at=conversation.created_at,
-                updated_at=conversation.updated_at,
-                current_message_id=conversation.current_message_id,
-                archived=conversation.archived,
-                cold=conversation.cold,
-                usage=ConversationUsage(
-                    input_tokens=conversation.total_input_tokens,
-                    output_tokens=conversation.total_output_tokens,
-                    cost=conversation.total_cost,
-                ),
-            ),
+            conversation=ConversationHeader.of(conversation),
             active_branch=[m.message_id for m in branch],
             messages=[MessageBody.of(m) for m in messages],
         ).model_dump_json(by_alias=True)
