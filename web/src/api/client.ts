@@ -3,6 +3,7 @@
 import { ApiError, errorFromResponse } from "./errors";
 import { readSse, SseParser } from "./sse";
 import type {
+  AttachmentInfo,
   ConversationDetail,
   ConversationPage,
   MessageEnd,
@@ -11,6 +12,7 @@ import type {
   ModelCatalog,
   SendRequest,
   StreamError,
+  UploadTicket,
   Usage,
 } from "./types";
 
@@ -60,6 +62,24 @@ function newKey(): string {
   return typeof crypto.randomUUID === "function"
     ? crypto.randomUUID()
     : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** S3 answers a refused upload with an XML `<Error><Code>…</Code><Message>…</Message></Error>`. */
+async function storageError(res: Response): Promise<ApiError> {
+  let text = "";
+  try {
+    text = await res.text();
+  } catch {
+    // no body: the status says enough
+  }
+  const tag = (name: string) => new RegExp(`<${name}>([^<]*)</${name}>`).exec(text)?.[1]?.trim();
+  const code = tag("Code") ?? `http_${res.status}`;
+  const detail = tag("Message");
+  const expired = code === "AccessDenied" && /expired/i.test(detail ?? "");
+  const message = expired
+    ? "The upload link expired. Remove the file and attach it again."
+    : `The file storage refused the upload${detail ? `: ${detail}` : ` (${res.status})`}.`;
+  return new ApiError(res.status, code, message, res.status >= 500 || res.status === 429);
 }
 
 export class ApiClient {
@@ -146,6 +166,28 @@ export class ApiClient {
       {},
       true,
     );
+  }
+
+  /** Declare a file to attach; 413/415/422 say why it cannot be (too large, unsupported, invalid). */
+  createAttachment(body: { filename: string; contentType?: string; size: number }): Promise<UploadTicket> {
+    return this.json("POST", "/attachments", body);
+  }
+
+  getAttachment(id: string): Promise<AttachmentInfo> {
+    return this.json("GET", `/attachments/${encodeURIComponent(id)}`);
+  }
+
+  deleteAttachment(id: string): Promise<unknown> {
+    return this.json("DELETE", `/attachments/${encodeURIComponent(id)}`, undefined, true);
+  }
+
+  /**
+   * POST a presigned upload form straight to the storage URL (S3: 204). No bearer token goes with
+   * it: the form's signed policy is the credential, and the URL is another origin.
+   */
+  async uploadForm(url: string, form: FormData, signal?: AbortSignal): Promise<void> {
+    const res = await fetch(url, { method: "POST", body: form, signal });
+    if (!res.ok) throw await storageError(res);
   }
 
   /** Send a message; resolves when the answer's stream ends. */

@@ -118,3 +118,44 @@ export interface SendRequest {
   model?: string;
   attachments?: string[];
 }
+
+/** `POST /attachments`: where and how to upload the declared file. */
+export interface UploadTicket {
+  attachmentId: string;
+  uploadUrl: string;
+  method: "POST";
+  /** Form fields to send, in order, before the file part (named `file`). */
+  fields: Record<string, string>;
+  /** Epoch ms after which the upload is refused. */
+  expiresAt: number;
+}
+
+export type AttachmentStatus = "pending" | "ready" | "failed";
+
+/** `GET /attachments/{id}`. */
+export interface AttachmentInfo {
+  attachmentId: string;
+  status: AttachmentStatus;
+  reason?: { code: string; message: string };
+  kind: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  tokens?: number;
+  pages?: number;
+  width?: number;
+  height?: number;
+  truncated?: boolean;
+}
+
+/** What a sent user message records of each attachment (`details.attachments`). */
+export interface AttachmentRecord {
+  id: string;
+  kind: string;
+  filename: string;
+  /** The indexes of the excerpts sent to the model (older servers: a count). */
+  chunksUsed?: number[] | number;
+  totalChunks?: number;
+  tokens?: number;
+  flagged?: boolean;
+}

@@ -3,9 +3,11 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ApiClient, StreamHandlers, StreamOutcome } from "../api/client";
 import { ApiError, describeError, rateLimitText } from "../api/errors";
-import type { ConversationDetail, Message, MessageStart, ModelCatalog, SendRequest } from "../api/types";
+import type { AttachmentRecord, ConversationDetail, Message, MessageStart, ModelCatalog, SendRequest } from "../api/types";
 import { LiveText } from "../chat/live";
 import { rootsOf, siblingsAt } from "../chat/tree";
+import { DraftAttachments, messageFiles, recordsOf, refusalHint, type DraftAttachment } from "../chat/uploads";
+import { useDraftItems } from "./Attachments";
 import { Composer } from "./Composer";
 import { Icon } from "./Icon";
 import { MessageItem, onCodeCopyClick, StreamingMessage, type MessageActions } from "./Message";
@@ -37,6 +39,14 @@ interface Pending {
 
 type Call = (h: StreamHandlers & { signal: AbortSignal }) => Promise<StreamOutcome>;
 
+/** The files a message goes with: their ids, and what to show of them until the server's record. */
+interface SentFiles {
+  ids: string[];
+  records: AttachmentRecord[];
+}
+
+const hasFiles = (e: DragEvent) => Array.from(e.dataTransfer?.types ?? []).includes("Files");
+
 const NEAR_BOTTOM_PX = 80;
 /** The latest messages render their Markdown at once; older ones when scrolled near. */
 const EAGER_TAIL = 6;
@@ -66,6 +76,12 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
+  const drafts = useMemo(() => new DraftAttachments(api), [api]);
+  useEffect(() => () => drafts.dispose(), [drafts]);
+  const files = useDraftItems(drafts);
+  const [fileNote, setFileNote] = useState<string | null>(null);
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
 
   /** The conversation this view shows (set before the route catches up when a chat is created here). */
   const shownId = useRef<string | null>(null);
@@ -186,7 +202,8 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     };
   }, []);
 
-  async function runTurn(convId: string, base: Message[], user: Message | null, call: Call, resend: (() => void) | null, draftBack: string | null) {
+  /** `restore`: called when the turn is refused before its answer starts (puts the draft back). */
+  async function runTurn(convId: string, base: Message[], user: Message | null, call: Call, resend: (() => void) | null, restore: (() => void) | null) {
     const live = new LiveText();
     setPending({ conversationId: convId, base, user, live, start: null });
     setProblem(null);
@@ -235,7 +252,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
       }
     } catch (err) {
       if (!here()) return;
-      if (draftBack !== null && !start) setDraft((d) => d || draftBack);
+      if (restore && !start) restore();
       if (err instanceof ApiError && err.rateLimited) {
         problem = {
           text: rateLimitText(err),
@@ -244,7 +261,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           rateLimited: true,
         };
       } else {
-        problem = { text: describeError(err), retry: err instanceof ApiError && !err.retryable ? undefined : retryFrom() };
+        const hint = user?.attachments?.length ? refusalHint(err) : null;
+        const text = describeError(err);
+        problem = { text: hint ? `${text} ${hint}` : text, retry: err instanceof ApiError && !err.retryable ? undefined : retryFrom() };
       }
     } finally {
       if (here()) {
@@ -283,11 +302,31 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     return () => timers.forEach(clearTimeout);
   }, []);
 
-  async function send(content: string, parent: string | null | undefined, base: Message[]) {
+  function attach(list: File[]) {
+    setFileNote(drafts.add(list));
+  }
+
+  /** Send what the composer holds: its text and its ready files. */
+  function sendDraft() {
+    if (!draft.trim() || pendingRef.current || drafts.busy) return;
+    setFileNote(null);
+    const taken = drafts.take();
+    const sent = taken.length ? { ids: taken.map((a) => a.attachmentId!), records: recordsOf(taken) } : undefined;
+    void send(draft, undefined, branch, sent, taken);
+  }
+
+  /** `taken`: the composer's files that go with it, put back if the message is refused. */
+  async function send(content: string, parent: string | null | undefined, base: Message[], sent?: SentFiles, taken: DraftAttachment[] = []) {
     const text = content.trim();
     if (!text || pendingRef.current) return;
     let id = shownId.current;
     setDraft("");
+    let restored = false;
+    const restore = () => {
+      restored = true;
+      setDraft((d) => d || text);
+      drafts.restore(taken);
+    };
     if (!id) {
       try {
         const created = await api.createConversation({ model });
@@ -304,7 +343,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         });
         onCreated(id);
       } catch (err) {
-        setDraft(text);
+        restore();
         setProblem({ text: describeError(err) });
         return;
       }
@@ -312,6 +351,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     const convId = id;
     const body: SendRequest = { content: text, model };
     if (parent !== undefined) body.parentMessageId = parent;
+    if (sent?.ids.length) body.attachments = sent.ids;
     const user: Message = {
       messageId: `pending-${Date.now()}`,
       parentMessageId: parent ?? base[base.length - 1]?.messageId ?? null,
@@ -319,8 +359,10 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
       content: text,
       createdAt: Date.now(),
       childrenIds: [],
+      ...(sent?.ids.length ? { attachments: sent.ids, details: { attachments: sent.records } } : {}),
     };
-    await runTurn(convId, base, user, (h) => api.sendMessage(convId, body, h), () => void send(text, parent, base), text);
+    await runTurn(convId, base, user, (h) => api.sendMessage(convId, body, h), () => void send(text, parent, base, sent), restore);
+    if (!restored) drafts.release(taken);
     if (parent === null) loadRoots(convId);
   }
 
@@ -341,7 +383,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         const { branch: b } = latest.current;
         const m = b[index];
         if (!m) return;
-        void latest.current.send(content, m.parentMessageId ?? null, b.slice(0, index));
+        // An edited message keeps its files (they belong to this conversation already).
+        const sent = m.attachments?.length ? { ids: m.attachments, records: messageFiles(m) } : undefined;
+        void latest.current.send(content, m.parentMessageId ?? null, b.slice(0, index), sent);
       },
       regenerate: (index) => {
         const { branch: b } = latest.current;
@@ -381,7 +425,40 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const title = detail?.title || (conversationId ? "" : "New chat");
 
   return (
-    <main class="chat" aria-label="Chat">
+    <main
+      class={`chat${dragging ? " dragging" : ""}`}
+      aria-label="Chat"
+      onDragEnter={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        dragDepth.current++;
+        setDragging(true);
+      }}
+      onDragOver={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault(); // allows the drop
+        if (e.dataTransfer) e.dataTransfer.dropEffect = "copy";
+      }}
+      onDragLeave={(e) => {
+        if (!hasFiles(e)) return;
+        dragDepth.current = Math.max(0, dragDepth.current - 1);
+        if (dragDepth.current === 0) setDragging(false);
+      }}
+      onDrop={(e) => {
+        if (!hasFiles(e)) return;
+        e.preventDefault();
+        dragDepth.current = 0;
+        setDragging(false);
+        const dropped = Array.from(e.dataTransfer?.files ?? []);
+        if (dropped.length) attach(dropped);
+      }}
+    >
+      {dragging && (
+        <div class="drop-zone" aria-hidden="true">
+          <Icon name="attach" size={28} />
+          <span>Drop files to attach them</span>
+        </div>
+      )}
       <header class="chat-head">
         <button type="button" class="icon menu-btn" aria-label="Open menu" onClick={onOpenDrawer}>
           <Icon name="menu" size={20} />
@@ -438,7 +515,21 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         </NearViewportContext.Provider>
       </div>
       <div class="composer-wrap">
-        <Composer value={draft} busy={busy} onChange={setDraft} onStop={stop} onSend={() => void send(draft, undefined, branch)} />
+        <Composer
+          value={draft}
+          busy={busy}
+          onChange={setDraft}
+          onStop={stop}
+          onSend={sendDraft}
+          files={files}
+          filesPending={files.some((a) => a.phase === "uploading" || a.phase === "processing")}
+          onAttach={attach}
+          onRemoveFile={(key) => {
+            drafts.remove(key);
+            setFileNote(null);
+          }}
+          fileNote={fileNote}
+        />
         <p class="fine-print">
           {simulated ? "Local mode: answers come from a simulated model." : "Parley can make mistakes. Check important information."}
         </p>

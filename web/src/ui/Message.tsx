@@ -6,6 +6,8 @@ import type { Message, MessageStart } from "../api/types";
 import type { LiveText } from "../chat/live";
 import { isRendered, renderMarkdown } from "../chat/markdown";
 import { contextNote } from "../chat/tree";
+import { messageFiles } from "../chat/uploads";
+import { MessageFiles } from "./Attachments";
 import { compact, money } from "./format";
 import { Icon } from "./Icon";
 import { NearViewportContext } from "./lazy";
@@ -178,6 +180,7 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
   if (m.role === "user") {
     return (
       <article class="msg user" data-message-id={m.messageId} data-role="user">
+        <MessageFiles files={messageFiles(m)} />
         {editing ? (
           <EditBox initial={m.content} onCancel={() => actions.startEdit(null)} onSave={(t) => actions.edit(index, t)} />
         ) : (
