@@ -133,7 +133,11 @@ def safe_filename(filename: str, *, max_length: int = 200) -> str:
 
 def human_size(size: int) -> str:
     if size >= MB:
-        return f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+        whole = f"{size / MB:.1f} MB".replace(".0 MB", " MB")
+        if size % MB and whole.endswith(" MB") and "." not in whole:
+            # Just over a limit must not read as equal to it ("5 MB; at most 5 MB").
+            return f"{size:,} bytes"
+        return whole
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} bytes"
