@@ -78,10 +78,14 @@ def api_key_check(n: int = 300) -> None:
     print(f"API key check (GetItem on moto + sha256 + compare), {n} runs: {_ms(samples)}")
 
 
-if __name__ == "__main__":
+def main() -> None:
     from parley.observability import logger
 
     logger.setLevel("WARNING")  # one log line per decision would dominate the figures
     cold_import()
     jwt_verify()
     api_key_check()
+
+
+if __name__ == "__main__":
+    main()
