@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from parley.api.routes import attachments as attachment_routes
 from parley.app import create_app
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.settings import Settings
@@ -53,8 +52,6 @@ def att_app(att_settings: Settings, loopback_s3: str):
     service = build_attachment_service(att_settings, container.blobs, presign_endpoint=loopback_s3)
     ensure_table(service._repo._m)
     container.attachments = service
-    if not any(getattr(r, "path", None) == "/attachments" for r in app.routes):
-        app.include_router(attachment_routes.router)
     return app
 
 

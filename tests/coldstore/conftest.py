@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from parley.api.routes import export
 from parley.app import create_app
 from parley.coldstore import ColdStore, ColdStoreConfig
 from parley.container import aws_client
@@ -47,11 +46,6 @@ def cold_env() -> Iterator[Cold]:
     # What the lead's wiring does in container.py / app.py, with this test store in its place.
     container.coldstore = store
     container.conversations_repo.set_restorer(store.restore)
-    paths = {getattr(r, "path", None) for r in app.routes}
-    if "/conversations/{conversation_id}/export" not in paths:
-        app.include_router(export.router)
-    if "/dev/coldstore/run" not in paths:
-        app.include_router(export.dev_router)
     # The deletion hook as the lead composes it: whatever hook is there already, then the archive.
     repo = container.conversations_repo
     previous = getattr(repo, "_on_delete", None)
