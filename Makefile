@@ -41,7 +41,7 @@ dev: install web
 test: install browser
 	$(PY) -m pytest
 
-bench: install
+bench: install web
 	$(PY) tests/bench/run.py
 
 lint: install
