@@ -36,6 +36,18 @@ STREAMS = {"table_attachments": dynamodb.StreamViewType.KEYS_ONLY}
 COLD_MIN_TRANSITION_BYTES = 128 * 1024
 
 
+def secure_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bucket:
+    """A bucket with Parley's defaults: S3-managed encryption, TLS only, no public access, no ACLs
+    (a caller may still choose an object ownership that allows ACLs, as CloudFront logging needs)."""
+    defaults: dict[str, Any] = {
+        "encryption": s3.BucketEncryption.S3_MANAGED,
+        "enforce_ssl": True,
+        "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+        "object_ownership": s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    }
+    return s3.Bucket(scope, construct_id, **{**defaults, **props})
+
+
 @dataclass(frozen=True)
 class TableDefinition:
     """One table as the data layer describes it, and the Settings field that names it."""
@@ -123,22 +135,15 @@ def log_buckets(scope: Construct, params: Parameters) -> tuple[s3.Bucket, s3.Buc
     is granted by bucket policy on an ACL-less bucket; the CloudFront one logs into the other.
     """
     expire = [s3.LifecycleRule(expiration=Duration.days(params.data.access_logs_expire_days))]
-    access = s3.Bucket(
+    access = secure_bucket(
         scope,
         "AccessLogs",
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
         lifecycle_rules=expire,
         removal_policy=RemovalPolicy.RETAIN,
     )
-    cdn = s3.Bucket(
+    cdn = secure_bucket(
         scope,
         "CdnLogs",
-        encryption=s3.BucketEncryption.S3_MANAGED,
-        enforce_ssl=True,
-        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
         object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
         server_access_logs_bucket=access,
         server_access_logs_prefix="cdn-logs-bucket/",
@@ -184,13 +189,9 @@ class Data(Construct):
                 ],
             ),
         ]
-        self.bucket = s3.Bucket(
+        self.bucket = secure_bucket(
             self,
             "DataBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=log_bucket,
             server_access_logs_prefix="data-bucket/",
             cors=[

@@ -31,6 +31,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from infra_cdk.data import secure_bucket
 from infra_cdk.layout import ROOT
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import Parameters
@@ -63,13 +64,9 @@ class Web(Construct):
                  cdn_log_bucket: s3.IBucket) -> None:
         super().__init__(scope, construct_id)
         self._params = params
-        self.bucket = s3.Bucket(
+        self.bucket = secure_bucket(
             self,
             "Site",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             server_access_logs_bucket=log_bucket,
             server_access_logs_prefix="web-bucket/",
             removal_policy=RemovalPolicy.RETAIN,
