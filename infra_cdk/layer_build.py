@@ -212,6 +212,8 @@ def build_core_layer(out: Path) -> BuiltLayer:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".pytest_cache")
     for package, source in CORE_SOURCES.items():
         shutil.copytree(source, staging / "python" / package, ignore=ignore)
+    # Local mode's server supervision (DynamoDB Local, the S3 server) never runs on Lambda.
+    shutil.rmtree(staging / "python" / "parley" / "local")
     _swap_in(staging, final)
     return BuiltLayer(CORE_LAYER, final, tree_size(final))
 

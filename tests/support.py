@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import socket
 import threading
@@ -116,51 +117,67 @@ class LiveServer:
         self._thread.join(timeout=10)
 
 
-class AwsFaults:
-    """Injects AWS errors into the emulated AWS, by service and operation, for a number of calls.
+class _RawBody(io.BytesIO):
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.getvalue()
 
-    Works at moto's request stubber, so every client (pynamodb's, boto3's) sees the fault exactly as
-    it would see one from AWS, and botocore's own retries run against it.
+
+class AwsFaults:
+    """Injects AWS errors, by service and operation, for a number of calls.
+
+    Works at botocore's HTTP layer (the request never reaches the local servers), so every client
+    (pynamodb's, boto3's) sees the fault exactly as it would see one from AWS, and botocore's own
+    retries run against it.
     """
 
     def __init__(self) -> None:
-        from moto.core import models as moto_models
-
-        self._stubber = moto_models.botocore_stubber
-        self._original = None
+        self._original: Any = None
         self.rules: list[dict[str, Any]] = []
         self.hits: list[str] = []
 
     def add(self, operation: str, *, times: int = 1_000_000, code: str = "ThrottlingException",
-            status: int = 400, service: str = "dynamodb") -> AwsFaults:
+            status: int = 400, service: str = "dynamodb", skip: int = 0) -> AwsFaults:
+        """Fail ``operation`` ``times`` times, after letting its first ``skip`` calls through."""
         self.rules.append({"operation": operation, "times": times, "code": code, "status": status,
-                           "service": service})
+                           "service": service, "skip": skip})
         return self
 
     def __enter__(self) -> AwsFaults:
-        self._original = self._stubber.process_request
+        from botocore.awsrequest import AWSResponse
+        from botocore.httpsession import URLLib3Session
 
-        def faulty(request):
+        self._original = original = URLLib3Session.send
+        faults = self
+
+        def faulty(session: Any, request: Any) -> Any:
             target = request.headers.get("X-Amz-Target", b"")
             target = target.decode() if isinstance(target, bytes) else str(target)
+            service = "dynamodb" if target.startswith("DynamoDB") else "s3"
             operation = target.rsplit(".", 1)[-1] if target else f"{request.method} s3"
-            for rule in self.rules:
-                match = operation == rule["operation"] if rule["service"] == "dynamodb" else (
-                    rule["operation"] == operation or (rule["operation"] == "*" and "amazonaws.com" in request.url
-                                                       and "dynamodb" not in request.url))
-                if match and rule["times"] > 0:
-                    rule["times"] -= 1
-                    self.hits.append(operation)
-                    if rule["service"] == "dynamodb":
-                        body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{rule['code']}",
-                                           "message": "injected fault"})
-                        return rule["status"], {"Content-Type": "application/x-amz-json-1.0"}, body
-                    body = f"<Error><Code>{rule['code']}</Code><Message>injected</Message></Error>"
-                    return rule["status"], {"Content-Type": "application/xml"}, body
-            return self._original(request)
+            for rule in faults.rules:
+                if rule["service"] != service or rule["times"] <= 0:
+                    continue
+                if rule["operation"] not in (operation, "*"):
+                    continue
+                if rule["skip"] > 0:
+                    rule["skip"] -= 1
+                    break
+                rule["times"] -= 1
+                faults.hits.append(operation)
+                if service == "dynamodb":
+                    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{rule['code']}",
+                                       "message": "injected fault"}).encode()
+                    headers = {"Content-Type": "application/x-amz-json-1.0"}
+                else:
+                    body = f"<Error><Code>{rule['code']}</Code><Message>injected</Message></Error>".encode()
+                    headers = {"Content-Type": "application/xml"}
+                return AWSResponse(request.url, rule["status"], headers, _RawBody(body))
+            return original(session, request)
 
-        self._stubber.process_request = faulty
+        URLLib3Session.send = faulty  # type: ignore[method-assign]
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stubber.process_request = self._original
+        from botocore.httpsession import URLLib3Session
+
+        URLLib3Session.send = self._original  # type: ignore[method-assign]

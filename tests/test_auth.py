@@ -94,9 +94,9 @@ def test_aws_mode_refuses_the_dev_secret():
 
 
 @pytest.fixture(scope="module")
-def aws_client(app):
-    # Same emulated AWS as the local app (tables exist); only the identity source differs.
-    aws_app = create_app(Settings(**AWS))
+def aws_client(app, local_endpoints):
+    # The same local servers as the local app (tables exist); only the identity source differs.
+    aws_app = create_app(Settings(**AWS, **local_endpoints))
     return TestClient(aws_app)
 
 
@@ -115,8 +115,8 @@ def test_forged_request_context_header_grants_nothing(aws_client):
     assert r.status_code == 401
 
 
-def test_lwa_header_is_trusted_only_where_configured():
-    app = create_app(Settings(**AWS, trust_lwa_context_header=True))
+def test_lwa_header_is_trusted_only_where_configured(app, local_endpoints):
+    app = create_app(Settings(**AWS, **local_endpoints, trust_lwa_context_header=True))
     c = TestClient(app)
     context = {"authorizer": {"claims": {"sub": "lwa-user", "cognito:groups": "[plus]"}}}
     r = c.post("/conversations", json={}, headers={"x-amzn-request-context": json.dumps(context)})

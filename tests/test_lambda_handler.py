@@ -48,8 +48,10 @@ class FakeContext:
 
 
 @pytest.fixture(scope="module")
-def handler(app, monkeypatch_module):
+def handler(app, monkeypatch_module, local_endpoints):
     monkeypatch_module.setenv("PARLEY_MODE", "aws")
+    for name, url in local_endpoints.items():
+        monkeypatch_module.setenv(f"PARLEY_{name.upper()}", url)
     monkeypatch_module.setenv("PARLEY_TABLE_CONVERSATIONS", "parley-conversations")
     sys.modules.pop("functions.api.handler", None)
     module = importlib.import_module("functions.api.handler")

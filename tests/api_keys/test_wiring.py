@@ -41,8 +41,8 @@ def test_the_default_app_takes_api_keys_on_native_and_v1_routes(client, make_use
     assert client.get("/conversations", headers=key).status_code == 401
 
 
-def test_aws_mode_reads_the_lambda_authorizers_context(app):
-    aws = TestClient(create_app(Settings(mode="aws", trust_lwa_context_header=True)))
+def test_aws_mode_reads_the_lambda_authorizers_context(app, local_endpoints):
+    aws = TestClient(create_app(Settings(mode="aws", trust_lwa_context_header=True, **local_endpoints)))
     for auth_type in ("api_key", "jwt"):
         context = {"authorizer": {"principalId": "lambda-auth-user", "userId": "lambda-auth-user", "tier": "plus",
                                   "authType": auth_type, "integrationLatency": 12}}
@@ -55,8 +55,10 @@ def test_aws_mode_reads_the_lambda_authorizers_context(app):
 
 
 @pytest.fixture
-def authorizer_handler(app, monkeypatch):
+def authorizer_handler(app, monkeypatch, local_endpoints):
     monkeypatch.setenv("PARLEY_MODE", "aws")
+    for name, url in local_endpoints.items():
+        monkeypatch.setenv(f"PARLEY_{name.upper()}", url)
     monkeypatch.setenv("PARLEY_TABLE_API_KEYS", app.state.container.settings.table_api_keys)
     monkeypatch.setenv("PARLEY_COGNITO_USER_POOL_ID", "us-east-1_Pool")
     monkeypatch.setenv("PARLEY_COGNITO_CLIENT_ID", "client-1")

@@ -1,5 +1,5 @@
-"""An app with the attachment routes mounted and its service built from the container, a loopback S3
-server for presigned uploads, and helpers that upload the way a browser does (a real HTTP POST)."""
+"""An app with the attachment routes mounted and its service built from the container, uploads to the
+local S3 server on loopback, and helpers that upload the way a browser does (a real HTTP POST)."""
 
 from __future__ import annotations
 
@@ -12,32 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from parley.app import create_app
-from parley.attachments.service import AttachmentService, build_attachment_service
+from parley.attachments.service import AttachmentService
 from parley.settings import Settings
-from parley.storage.schema import describe
-
-
-@pytest.fixture(scope="session")
-def loopback_s3() -> Iterator[str]:
-    """moto as a server on loopback, sharing the in-process mock's state (what local mode runs)."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def ensure_table(model: Any) -> None:
-    """Create the attachments table like local mode's provisioning does (with its TTL)."""
-    if model.exists():
-        return
-    model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
-    ttl = describe(model)["ttl_attribute"]
-    model._get_connection().connection.client.update_time_to_live(
-        TableName=model.Meta.table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl}
-    )
 
 
 @pytest.fixture(scope="session")
@@ -46,13 +22,14 @@ def att_settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def att_app(att_settings: Settings, loopback_s3: str):
-    app = create_app(att_settings)
-    container = app.state.container
-    service = build_attachment_service(att_settings, container.blobs, presign_endpoint=loopback_s3)
-    ensure_table(service._repo._m)
-    container.attachments = service
-    return app
+def att_app(att_settings: Settings):
+    return create_app(att_settings)
+
+
+@pytest.fixture(scope="session")
+def loopback_s3(att_app) -> str:
+    """The local S3 server's URL (where presigned uploads go)."""
+    return att_app.state.container.settings.s3_endpoint
 
 
 @pytest.fixture(scope="session")

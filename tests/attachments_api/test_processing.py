@@ -30,10 +30,12 @@ def ttl_removal(attachment_id: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def lambda_module(att_app):
+def lambda_module(att_app, local_endpoints):
     """The entry module as Lambda loads it (aws mode: no inline processing, forked extraction)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("PARLEY_MODE", "aws")
+    for name, url in local_endpoints.items():
+        mp.setenv(f"PARLEY_{name.upper()}", url)
     sys.modules.pop("functions.attachments.handler", None)
     module = importlib.import_module("functions.attachments.handler")
     yield module

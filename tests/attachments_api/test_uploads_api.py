@@ -1,4 +1,5 @@
-"""POST /attachments, the presigned upload over real HTTP to moto's S3 server, GET and DELETE."""
+"""POST /attachments, the presigned upload over real HTTP to the local S3 server (which enforces the POST
+policy like S3), GET and DELETE."""
 
 from __future__ import annotations
 
@@ -112,20 +113,52 @@ def test_bytes_that_are_not_what_was_declared_fail(att_client, auth) -> None:
     assert "JPEG" in body["reason"]["message"]
 
 
-def test_an_upload_of_another_size_than_declared_fails(att_client, auth) -> None:
-    # S3 refuses this through the policy; the emulator does not, so processing checks it again.
+@pytest.mark.parametrize(
+    ("body", "fields", "status", "s3_code"),
+    [
+        (b"x" * 5_000_000, {}, 400, "EntityTooLarge"),  # 5 MB on a 10-byte ticket
+        (b"far more than ten", {}, 400, "EntityTooLarge"),
+        (b"short", {}, 400, "EntityTooSmall"),
+        (b"0123456789", {"Content-Type": "text/html"}, 403, "AccessDenied"),
+        (b"0123456789", {"key": "attachments/../conversations/evil"}, 400, "InvalidRequest"),
+        (b"0123456789", {"key": "conversations/evil"}, 403, "AccessDenied"),
+    ],
+    ids=["5MB-on-10B", "oversize", "undersize", "content-type", "dot-dot-key", "other-key"],
+)
+def test_the_s3_server_refuses_uploads_outside_the_ticket(att_client, auth, service, body, fields, status,
+                                                         s3_code) -> None:
     created = declare(att_client, auth, "notes.txt", "text/plain", 10).json()
-    assert send_upload(created, b"far more than ten bytes of text", "notes.txt", "text/plain").status_code == 204
+    ticket = dict(created, fields=dict(created["fields"], **fields))
+    sent = send_upload(ticket, body, "notes.txt", fields.get("Content-Type", "text/plain"))
+    assert sent.status_code == status and f"<Code>{s3_code}</Code>" in sent.text, sent.text
+    # Nothing was stored anywhere, and the attachment cannot be used.
+    s3, bucket = service._blobs.client, service._blobs.bucket
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="conversations/").get("KeyCount", 0) == 0
+    assert att_client.get(f"/attachments/{created['attachmentId']}", headers=auth).json()["status"] == "pending"
+    cid = att_client.post("/conversations", json={}, headers=auth).json()["conversationId"]
+    r = att_client.post(f"/conversations/{cid}/messages", headers=auth,
+                        json={"content": "read it", "attachments": [created["attachmentId"]]})
+    assert r.status_code == 409 and r.json()["code"] == "attachment_not_ready"
+
+
+def _put_around_the_policy(service, attachment_id: str, body: bytes, content_type: str) -> None:
+    """An object that got there without the ticket (another tool, an S3 server that skips policies)."""
+    service._blobs.client.put_object(Bucket=service._blobs.bucket, Key=upload_key(attachment_id), Body=body,
+                                     ContentType=content_type)
+
+
+def test_an_object_of_another_size_than_declared_is_never_used(att_client, auth, service) -> None:
+    created = declare(att_client, auth, "notes.txt", "text/plain", 10).json()
+    _put_around_the_policy(service, created["attachmentId"], b"far more than ten bytes of text", "text/plain")
     body = att_client.get(f"/attachments/{created['attachmentId']}", headers=auth).json()
     assert body["status"] == "failed"
     assert body["reason"]["code"] == "invalid_attachment"
     assert "declared" in body["reason"]["message"]
 
 
-def test_an_upload_with_another_content_type_fails(att_client, auth) -> None:
+def test_an_object_with_another_content_type_is_never_used(att_client, auth, service) -> None:
     created = declare(att_client, auth, "notes.txt", "text/plain", 5).json()
-    fields = dict(created["fields"], **{"Content-Type": "text/html"})
-    assert send_upload(dict(created, fields=fields), b"hello", "notes.txt", "text/html").status_code == 204
+    _put_around_the_policy(service, created["attachmentId"], b"hello", "text/html")
     body = att_client.get(f"/attachments/{created['attachmentId']}", headers=auth).json()
     assert body["status"] == "failed" and "text/html" in body["reason"]["message"]
 

@@ -32,6 +32,7 @@ def cold_env() -> Iterator[Cold]:
     )
     app = create_app(settings)
     container = app.state.container
+    settings = container.settings  # with the local servers' endpoints
     faults, clock = Faults(), Clock()
     store = ColdStore(
         dynamodb=aws_client(settings, "dynamodb", settings.dynamodb_endpoint),

@@ -69,27 +69,12 @@ def test_reads_under_throttling_answer_503(c, make_user):
 def test_saving_the_answer_retries_until_it_lands(fault_app, c, make_user):
     auth = make_user("plus")
     cid = new_conversation(c, auth)
-    calls = {"n": 0}
     with backend(fault_app, ScriptedBackend(["the ", "answer"])):
-        faults = AwsFaults()
-        with faults:
-            # let the first transaction (user message) through, then fail the save 6 times in a row
-            original = faults._stubber.process_request
-
-            def flaky(request):
-                target = request.headers.get("X-Amz-Target", b"")
-                target = target.decode() if isinstance(target, bytes) else str(target)
-                if target.endswith("TransactWriteItems"):
-                    calls["n"] += 1
-                    if 2 <= calls["n"] <= 7:
-                        import json
-
-                        return 500, {}, json.dumps({"__type": "x#InternalServerError", "message": "injected"})
-                return original(request)
-
-            faults._stubber.process_request = flaky
+        # The first transaction (the user message) goes through, then the save fails 6 times in a row.
+        with AwsFaults().add("TransactWriteItems", skip=1, times=6, code="InternalServerError", status=500) as f:
             events, _ = parse_sse(c.post(f"/conversations/{cid}/messages", json={"content": "q"},
                                          headers=auth).text)
+    assert f.hits.count("TransactWriteItems") == 6
     assert events[-1].name == "message_end"
     saved = tree(c, auth, cid)
     assert [m["content"] for m in saved] == ["q", "the answer"]

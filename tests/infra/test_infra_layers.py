@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -53,6 +54,9 @@ def test_core_layer_is_the_core_library_without_caches(tmp_path: Path) -> None:
     assert (python / "parley" / "app.py").is_file()
     assert (python / "model_endpoints" / "catalog.json").is_file()
     assert not list(python.rglob("__pycache__"))
+    # Local mode stays local: no server supervision, and nothing anywhere that imports moto.
+    assert not (python / "parley" / "local").exists()
+    assert not [p for p in python.rglob("*.py") if re.search(r"^\s*(import|from) moto\b", p.read_text(), re.M)]
     # Rebuilding replaces the copy (no stale files from removed modules).
     (python / "parley" / "stale.py").write_text("")
     build_core_layer(tmp_path)

@@ -17,6 +17,7 @@ import boto3
 import jwt
 import pytest
 from fastapi.testclient import TestClient
+from moto import mock_aws
 from moto.awslambda.models import LambdaFunction
 from moto.core.config import default_user_config
 
@@ -32,6 +33,15 @@ REGION = "us-east-1"
 def sfn_env(monkeypatch):
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
     app = make_app(small_window_catalog(), generate_titles=False)
+    # Step Functions, IAM and Lambda are moto's (they have no local server); the tables stay on
+    # DynamoDB Local, whose loopback URL moto lets through.
+    mock = mock_aws()
+    mock.start()
+    yield from _sfn_env(app, monkeypatch)
+    mock.stop()
+
+
+def _sfn_env(app, monkeypatch):
     tasks = app.state.container.workflow_tasks.table
 
     def invoke_in_process(self, event=None):
@@ -59,7 +69,7 @@ def sfn_env(monkeypatch):
             definition=json.dumps(state_machine_definition(steps, fn)),
         )["stateMachineArn"]
 
-    return app, sfn, machine
+    yield app, sfn, machine
 
 
 def user_of(auth: dict[str, str]) -> str:

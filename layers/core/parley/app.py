@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +39,21 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
     """Build the app. Settings come from the environment when not given (read here, once)."""
-    settings = settings or Settings.from_env()
+    container = container or build_container(settings or Settings.from_env())
+    settings = container.settings  # in local mode, with the endpoints of the local servers
     if settings.mode == "local":
-        from parley.local.emulator import provision, start_emulated_aws
+        from parley.local.provision import provision
 
-        start_emulated_aws()
-        container = container or build_container(settings)
-        provision(settings, container)
-    container = container or build_container(settings)
+        provision(settings, container.s3)
 
-    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS)
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        # After the server stopped taking requests: answers still being written are saved first.
+        await container.chat.shutdown(grace_s=settings.shutdown_grace_s)
+
+    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS,
+                  lifespan=lifespan)
     app.state.container = container
     install_error_handlers(app)
     app.include_router(system.router)

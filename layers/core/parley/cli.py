@@ -18,19 +18,21 @@ def _repo_web_dist() -> str | None:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from parley.app import create_app
+    from parley.local.dev import reset_data_dir, serve
 
     env = dict(os.environ)
     env.setdefault("PARLEY_MODE", "local")
+    if args.data_dir:
+        env["PARLEY_DATA_DIR"] = args.data_dir
     settings = Settings.from_env(env)
+    if settings.mode != "local":
+        print("parley dev serves local mode only (PARLEY_MODE=local)", file=sys.stderr)
+        return 2
+    if args.reset and not reset_data_dir(Path(settings.data_dir), assume_yes=args.yes):
+        return 1
     if settings.web_dist is None and (dist := _repo_web_dist()):
         settings = settings.model_copy(update={"web_dist": dist})
-    app = create_app(settings)
-    print(f"Parley ({settings.mode} mode, simulated model) on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", timeout_graceful_shutdown=5)
-    return 0
+    return serve(settings, host=args.host, port=args.port)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -46,9 +48,12 @@ def _token(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="parley", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    dev = sub.add_parser("dev", help="serve the app locally (emulated AWS, simulated model)")
+    dev = sub.add_parser("dev", help="serve the app locally (DynamoDB Local, an S3 server, simulated model)")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8000)
+    dev.add_argument("--data-dir", help="where local data persists (default: $PARLEY_DATA_DIR or .parley/)")
+    dev.add_argument("--reset", action="store_true", help="delete the data directory first (asks)")
+    dev.add_argument("--yes", action="store_true", help="with --reset: do not ask")
     dev.set_defaults(func=_dev)
     token = sub.add_parser("token", help="print a local-mode JWT")
     token.add_argument("--user", required=True)

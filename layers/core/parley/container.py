@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,6 +71,10 @@ def build_catalog(settings: Settings) -> Catalog:
 
 
 def build_container(settings: Settings, catalog: Catalog | None = None) -> Container:
+    if settings.mode == "local":
+        from parley.local.provision import with_local_servers
+
+        settings = with_local_servers(settings)
     catalog = catalog or build_catalog(settings)
     region, host = settings.region, settings.dynamodb_endpoint
     tables = build_conversation_table(settings.table_conversations, region, host)
@@ -80,7 +83,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     api_keys = ApiKeyRepository(build_api_keys_table(settings.table_api_keys, region, host),
                                 max_per_user=settings.api_keys_per_user)
     blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
-    repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes)
+    repo = ConversationRepository(tables, blobs, settings.content_inline_max_bytes,
+                                  generation_stale_after_s=settings.generation_stale_after_s)
     attachments = build_attachment_service(settings, blobs, presign_endpoint=presign_endpoint(settings))
     coldstore = build_coldstore(settings, dynamodb=lambda: aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
                                 s3=lambda: blobs.client, tables=tables, repository=repo)
@@ -161,14 +165,12 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     )
 
 
-def presign_endpoint(settings: Settings) -> str | Callable[[], str] | None:
-    """Presigned upload URLs: the setting; else in local mode the loopback S3 server (started on the
-    first upload, not here); else None (AWS's regional endpoint)."""
+def presign_endpoint(settings: Settings) -> str | None:
+    """Where presigned uploads go: the setting; else in local mode the S3 server on loopback (which a
+    browser on this machine reaches too); else None (AWS's regional endpoint)."""
     if settings.s3_presign_endpoint or settings.mode != "local":
         return settings.s3_presign_endpoint
-    from parley.local.emulator import start_s3_server
-
-    return start_s3_server
+    return settings.s3_endpoint
 
 
 def build_workflow_starter(settings: Settings, tasks: WorkflowTasks, metrics: MetricsSink) -> WorkflowStarter:

@@ -37,12 +37,17 @@ class Settings(BaseModel):
     table_attachments: str = "parley-attachments"
     table_api_keys: str = "parley-api-keys"
     bucket_data: str = "parley-data"
-    #: Endpoint overrides (local mode points these at its own emulated AWS).
+    #: Endpoint overrides. Unset in local mode: the local servers the app starts (DynamoDB Local
+    #: and an S3 server on loopback ports), which keep their data under ``data_dir``.
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
     #: Where outside clients reach S3 with presigned uploads. Unset: AWS's regional endpoint in aws
-    #: mode; in local mode, the loopback S3 server the app starts on first use.
+    #: mode; in local mode, the local S3 server.
     s3_presign_endpoint: str | None = None
+    #: Local mode: where the local servers keep their data (relative to the working directory).
+    data_dir: str = ".parley"
+    #: Local mode: a directory with DynamoDBLocal.jar (unset: the one `make install` puts in layers/local).
+    dynamodb_local_dir: str | None = None
     #: Trust the `x-amzn-request-context` header; only the chat function sets this, where uvicorn
     #: listens on loopback inside the Lambda sandbox and the Web Adapter is its only client.
     trust_lwa_context_header: bool = False
@@ -62,6 +67,11 @@ class Settings(BaseModel):
     ping_interval_s: float = 15.0
     #: How often a resumed stream served by another process re-reads the checkpoint.
     resume_poll_s: float = 1.0
+    #: A "generating" answer whose process has not checkpointed for this long died with its process
+    #: (kill -9, a crash): it reads as interrupted and can be regenerated.
+    generation_stale_after_s: float = Field(default=30.0, gt=0)
+    #: On shutdown, how long live answers get to finish saving (then they are cut and saved as they are).
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
     #: Which backend serves every catalog model: None keeps the catalog's (the simulator) in local
     #: mode and means SageMaker in aws mode; "openai" points at an OpenAI-compatible server.
     model_backend: Literal["simulator", "sagemaker", "openai"] | None = None

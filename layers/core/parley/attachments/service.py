@@ -342,7 +342,11 @@ class AttachmentService:
         return self._repo.get(attachment_id) or attachment
 
     def _check_upload(self, attachment: Attachment, head: dict[str, Any]) -> None:
-        """What S3 enforces through the POST policy, checked again (emulators and old URLs do not)."""
+        """What S3 enforces through the POST policy, checked again before anything is read.
+
+        S3 (and the local S3 server) refuse a POST that breaks the policy; this second check means
+        an object that got there any other way (an S3 server that does not enforce policies, a
+        direct PutObject by another tool) is never used either."""
         size = int(head.get("ContentLength", -1))
         if size != attachment.size:
             raise InvalidAttachment(
@@ -543,7 +547,7 @@ class AttachmentService:
         if attachment is None or attachment.user_id != user_id:
             raise NotFound(NOT_FOUND)
         if attachment.expired(self._now_ms()):
-            # DynamoDB deletes expired items only eventually (moto never): gone is gone right away.
+            # DynamoDB deletes expired items only eventually: gone is gone right away.
             self._delete_objects(attachment.attachment_id)
             self._repo.delete(attachment.attachment_id, user_id)
             raise NotFound(NOT_FOUND)
@@ -571,11 +575,11 @@ def build_attachment_service(
     settings: Settings,
     blobs: BlobStore | None = None,
     *,
-    presign_endpoint: str | Callable[[], str | None] | None = None,
+    presign_endpoint: str | None = None,
     extractor: Extractor | None = None,
 ) -> AttachmentService:
     """The service from settings. ``presign_endpoint``: where outside clients reach S3 (local mode: the
-    loopback S3 server; a callable is resolved on the first upload). Nothing here calls AWS."""
+    local S3 server on loopback). Nothing here calls AWS."""
     from parley.storage.blobs import BlobStore
 
     if blobs is None:
@@ -589,8 +593,7 @@ def build_attachment_service(
     endpoint = presign_endpoint if presign_endpoint is not None else getattr(settings, "s3_presign_endpoint", None)
 
     def client() -> Any:
-        url = endpoint() if callable(endpoint) else endpoint
-        return signing_client(settings.region, url)
+        return signing_client(settings.region, endpoint)
 
     signer = UploadSigner(client, blobs.bucket, config.upload_expires_s)
     return AttachmentService(AttachmentRepository(table), blobs, signer, config, extractor)

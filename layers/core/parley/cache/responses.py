@@ -54,7 +54,7 @@ class ResponseCache:
             item = self._model.get(key)
         except DoesNotExist:
             return None
-        # moto (and DynamoDB for up to a few days) may still return expired items: check ourselves.
+        # DynamoDB deletes expired items only eventually (up to a few days): check ourselves.
         if item.expires_at is not None and item.expires_at <= datetime.now(tz=UTC):
             return None
         return CachedAnswer(item.answer, item.model, int(item.input_tokens), int(item.output_tokens))

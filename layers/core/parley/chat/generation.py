@@ -17,7 +17,7 @@ from model_endpoints.catalog import ModelSpec
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer
 from parley.chat.events import EventLog
-from parley.conversations.model import Message, preview_of
+from parley.conversations.model import INTERRUPTED, SERVER_SHUTTING_DOWN, SHUTDOWN_MESSAGE, Message, preview_of
 from parley.idempotency.records import IdempotencyKey
 from parley.inference.base import (
     Completion,
@@ -107,7 +107,10 @@ class Generation:
         self._checkpoint_interval_s = checkpoint_interval_s
         self._run_blocking = run_blocking
         self._stop = asyncio.Event()
+        self._shutting_down = False
+        self._parts: list[str] = []
         self.task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def message_id(self) -> str:
@@ -116,8 +119,23 @@ class Generation:
     def request_stop(self) -> None:
         self._stop.set()
 
+    def request_shutdown(self) -> None:
+        """The process is stopping: end now, save what there is, and tell readers to retry.
+
+        Callable from any thread (a signal handler): the work is handed to the generation's loop.
+        """
+        def shut() -> None:
+            self._shutting_down = True
+            self._stop.set()
+
+        if self._loop is None:
+            shut()
+        else:
+            self._loop.call_soon_threadsafe(shut)
+
     def start(self) -> asyncio.Task[None]:
-        self.task = asyncio.get_running_loop().create_task(self._run(), name=f"generation-{self.message_id}")
+        self._loop = asyncio.get_running_loop()
+        self.task = self._loop.create_task(self._run(), name=f"generation-{self.message_id}")
         return self.task
 
     async def wait(self) -> None:
@@ -128,14 +146,34 @@ class Generation:
         plan = self.plan
         started = time.perf_counter()
         self.log.start(plan.start_data)
-        parts: list[str] = []
+        parts = self._parts
+        heartbeat = asyncio.get_running_loop().create_task(self._keep_checkpointing())
+        try:
+            await self._generate(plan, parts, started)
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_checkpointing(self) -> None:
+        """Checkpoint every interval, tokens or not, and pick up stop requests from any process.
+
+        The checkpoint is also the generation's heartbeat: an answer whose checkpoints stop while
+        it is still "generating" died with its process, and readers then see it as interrupted.
+        """
+        while True:
+            await asyncio.sleep(self._checkpoint_interval_s)
+            try:
+                if await self._run_blocking(self._checkpoint, self.plan.assistant, "".join(self._parts)):
+                    self._stop.set()
+            except Exception:  # a missed checkpoint only delays resume; the next one catches up
+                logger.warning("checkpoint failed", extra={"message_id": self.message_id})
+
+    async def _generate(self, plan: TurnPlan, parts: list[str], started: float) -> None:
         completion: Completion | None = None
         error: InferenceError | None = None
         finish = "stop"
         spec = plan.chain[0]
         first_token_at: float | None = None
         fell_back_from: list[str] = []
-        last_checkpoint = time.monotonic()
         blocked: Decision | None = None
 
         for index, candidate in enumerate(plan.chain):
@@ -158,11 +196,6 @@ class Generation:
                         if self._stop.is_set():
                             finish = "stopped"
                             break
-                        if time.monotonic() - last_checkpoint >= self._checkpoint_interval_s:
-                            last_checkpoint = time.monotonic()
-                            if await self._run_blocking(self._checkpoint, plan.assistant, "".join(parts)):
-                                finish = "stopped"
-                                break
                     else:
                         completion = event
                 break
@@ -175,6 +208,11 @@ class Generation:
             except InferenceError as exc:
                 error = exc
                 break
+            except asyncio.CancelledError:
+                if not self._shutting_down:
+                    raise
+                # Shutting down and the model has not answered in the grace period: save what there is.
+                break
             except Exception as exc:  # a backend bug must still end the turn cleanly and save it
                 logger.exception("backend failed", extra={"model": spec.id})
                 error = InferenceError(f"model backend failed: {type(exc).__name__}", retryable=True)
@@ -183,12 +221,14 @@ class Generation:
                 if stream is not None:
                     await stream.aclose()
 
+        if self._shutting_down and error is None and blocked is None and (finish == "stopped" or completion is None):
+            error = InferenceError(SHUTDOWN_MESSAGE, retryable=True, code=SERVER_SHUTTING_DOWN)
         if error is None and blocked is None and finish != "stopped" and self._moderator is not None:
             blocked = self._moderate(None)
         if blocked is not None:
             finish = "content_filter"
         elif error is not None:
-            finish = "error"
+            finish = INTERRUPTED if error.code == SERVER_SHUTTING_DOWN else "error"
         elif finish != "stopped" and completion is not None:
             finish = completion.finish_reason
 
@@ -350,7 +390,7 @@ def start_data_of(message: Message) -> dict[str, Any]:
 def final_event_of(message: Message) -> tuple[str, dict[str, Any]]:
     """The last event of a saved answer: ``error`` for a failed or filtered one, else ``message_end``."""
     error = message.details.get("error")
-    if message.finish_reason in ("error", "content_filter") and isinstance(error, dict):
+    if message.finish_reason in ("error", "content_filter", INTERRUPTED) and isinstance(error, dict):
         return "error", {"code": error.get("code", "model_error"), "message": error.get("message", ""),
                          "retryable": bool(error.get("retryable", True))}
     return "message_end", message_end_data(message)

@@ -8,6 +8,7 @@ saves the answer, updates the conversation and records the usage; a cache fill m
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import random
 import time
@@ -87,6 +88,9 @@ class ActiveGenerations:
 
     def get(self, message_id: str) -> Generation | None:
         return self._by_id.get(message_id)
+
+    def all(self) -> list[Generation]:
+        return list(self._by_id.values())
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -736,6 +740,25 @@ class ChatService:
             local.request_stop()
             return
         await self._run_blocking(self._repo.request_stop, who.user_id, conversation_id, message_id)
+
+
+    def begin_shutdown(self) -> None:
+        """The process is about to stop (SIGTERM, Ctrl-C): every live answer ends now, is saved, and
+        its stream ends with a retryable ``server_shutting_down`` error. Safe from a signal handler."""
+        for generation in self.active.all():
+            generation.request_shutdown()
+
+    async def shutdown(self, grace_s: float = 5.0) -> None:
+        """End every live generation and wait until each is saved (the app's lifespan shutdown)."""
+        self.begin_shutdown()
+        tasks = [g.task for g in self.active.all() if g.task is not None]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace_s)
+        for task in pending:  # a model that never answered: cancelling saves what there is
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=grace_s)
 
 
 async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:

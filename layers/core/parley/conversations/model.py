@@ -8,6 +8,16 @@ from typing import Any, Literal
 Role = Literal["user", "assistant", "system"]
 PREVIEW_CHARS = 160
 
+#: The finish reason of an answer whose process stopped (SIGTERM) or died (kill -9) while writing it.
+INTERRUPTED = "interrupted"
+#: The error that ends such an answer's stream (retryable: regenerate, or send again).
+SERVER_SHUTTING_DOWN = "server_shutting_down"
+SHUTDOWN_MESSAGE = "the server stopped while writing this answer; what was written is saved, regenerate to finish it"
+
+
+def interrupted_error() -> dict[str, Any]:
+    return {"code": SERVER_SHUTTING_DOWN, "message": SHUTDOWN_MESSAGE, "retryable": True}
+
 
 @dataclass(slots=True)
 class Message:

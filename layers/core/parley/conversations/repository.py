@@ -18,7 +18,7 @@ from pynamodb.transactions import TransactWrite
 
 from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
-from parley.conversations.model import Conversation, ConversationPage, Message
+from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, interrupted_error
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.ids import is_id, now_ms
 from parley.storage.blobs import BlobStore
@@ -60,10 +60,12 @@ class DuplicateRequest(Conflict):
 
 
 class ConversationRepository:
-    def __init__(self, table: ConversationTable, blobs: BlobStore, inline_max_bytes: int) -> None:
+    def __init__(self, table: ConversationTable, blobs: BlobStore, inline_max_bytes: int, *,
+                 generation_stale_after_s: float = 30.0) -> None:
         self._t = table
         self._blobs = blobs
         self._inline_max_bytes = inline_max_bytes
+        self._stale_after_ms = int(generation_stale_after_s * 1000)
         meta = table.item.Meta
         self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
         self._restorer: Callable[[str, str], None] | None = None
@@ -497,7 +499,7 @@ class ConversationRepository:
 
     def _to_message(self, item: Any) -> Message:
         content = item.content if item.content_key is None else self._blobs.get_text(item.content_key)
-        return Message(
+        message = Message(
             message_id=item.message_id,
             conversation_id=item.pk,
             parent_id=item.parent_id,
@@ -514,4 +516,12 @@ class ConversationRepository:
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
         )
+        if message.status == "generating":
+            heartbeat = max(int(item.checkpoint_at or 0), message.created_at)
+            if now_ms() - heartbeat > self._stale_after_ms:
+                # Its process died mid-answer (its checkpoints, the heartbeat, stopped): what was
+                # checkpointed is the answer, interrupted; regenerate makes a new one.
+                message.status, message.finish_reason = "complete", INTERRUPTED
+                message.details["error"] = interrupted_error()
+        return message
 

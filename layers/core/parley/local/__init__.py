@@ -1,1 +1,1 @@
-"""Local mode: AWS emulated in-process (moto), so everything runs offline on one machine."""
+"""Local mode: the app on real servers (DynamoDB Local, an S3 server) that persist under a data directory."""

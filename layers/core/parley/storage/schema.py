@@ -30,15 +30,10 @@ def table_models(settings: Settings) -> list[type[Model]]:
 
 
 def create_tables(settings: Settings) -> None:
+    """Create the missing tables (pynamodb's create_table also turns on each model's TTL)."""
     for model in table_models(settings):
         if not model.exists():
             model.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
-            ttl = describe(model)["ttl_attribute"]
-            if ttl:
-                model._get_connection().connection.client.update_time_to_live(
-                    TableName=model.Meta.table_name,
-                    TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl},
-                )
 
 
 def describe(model: type[Model]) -> dict[str, Any]:
