@@ -181,3 +181,40 @@ class AwsFaults:
         from botocore.httpsession import URLLib3Session
 
         URLLib3Session.send = self._original  # type: ignore[method-assign]
+
+
+class InFlight:
+    """Counts how many AWS requests are on the wire at once (at botocore's HTTP layer).
+
+    A lock anywhere between the app and the servers would keep the peak at 1.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+        self._lock = threading.Lock()
+        self._original: Any = None
+
+    def __enter__(self) -> InFlight:
+        from botocore.httpsession import URLLib3Session
+
+        self._original = original = URLLib3Session.send
+        counter = self
+
+        def counted(session: Any, request: Any) -> Any:
+            with counter._lock:
+                counter.now += 1
+                counter.peak = max(counter.peak, counter.now)
+            try:
+                return original(session, request)
+            finally:
+                with counter._lock:
+                    counter.now -= 1
+
+        URLLib3Session.send = counted  # type: ignore[method-assign]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from botocore.httpsession import URLLib3Session
+
+        URLLib3Session.send = self._original  # type: ignore[method-assign]

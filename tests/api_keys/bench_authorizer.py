@@ -2,12 +2,11 @@
 
 Prints: the cold import of the authorizer's entry module (in a fresh interpreter), the time to
 verify a Cognito-style RS256 JWT with a cached JWKS, and the time to check an API key against
-moto's DynamoDB (an upper bound for the code path; real DynamoDB adds its own few milliseconds).
+DynamoDB Local on loopback (real DynamoDB adds its network round trip instead).
 """
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import sys
@@ -57,15 +56,15 @@ def jwt_verify(n: int = 500) -> None:
 
 
 def api_key_check(n: int = 300) -> None:
-    from moto import mock_aws
-
     from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
     from parley.auth.identity import Identity
+    from parley.local import servers
+    from tests.bench.servers import scratch_servers
 
-    for k, v in {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_SESSION_TOKEN": "x"}.items():
-        os.environ[k] = v
-    with mock_aws():
-        table = build_api_keys_table("bench-keys", "us-east-1", None)
+    with scratch_servers():
+        endpoint = servers.ensure_running().dynamodb
+        servers.use_local_credentials()
+        table = build_api_keys_table("bench-keys", "us-east-1", endpoint)
         table.item.create_table(wait=True, billing_mode="PAY_PER_REQUEST")
         repo = ApiKeyRepository(table)
         key = repo.create(Identity("bench-user"), "bench").key
@@ -75,7 +74,7 @@ def api_key_check(n: int = 300) -> None:
             t = time.perf_counter()
             repo.authenticate(key)
             samples.append(time.perf_counter() - t)
-    print(f"API key check (GetItem on moto + sha256 + compare), {n} runs: {_ms(samples)}")
+    print(f"API key check (GetItem on DynamoDB Local + sha256 + compare), {n} runs: {_ms(samples)}")
 
 
 def main() -> None:

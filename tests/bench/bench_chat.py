@@ -1,9 +1,10 @@
-"""Chat hot-path figures (issue 3): AWS calls and DynamoDB bytes per turn, time to first token,
-relay throughput, context build time, cold import time. Prints figures; asserts nothing.
+"""Chat hot-path figures (issues 3 and 15): AWS calls and DynamoDB bytes per turn, time to first
+token, relay throughput, context build time, cold import time. Prints figures; asserts nothing.
 
-Runs in-process with moto and the simulator. Emulated AWS is serialized by a lock in local mode
-(moto is not thread-safe), so concurrent figures include queueing on that lock; the share of time
-spent inside emulated AWS is printed beside them.
+Runs on local mode's real servers (DynamoDB Local in memory and the S3 server, each its own
+process, as DynamoDB and S3 are in production) with the simulator; nothing serializes requests,
+so concurrent figures are the platform's and the servers' own. The share of wall time spent waiting
+on AWS calls is printed beside them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from parley.conversations.model import Message
 from parley.ids import new_id, now_ms
 from parley.inference.base import Completion, TextDelta
 from parley.settings import DEV_JWT_SECRET, Settings
+from tests.bench.servers import scratch_servers
 
 ROOT = Path(__file__).resolve().parents[2]
 WRITE_OPS = {"PutItem", "UpdateItem", "TransactWriteItems", "BatchWriteItem", "DeleteItem"}
@@ -158,63 +160,9 @@ def bench_calls_and_bytes() -> dict[str, object]:
 
 def bench_ttft_inprocess(concurrency: int, rounds: int = 3) -> dict[str, float]:
     """Platform time to first token measured in-process (no HTTP), with the time spent waiting on
-    (emulated) AWS reported apart: ``platform_*`` is the rest, the platform's own work."""
+    AWS (the local servers) reported apart: ``platform_*`` is the rest, the platform's own work."""
     app = create_app(fresh_settings(cache_enabled=False))
     return _ttft_rounds(app.state.container, concurrency, rounds)
-
-
-_AWS_SERVER = """
-import logging, sys, threading, time
-logging.getLogger("werkzeug").setLevel(logging.ERROR)
-from parley.local import emulator
-emulator._constant_time_transactions()
-from moto.server import ThreadedMotoServer
-server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-server.start()
-inner, lock = server._server.app, threading.Lock()
-def serialized(environ, start_response):
-    with lock:
-        return inner(environ, start_response)
-server._server.app = serialized
-print(server.get_host_and_port()[1], flush=True)
-sys.stdin.read()
-"""
-
-
-def bench_ttft_separate_aws(concurrencies: tuple[int, ...] = (1, 50), rounds: int = 3) -> dict[str, dict[str, float]]:
-    """Time to first token with the emulated AWS in another process, as DynamoDB is in production: the
-    platform's process then only waits on sockets, and its own share of the time is measured fairly
-    (with AWS in-process, moto's CPU competes for the interpreter lock with the platform)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    proc = subprocess.Popen([sys.executable, "-c", _AWS_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            env=env, text=True)
-    try:
-        port = int(proc.stdout.readline())
-        url = f"http://127.0.0.1:{port}"
-        for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-            os.environ.setdefault(key, value)
-        settings = fresh_settings(mode="aws", dynamodb_endpoint=url, s3_endpoint=url, model_backend="simulator",
-                                  cache_enabled=False, generate_titles=False)
-        from parley import container as container_module
-        from parley.observability import MemoryMetrics
-        from parley.storage.schema import create_tables
-
-        create_tables(settings)
-        # aws mode writes EMF documents to stdout; the benchmark keeps them in memory instead.
-        emf, container_module.EmfMetrics = container_module.EmfMetrics, MemoryMetrics
-        try:
-            container = container_module.build_container(settings)
-        finally:
-            container_module.EmfMetrics = emf
-        container.s3.create_bucket(Bucket=settings.bucket_data)
-        out = {}
-        for concurrency in concurrencies:
-            out[f"{concurrency}_streams"] = _ttft_rounds(container, concurrency, rounds)
-        return out
-    finally:
-        proc.stdin.close()
-        proc.terminate()
-        proc.wait(10)
 
 
 def _ttft_rounds(container, concurrency: int, rounds: int) -> dict[str, float]:
@@ -286,7 +234,7 @@ def bench_ttft(concurrency: int, rounds: int = 3) -> dict[str, float]:
     return {
         "p50_ms": round(1000 * samples[len(samples) // 2], 1),
         "p99_ms": round(1000 * samples[min(len(samples) - 1, int(len(samples) * 0.99))], 1),
-        "emulated_aws_share_of_wall": round(aws_s / wall, 2),
+        "aws_share_of_wall": round(aws_s / wall, 2),
     }
 
 
@@ -384,12 +332,15 @@ def _median_run(cmd: list[str], env: dict[str, str], n: int = 5) -> float:
 
 
 def main() -> None:
-    print("== chat hot path (issue 3) ==")
+    with scratch_servers():
+        _main()
+
+
+def _main() -> None:
+    print("== chat hot path (issues 3, 15): local mode on DynamoDB Local and the S3 server ==")
     print("calls and bytes per turn:", json.dumps(bench_calls_and_bytes()))
-    print("time to first token in-process, 1 stream:", json.dumps(bench_ttft_inprocess(1, rounds=20)))
-    print("time to first token in-process, 50 streams:", json.dumps(bench_ttft_inprocess(50)))
-    print("time to first token, emulated AWS in another process (as in production):",
-          json.dumps(bench_ttft_separate_aws()))
+    print("time to first token in one process (no HTTP), 1 stream:", json.dumps(bench_ttft_inprocess(1, rounds=20)))
+    print("time to first token in one process (no HTTP), 50 streams:", json.dumps(bench_ttft_inprocess(50)))
     print("time to first token over HTTP (uvicorn), 1 stream:", json.dumps(bench_ttft(1, rounds=20)))
     print("time to first token over HTTP (uvicorn), 50 streams:", json.dumps(bench_ttft(50)))
     print("relay throughput (one process):", json.dumps(bench_relay()))

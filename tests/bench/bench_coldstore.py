@@ -3,8 +3,9 @@
 Prints: DynamoDB bytes (item-size rules: attribute names + values, plus the 100-byte per-item
 storage overhead, in the table and in the ``by_user`` index) before and after moving 1,000 idle
 conversations to S3, the S3 bytes that hold them, and the latency of opening a cold 200-message
-conversation (restore included) against a hot one. Everything runs on in-process moto, so the
-latencies measure the code's own work and request count, not AWS's network.
+conversation (restore included) against a hot one. Everything runs on local mode's servers
+(DynamoDB Local, the S3 server) on loopback, so the latencies measure the code's own work and
+request count plus the local servers' time, not AWS's network.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from parley.container import aws_client  # noqa: E402
 from parley.conversations.model import Message  # noqa: E402
 from parley.ids import new_id, now_ms  # noqa: E402
 from parley.settings import Settings  # noqa: E402
+from tests.bench.servers import scratch_servers  # noqa: E402
 
 DAY_MS = 86_400_000
 #: us-east-1 list prices per GB-month (2026): DynamoDB Standard table storage, S3 Standard.
@@ -52,34 +54,6 @@ def text(rng: random.Random, n_words: int) -> str:
     return " ".join(out)
 
 
-def skip_moto_transaction_backups() -> None:
-    """Make moto's TransactWriteItems O(actions) instead of O(actions x table size).
-
-    To roll back a failed transaction, moto deep-copies the whole table once per action before
-    applying it (about 0.2 s per action with 1,300 items here, hours for this benchmark). The
-    archiver deletes items in guarded transactions; none fails in this benchmark, so the backup is
-    never used, and skipping it leaves the requests our code sends, and their results, unchanged.
-    DynamoDB itself has no such cost.
-    """
-    import moto.dynamodb.models as models
-
-    class _NoCopy:
-        @staticmethod
-        def deepcopy(value: Any, memo: Any = None) -> Any:
-            return value
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved, models.copy = models.copy, _NoCopy  # type: ignore[assignment]
-        try:
-            original(self, transact_items)
-        finally:
-            models.copy = saved
-
-    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
-
 def build(conversations: int) -> tuple[Any, ColdStore]:
     settings = Settings(
         mode="local",
@@ -90,8 +64,8 @@ def build(conversations: int) -> tuple[Any, ColdStore]:
         bucket_data="bench-cold-data",
     )
     app = create_app(settings)
-    skip_moto_transaction_backups()
     container = app.state.container
+    settings = container.settings  # with the local servers' endpoints
     store = ColdStore(
         dynamodb=aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
         s3=container.s3,
@@ -185,7 +159,7 @@ def bench_bytes(container: Any, store: ColdStore, conversations: int) -> None:
     mib = 1024 * 1024
     print(f"== moving {conversations:,} idle conversations ({before['items'] - conversations:,} messages; "
           f"seeded in {seeded_s:.0f} s)")
-    print(f"job: {report.as_dict()} in {run_s:.1f} s ({conversations / run_s:.0f} conversations/s on moto)")
+    print(f"job: {report.as_dict()} in {run_s:.1f} s ({conversations / run_s:.0f} conversations/s on DynamoDB Local)")
     for label, sizes in (("before", before), ("after", after)):
         print(f"DynamoDB {label:6}: {sizes['items']:>7,} items, {sizes['bytes'] / mib:8.2f} MiB of items, "
               f"index {sizes['index_bytes'] / mib:6.2f} MiB; billed storage {billed(sizes) / mib:8.2f} MiB")
@@ -224,7 +198,7 @@ def bench_restore(container: Any, store: ColdStore, rounds: int) -> None:
         started = time.perf_counter()
         store.restore(user_id, conversation_id)
         restore_s.append(time.perf_counter() - started)
-    print(f"== opening a 200-message conversation, {rounds} rounds (in-process moto)")
+    print(f"== opening a 200-message conversation, {rounds} rounds (DynamoDB Local and the S3 server on loopback)")
     for label, values in (("cold (restore + load)", cold_s), ("restore alone", restore_s), ("hot load", hot_s)):
         p50, p95 = percentile(values, 0.5) * 1000, percentile(values, 0.95) * 1000
         print(f"{label:22}: p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
@@ -235,9 +209,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args(argv)
-    container, store = build(args.conversations)
-    bench_bytes(container, store, args.conversations)
-    bench_restore(container, store, args.rounds)
+    with scratch_servers():
+        container, store = build(args.conversations)
+        bench_bytes(container, store, args.conversations)
+        bench_restore(container, store, args.rounds)
 
 
 if __name__ == "__main__":

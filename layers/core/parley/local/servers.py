@@ -253,6 +253,8 @@ class LocalServers:
             f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
             "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={config}",
+            # Listeners on fixed ports that Parley does not use (two apps on one machine would collide).
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
 
     def _wait_ready(self, process: ManagedProcess, ready: Any) -> None:
