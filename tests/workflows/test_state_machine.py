@@ -31,7 +31,8 @@ REGION = "us-east-1"
 @pytest.fixture
 def sfn_env(monkeypatch):
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-    app = make_app(small_window_catalog(), generate_titles=False)
+    # Answers of 150 tokens: ten turns then pass the summary trigger of the small window.
+    app = make_app(small_window_catalog(), generate_titles=False, sim_reply_tokens_min=150, sim_reply_tokens_max=150)
     tasks = app.state.container.workflow_tasks.table
 
     def invoke_in_process(self, event=None):
