@@ -8,7 +8,7 @@ import { isRendered, renderMarkdown } from "../chat/markdown";
 import { contextNote } from "../chat/tree";
 import { messageFiles } from "../chat/uploads";
 import { MessageFiles } from "./Attachments";
-import { compact, money } from "./format";
+import { turnUsage } from "./format";
 import { Icon } from "./Icon";
 import { NearViewportContext } from "./lazy";
 
@@ -200,7 +200,8 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
   }
   const note = contextNote(m);
   const finished = m.status === "generating" ? "Still being written…" : finishNote(m.finishReason);
-  const tokens = m.tokensUsed ? m.tokensUsed.input + m.tokensUsed.output : 0;
+  const used = turnUsage(m.tokensUsed, m.cost);
+  const simulated = m.details?.simulated === true;
   return (
     <article class="msg assistant" data-message-id={m.messageId} data-role="assistant">
       {note && <p class="context-note">{note}</p>}
@@ -214,8 +215,16 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
         </button>
         <span class="meta">
           {modelName(m.model)}
-          {tokens > 0 && ` · ${compact(tokens)} tokens`}
-          {typeof m.cost === "number" && m.cost > 0 && ` · ${money(m.cost)}`}
+          {simulated && (
+            <span class="sim-tag" title="Written by Parley's built-in simulator, not a language model">
+              {" · simulated"}
+            </span>
+          )}
+          {used && (
+            <span class="usage-line" title={used.long}>
+              {` · ${used.short}`}
+            </span>
+          )}
         </span>
       </div>
     </article>
