@@ -41,7 +41,7 @@ _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _WORD = re.compile(r"[\w'-]+")
 
 _POLITE = re.compile(
-    r"^(?:(?:hi|hello|hey)[,!.]?\s+)?(?:please[,]?\s+)?(?:(?:can|could|would|will) you\s+)?(?:please\s+)?", re.I
+    r"^(?:(?:hi|hello|hey)(?: there)?[,!.]\s+)?(?:please[,]?\s+)?(?:(?:can|could|would|will) you\s+)?(?:please\s+)?", re.I
 )
 _ASK = re.compile(
     r"^(?:tell me (?:about|more about)|tell me|explain(?: to me)?|describe|summari[sz]e|what (?:is|are|was|were)|"
@@ -58,6 +58,7 @@ _CONTEXT_TAIL = re.compile(r"\s+(?:for|in|when|on)\s+.*$", re.I)
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.,?]*(?:there)?[\s!.]*$", re.I
 )
+_HOW_ARE_YOU = re.compile(r"\bhow are you\b|\bhow's it going\b", re.I)
 _COMPARE = re.compile(
     r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?P<b>.+)"
     r"|\bdifferences? between\s+(?P<c>.+?)\s+and\s+(?P<d>.+)"
@@ -190,8 +191,10 @@ def _bullets(rng: random.Random, items: list[str], k: int) -> str:
 
 def _general(req: Request, rng: random.Random) -> Draft:
     topic = topic_of(req.text)
-    if _GREETING.match(req.text.strip()):
-        draft = Draft(rng.choice(["Hello! How can I help today?", "Hi there, what would you like to work on?"]))
+    small_talk = _HOW_ARE_YOU.search(req.text) and len(req.text.split()) <= 8
+    if _GREETING.match(req.text.strip()) or small_talk:
+        draft = Draft("I'm doing well, thanks for asking! What can I help you with?" if small_talk else
+                      rng.choice(["Hello! How can I help today?", "Hi there, what would you like to work on?"]))
         draft.add("A few things I can do:\n\n" + _bullets(rng, [
             "**Explain** a topic step by step", "**Write code** in the language you name",
             "**Compare** options in a table", "**Summarise** a document you attach",

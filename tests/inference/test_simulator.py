@@ -324,3 +324,20 @@ async def test_stopping_early_closes_the_model_stream(fast_spec: ModelSpec):
     await anext(stream)
     await stream.aclose()
     assert closed == [True]
+
+
+async def test_small_talk_gets_small_talk(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("Hello there, how are you?"))
+    assert text.startswith("I'm doing well, thanks for asking!")
+    text, _ = await collect(fast(), fast_spec, conversation("hey"))
+    assert text.startswith(("Hello! How can I help today?", "Hi there, what would you like to work on?"))
+
+
+def test_the_topic_drops_the_asking_not_the_subject():
+    from model_endpoints.answers import topic_of
+
+    assert topic_of("Tell me about rivers?") == "rivers"
+    assert topic_of("Hi, can you explain photosynthesis please") == "photosynthesis"
+    assert topic_of("Hello through a hiccup") == "Hello through a hiccup"
+    assert topic_of("How do I bake bread?") == "bake bread"
+    assert topic_of("Write a Python function that reverses a string") == "reverses a string"
