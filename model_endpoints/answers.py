@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from model_endpoints.code_samples import LANGUAGES, code_sample
+from model_endpoints.code_samples import LANGUAGES, WORD, cap, code_sample
 
 # --- reading the request -------------------------------------------------------------------------
 
@@ -38,10 +38,11 @@ _DOCUMENT = re.compile(
 _EXCERPT_LABEL = re.compile(r"^\[(?:excerpt [^\]]*|\.\.\.)\]$", re.M)
 _FENCE_LINE = re.compile(r"^(`{3,}|~{3,})[\w+#.-]*$", re.M)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-_WORD = re.compile(r"[\w'-]+")
 
 _POLITE = re.compile(
-    r"^(?:(?:hi|hello|hey)(?: there)?[,!.]\s+)?(?:please[,]?\s+)?(?:(?:can|could|would|will) you\s+)?(?:please\s+)?", re.I
+    r"^(?:(?:hi|hello|hey)(?: there)?[,!.]\s+)?(?:please[,]?\s+)?(?:(?:can|could|would|will) you\s+)?"
+    r"(?:please\s+)?",
+    re.I,
 )
 _ASK = re.compile(
     r"^(?:tell me (?:about|more about)|tell me|explain(?: to me)?|describe|summari[sz]e|what (?:is|are|was|were)|"
@@ -125,10 +126,6 @@ def topic_of(text: str) -> str:
     return subject or "your question"
 
 
-def _cap(s: str) -> str:
-    return s[:1].upper() + s[1:]
-
-
 # --- writing -------------------------------------------------------------------------------------
 
 
@@ -204,7 +201,7 @@ def _general(req: Request, rng: random.Random) -> Draft:
         return draft
     if _STEPS.match(_POLITE.sub("", req.text.strip())):
         how = re.match(r"how\b", _POLITE.sub("", req.text.strip()), re.I)
-        draft = Draft(f"How to {topic}, step by step." if how else f"{_cap(topic)}, step by step.")
+        draft = Draft(f"How to {topic}, step by step." if how else f"{cap(topic)}, step by step.")
         steps = ["**Define the goal.** Write one sentence about what done looks like.",
                  "**Gather what you need.** List the tools, inputs and people involved.",
                  "**Start small.** Try the simplest version first and check it works.",
@@ -215,7 +212,7 @@ def _general(req: Request, rng: random.Random) -> Draft:
                               "**Common pitfall:** skipping the first step, then solving the wrong problem."]))
         draft.padding = _padding(topic, rng)
         return draft
-    draft = Draft(rng.choice([f"Here's a quick overview of {topic}.", f"{_cap(topic)} in a nutshell.",
+    draft = Draft(rng.choice([f"Here's a quick overview of {topic}.", f"{cap(topic)} in a nutshell.",
                               f"Good question: {topic} has a few parts worth knowing."]))
     draft.add(rng.choice([
         f"In short, {topic} is easiest to understand through what it does and why it matters.",
@@ -276,12 +273,12 @@ def _compare(req: Request, rng: random.Random, match: re.Match[str]) -> Draft:
     a, b = next((p, q) for p, q in pairs if p and q)
     a, b = (re.sub(r"[\s?!.:,;]+$", "", s).strip() for s in (a, b))
     b = _CONTEXT_TAIL.sub("", b) or b
-    a, b = _cap(_ARTICLE.sub("", a)), _cap(_ARTICLE.sub("", b))
+    a, b = cap(_ARTICLE.sub("", a)), cap(_ARTICLE.sub("", b))
     draft = Draft(rng.choice([f"{a} vs {b}: a side-by-side comparison.", f"Comparing {a} and {b}."]))
     rows = [f"| Aspect | {a} | {b} |", "| --- | --- | --- |"]
     for aspect, values in _ASPECTS.items():
         left, right = rng.sample(values, 2)
-        rows.append(f"| {aspect} | {_cap(left)} | {_cap(right)} |")
+        rows.append(f"| {aspect} | {cap(left)} | {cap(right)} |")
     draft.add("\n".join(rows), required=True)
     draft.add(f"**Bottom line:** pick {a} if {rng.choice(['you want to start quickly', 'simplicity matters most'])}, "
               f"and {b} if {rng.choice(['you need room to grow', 'control matters more than convenience'])}.",
@@ -303,9 +300,9 @@ def _document(req: Request, rng: random.Random) -> Draft:
     keys = sentences[:3] if len(sentences) <= 3 else [sentences[0], *rng.sample(sentences[1:], 2)]
     draft.add(f"The document has about {words} words. Its main points:\n\n"
               + "\n".join(f"- {s}" for s in keys), required=True)
-    question = set(w.lower() for w in _WORD.findall(req.text) if len(w) > 3)
-    best = max(sentences, key=lambda s: len(question & {w.lower() for w in _WORD.findall(s)}))
-    if question & {w.lower() for w in _WORD.findall(best)}:
+    question = set(w.lower() for w in WORD.findall(req.text) if len(w) > 3)
+    best = max(sentences, key=lambda s: len(question & {w.lower() for w in WORD.findall(s)}))
+    if question & {w.lower() for w in WORD.findall(best)}:
         draft.add(f"The passage closest to your question:\n\n> {best}", required=True)
     if len(req.documents) > 1:
         others = ", ".join(d.name for d in req.documents[1:])

@@ -235,3 +235,16 @@ def test_answers_are_shaped_like_the_question_and_say_what_they_count(new_page: 
                     usage.get_attribute("title") or "")
     assert not answer.inner_text().startswith("[")
     expect(page.locator(".conv-preview").first).to_have_text(re.compile(r"^(Tea vs Coffee|Comparing Tea and Coffee)"))
+
+
+def test_the_phone_drawer_works_from_the_keyboard(new_page: NewPage, user_id: str) -> None:
+    page = new_page(viewport=(390, 844))
+    sign_in(page, user_id)
+    opener = page.get_by_role("button", name="Open menu")
+    opener.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('.sidebar').getBoundingClientRect().left >= 0")
+    expect(page.get_by_role("button", name="New chat", exact=True)).to_be_focused()
+    page.keyboard.press("Escape")
+    page.wait_for_function("document.querySelector('.sidebar').getBoundingClientRect().right <= 0")
+    expect(opener).to_be_focused()
