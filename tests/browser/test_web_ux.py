@@ -250,3 +250,16 @@ def test_the_phone_drawer_works_from_the_keyboard(new_page: NewPage, user_id: st
     page.keyboard.press("Escape")
     page.wait_for_function("document.querySelector('.sidebar').getBoundingClientRect().right <= 0")
     expect(opener).to_be_focused()
+
+
+def test_cancelling_an_edit_gives_focus_back_to_its_button(new_page: NewPage, user_id: str) -> None:
+    page = new_page()
+    sign_in(page, user_id)
+    send(page, "Tell me about lighthouses")
+    edit = message(page, 0).get_by_role("button", name="Edit message")
+    edit.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("textbox", name="Edit message")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("textbox", name="Edit message")).to_have_count(0)
+    expect(edit).to_be_focused()

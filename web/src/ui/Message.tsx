@@ -177,6 +177,16 @@ function Markdown({ text, eager }: { text: string; eager: boolean }) {
 
 function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing, eager, actions, modelName }: ItemProps) {
   const nav = <BranchNav index={sibIndex} count={sibCount} disabled={busy} onSwitch={(to) => actions.switchBranch(index, to)} />;
+  // Leaving the edit box (Escape, Cancel) gives focus back to the Edit button, unless it went elsewhere.
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(editing);
+  useEffect(() => {
+    if (wasEditing.current && !editing) {
+      const active = document.activeElement;
+      if (!active || active === document.body) editButton.current?.focus();
+    }
+    wasEditing.current = editing;
+  }, [editing]);
   if (m.role === "user") {
     return (
       <article class="msg user" data-message-id={m.messageId} data-role="user">
@@ -189,7 +199,7 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
             <div class="msg-actions">
               {nav}
               <CopyButton text={m.content} />
-              <button type="button" class="icon" aria-label="Edit message" title="Edit" disabled={busy} onClick={() => actions.startEdit(m.messageId)}>
+              <button ref={editButton} type="button" class="icon" aria-label="Edit message" title="Edit" disabled={busy} onClick={() => actions.startEdit(m.messageId)}>
                 <Icon name="edit" />
               </button>
             </div>
