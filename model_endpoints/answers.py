@@ -6,125 +6,37 @@ description of what came with it. Each answer opens with one short plain line th
 preview. Choices come from a seeded ``random.Random``: the same prompt gives the same answer.
 
 Nothing here says "simulator": that label travels in the message metadata, not in the text.
-Attached documents arrive inside Parley's untrusted-data wrapper; it is taken apart here and never
-repeated back.
+``model_endpoints.prompt`` reads the request (and takes Parley's untrusted-data wrapper apart, so it is
+never repeated back).
 """
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from model_endpoints.code_samples import LANGUAGES, WORD, cap, code_sample
-
-# --- reading the request -------------------------------------------------------------------------
-
-_WRAPPED = re.compile(
-    r"The block between <<<BEGIN UNTRUSTED DATA (?P<id>[0-9A-Fa-f]+)>>> and [^\n]*\n"
-    r"<<<BEGIN UNTRUSTED DATA (?P=id)>>>\n(?P<body>.*?)\n<<<END UNTRUSTED DATA (?P=id)>>>\n"
-    r"\(End of untrusted data from [^\n]*\)",
-    re.S,
+from model_endpoints.prompt import (
+    ARTICLE,
+    CAPABILITIES,
+    CODE_ASK,
+    COMPARE,
+    CONTEXT_TAIL,
+    CREATIVE,
+    FOLLOW_UP,
+    GREETING,
+    HOW_ARE_YOU,
+    IDEAS,
+    LANGUAGE,
+    POLITE,
+    SENTENCE,
+    STEPS,
+    WHY,
+    Request,
+    topic_of,
 )
-_DOCUMENT = re.compile(
-    r'Attached file (?P<name>"(?:[^"\\]|\\.)*") \([^)\n]*\)\.\n(?:[^\n]*\n)*?'
-    r"(?:The block between <<<BEGIN UNTRUSTED DATA (?P<id>[0-9A-Fa-f]+)>>> and [^\n]*\n"
-    r"<<<BEGIN UNTRUSTED DATA (?P=id)>>>\n(?P<body>.*?)\n<<<END UNTRUSTED DATA (?P=id)>>>\n"
-    r"\(End of untrusted data from [^\n]*\)|No content of this file is included\.)",
-    re.S,
-)
-_EXCERPT_LABEL = re.compile(r"^\[(?:excerpt [^\]]*|\.\.\.)\]$", re.M)
-_FENCE_LINE = re.compile(r"^(`{3,}|~{3,})[\w+#.-]*$", re.M)
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
-
-_POLITE = re.compile(
-    r"^(?:(?:hi|hello|hey)(?: there)?[,!.]\s+)?(?:please[,]?\s+)?(?:(?:can|could|would|will) you\s+)?"
-    r"(?:please\s+)?",
-    re.I,
-)
-_ASK = re.compile(
-    r"^(?:tell me (?:about|more about)|tell me|explain(?: to me)?|describe|summari[sz]e|what (?:is|are|was|were)|"
-    r"what's|who (?:is|was)|how (?:does|do|did|can|should)(?: i| we| you)?|how to|why (?:is|are|does|do)|"
-    r"give me|show me|help me(?: with)?|i need|i want|write(?: me)?|create|implement|make|generate|list|"
-    r"compare|suggest|recommend)\s+",
-    re.I,
-)
-_ARTICLE = re.compile(r"^(?:a|an|the|some|me)\s+", re.I)
-# "a Python function that reverses a string" -> "reverses a string"
-_CODE_NOUN = re.compile(r"^(?:[\w+#]+\s+)?(?:function|script|program|class|method|snippet|query|one-liner)s?"
-                        r"(?:\s+(?:that|which|to|for|in [\w+#]+))+\s+", re.I)
-_CONTEXT_TAIL = re.compile(r"\s+(?:for|in|when|on)\s+.*$", re.I)
-_GREETING = re.compile(
-    r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks|thank you)\b[\s!.,?]*(?:there)?[\s!.]*$", re.I
-)
-_HOW_ARE_YOU = re.compile(r"\bhow are you\b|\bhow's it going\b", re.I)
-_COMPARE = re.compile(
-    r"\bcompare\s+(?P<a>.+?)\s+(?:and|with|to|vs\.?|versus)\s+(?P<b>.+)"
-    r"|\bdifferences? between\s+(?P<c>.+?)\s+and\s+(?P<d>.+)"
-    r"|(?P<e>[\w .+#-]{1,40}?)\s+(?:vs\.?|versus)\s+(?P<f>[\w .+#-]{1,40})",
-    re.I,
-)
-_CODE_ASK = re.compile(
-    r"\b(?:function|code|script|snippet|class|method|program|regex|query|implement|algorithm|one-liner|"
-    r"endpoint|unit tests?)\b|```",
-    re.I,
-)
-_STEPS = re.compile(r"^(?:how (?:do|can|should) (?:i|we)|how to|steps?\b|list|ideas?|tips?)\b", re.I)
-
-_LANGUAGE = re.compile(r"(?<![\w+#])(" + "|".join(re.escape(k) for k in sorted(LANGUAGES, key=len, reverse=True))
-                       + r")(?![\w+#])", re.I)
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    name: str
-    text: str
-
-
-@dataclass(slots=True)
-class Request:
-    """The parts of the last user turn an answer is shaped by."""
-
-    text: str
-    model: str
-    images: int = 0
-    documents: list[Document] = field(default_factory=list)
-
-
-def read_request(content: str, model: str, images: int = 0) -> Request:
-    """Split a user turn into the person's own words and the documents Parley attached to it."""
-    documents: list[Document] = []
-
-    def take(match: re.Match[str]) -> str:
-        body = _FENCE_LINE.sub("", _EXCERPT_LABEL.sub("", match.group("body") or "")).strip()
-        try:
-            name = str(json.loads(match.group("name")))
-        except ValueError:
-            name = match.group("name").strip('"')
-        documents.append(Document(name, body))
-        return ""
-
-    own = _DOCUMENT.sub(take, content)
-    # Anything else wrapped (a flagged message passed as data) keeps its text, never its markers.
-    own = _WRAPPED.sub(lambda m: m.group("body"), own).strip()
-    return Request(own, model, images, documents)
-
-
-def topic_of(text: str) -> str:
-    """The subject of a request in a few words ("Tell me about rivers?" -> "rivers")."""
-    first = next((line.strip() for line in text.splitlines() if line.strip() and not line.startswith("```")), "")
-    first = re.split(r"(?<=[.?!])\s", first, maxsplit=1)[0]
-    subject = _ARTICLE.sub("", _ASK.sub("", _POLITE.sub("", first), count=1), count=1)
-    subject = _CODE_NOUN.sub("", subject, count=1)
-    subject = re.sub(r"[\s?!.:,;]+$", "", subject)
-    subject = re.sub(r"\s*,?\s*please$", "", subject, flags=re.I)
-    words = subject.split()
-    if len(words) > 8:
-        subject = " ".join(words[:8])
-    return subject or "your question"
-
 
 # --- writing -------------------------------------------------------------------------------------
 
@@ -186,10 +98,81 @@ def _bullets(rng: random.Random, items: list[str], k: int) -> str:
     return "\n".join(f"- {item}" for item in rng.sample(items, min(k, len(items))))
 
 
+def _creative(req: Request, rng: random.Random, form: str) -> Draft:
+    topic = re.sub(r"^(?:\w+\s+)?(?:about|on|for)\s+", "", topic_of(req.text), flags=re.I)
+    if form in ("haiku", "poem", "limerick"):
+        lines = {
+            "haiku": [f"{cap(topic)} at dusk,",
+                      rng.choice(["a quiet wind turns the page", "the light folds into the hills"]),
+                      rng.choice(["and the day lets go.", "one more breath, then still."])],
+            "poem": [f"I went looking for {topic},", rng.choice(["and found it where the path bends,",
+                     "and found it in the smallest things,"]), rng.choice(["not loud, not far,", "patient as a tide,"]),
+                     "but waiting, as it always was."],
+            "limerick": [f"There once was a fan of {topic}", "who talked of it morning to night;",
+                         "when asked for the gist,", "they made a long list,", "and read it by candle-light."],
+        }[form]
+        draft = Draft(rng.choice([f"A {form} about {topic}.", f"Here's a {form} about {topic}."]))
+        draft.add("\n".join(f"*{line}*" for line in lines), required=True)
+        draft.add(rng.choice([f"Want a different mood, or a longer {form}?", "I can make it funnier or more serious."]))
+    else:
+        draft = Draft(rng.choice([f"Here's a draft {form} about {topic}.", f"A first draft: {topic}."]))
+        draft.add(f"**{cap(topic)}**\n\n" + rng.choice([
+            f"It started with a simple question about {topic}, and the answer turned out to be more interesting "
+            "than expected.", f"Everyone has an opinion on {topic}; here is a short, friendly take on it."]),
+            required=True)
+        draft.add("Tell me the audience and the tone, and I'll adjust the wording.")
+    draft.padding = [
+        "I kept the wording plain so that it reads well aloud.",
+        "Any line can be swapped for a different image if this one does not fit.",
+        f"A second version could look at {topic} from another side.",
+    ]
+    return draft
+
+
+def _ideas(req: Request, rng: random.Random, count: int) -> Draft:
+    topic = re.sub(r"^(?:\d+\s+)?(?:ideas|tips|ways|suggestions|names|reasons|examples)\s+(?:for|to|of|on)?\s*", "",
+                   topic_of(req.text), flags=re.I) or "this"
+    draft = Draft(rng.choice([f"{count} ideas for {topic}.", f"Here are {count} ideas for {topic}."]))
+    ideas = ["**Keep it simple:** one clear theme, done well.",
+             "**Make it personal:** a detail only you would think of.",
+             "**Try something new:** a format nobody expects.",
+             "**Go outside:** a change of place changes the mood.",
+             "**Involve others:** ask two people for their favourite part.",
+             "**Plan a surprise:** small, but well timed.",
+             "**Set a budget first:** it makes every other choice easier.",
+             "**Borrow from the past:** revisit an old tradition.",
+             "**Add a challenge:** a friendly goal to aim for.",
+             "**Leave room:** not every minute needs a plan."]
+    chosen = [ideas[i % len(ideas)] for i in rng.sample(range(len(ideas)), min(count, len(ideas)))]
+    draft.add("\n".join(f"{i}. {idea}" for i, idea in enumerate(chosen, 1)), required=True)
+    draft.add("Want me to expand any of these into a plan?")
+    draft.padding = _padding(topic, rng)
+    return draft
+
+
+def _follow_up(req: Request, rng: random.Random) -> Draft:
+    """A shorter take on the previous answer: its first line and its first list or table."""
+    blocks = [b for b in req.previous.split("\n\n") if b.strip()]
+    listed = next((b for b in blocks[1:] if b.lstrip().startswith(("- ", "1. ", "|", "```"))), "")
+    draft = Draft(rng.choice(["Sure, here's a shorter version.", "Here it is in brief."]))
+    draft.add(blocks[0] if blocks else "There was no earlier answer to shorten.", required=True)
+    if listed:
+        draft.add(listed, required=True)
+    return draft
+
+
 def _general(req: Request, rng: random.Random) -> Draft:
     topic = topic_of(req.text)
-    small_talk = _HOW_ARE_YOU.search(req.text) and len(req.text.split()) <= 8
-    if _GREETING.match(req.text.strip()) or small_talk:
+    small_talk = HOW_ARE_YOU.search(req.text) and len(req.text.split()) <= 8
+    if CAPABILITIES.match(req.text.strip()):
+        draft = Draft("I can help with writing, explaining, coding and planning.")
+        draft.add("For example, I can:\n\n" + "\n".join(f"- {x}" for x in [
+            "**Explain** a topic step by step", "**Write code** in the language you name",
+            "**Compare** options in a table", "**Summarise** a document you attach",
+        ]), required=True)
+        draft.add("What would you like to start with?", required=True)
+        return draft
+    if GREETING.match(req.text.strip()) or small_talk:
         draft = Draft("I'm doing well, thanks for asking! What can I help you with?" if small_talk else
                       rng.choice(["Hello! How can I help today?", "Hi there, what would you like to work on?"]))
         draft.add("A few things I can do:\n\n" + _bullets(rng, [
@@ -199,8 +182,8 @@ def _general(req: Request, rng: random.Random) -> Draft:
         ], 4), required=True)
         draft.padding = _padding("anything new", rng)
         return draft
-    if _STEPS.match(_POLITE.sub("", req.text.strip())):
-        how = re.match(r"how\b", _POLITE.sub("", req.text.strip()), re.I)
+    if STEPS.match(POLITE.sub("", req.text.strip())):
+        how = re.match(r"how\b", POLITE.sub("", req.text.strip()), re.I)
         draft = Draft(f"How to {topic}, step by step." if how else f"{cap(topic)}, step by step.")
         steps = ["**Define the goal.** Write one sentence about what done looks like.",
                  "**Gather what you need.** List the tools, inputs and people involved.",
@@ -212,8 +195,12 @@ def _general(req: Request, rng: random.Random) -> Draft:
                               "**Common pitfall:** skipping the first step, then solving the wrong problem."]))
         draft.padding = _padding(topic, rng)
         return draft
-    draft = Draft(rng.choice([f"Here's a quick overview of {topic}.", f"{cap(topic)} in a nutshell.",
-                              f"Good question: {topic} has a few parts worth knowing."]))
+    if WHY.match(req.text.strip()):
+        first = rng.choice(["Here's the short answer.", "Good question: it comes down to a few causes."])
+    else:
+        first = rng.choice([f"Here's a quick overview of {topic}.", f"{cap(topic)} in a nutshell.",
+                            f"Good question: {topic} has a few parts worth knowing."])
+    draft = Draft(first)
     draft.add(rng.choice([
         f"In short, {topic} is easiest to understand through what it does and why it matters.",
         f"At its core, {topic} is about a few ideas that fit together.",
@@ -237,7 +224,7 @@ def _general(req: Request, rng: random.Random) -> Draft:
 
 def _code(req: Request, rng: random.Random) -> Draft:
     topic = topic_of(req.text)
-    named = _LANGUAGE.search(req.text)
+    named = LANGUAGE.search(req.text)
     tag, language = LANGUAGES[named.group(1).lower()] if named else ("python", "Python")
     kind = "a query" if tag == "sql" else "a script" if tag == "bash" else "a snippet" if tag in ("html", "css") \
         else "a function"
@@ -272,8 +259,8 @@ def _compare(req: Request, rng: random.Random, match: re.Match[str]) -> Draft:
     pairs = [(match.group(x), match.group(y)) for x, y in (("a", "b"), ("c", "d"), ("e", "f"))]
     a, b = next((p, q) for p, q in pairs if p and q)
     a, b = (re.sub(r"[\s?!.:,;]+$", "", s).strip() for s in (a, b))
-    b = _CONTEXT_TAIL.sub("", b) or b
-    a, b = cap(_ARTICLE.sub("", a)), cap(_ARTICLE.sub("", b))
+    b = CONTEXT_TAIL.sub("", b) or b
+    a, b = cap(ARTICLE.sub("", a)), cap(ARTICLE.sub("", b))
     draft = Draft(rng.choice([f"{a} vs {b}: a side-by-side comparison.", f"Comparing {a} and {b}."]))
     rows = [f"| Aspect | {a} | {b} |", "| --- | --- | --- |"]
     for aspect, values in _ASPECTS.items():
@@ -289,7 +276,7 @@ def _compare(req: Request, rng: random.Random, match: re.Match[str]) -> Draft:
 
 def _document(req: Request, rng: random.Random) -> Draft:
     doc = req.documents[0]
-    sentences = [s.strip() for s in _SENTENCE.findall(doc.text) if len(s.strip().split()) >= 3]
+    sentences = [s.strip() for s in SENTENCE.findall(doc.text) if len(s.strip().split()) >= 3]
     words = len(doc.text.split())
     if not sentences:
         draft = Draft(f"I couldn't find readable text in {doc.name}.")
@@ -332,10 +319,16 @@ def compose(req: Request, rng: random.Random, target: int, count: Callable[[str]
         draft = _document(req, rng)
     elif req.images:
         draft = _image(req, rng)
-    elif "code" in req.model or _CODE_ASK.search(req.text):
+    elif "code" in req.model or CODE_ASK.search(req.text):
         draft = _code(req, rng)
-    elif match := _COMPARE.search(req.text):
+    elif match := COMPARE.search(req.text):
         draft = _compare(req, rng, match)
+    elif req.previous and FOLLOW_UP.match(req.text.strip()):
+        draft = _follow_up(req, rng)
+    elif form := CREATIVE.search(req.text):
+        draft = _creative(req, rng, form.group("form").lower())
+    elif ideas := IDEAS.search(req.text):
+        draft = _ideas(req, rng, min(10, max(2, int(ideas.group("n") or 5))))
     else:
         draft = _general(req, rng)
     return _fit(draft, target, count)

@@ -28,7 +28,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Any
 
-from model_endpoints.answers import compose, read_request
+from model_endpoints.answers import compose
+from model_endpoints.prompt import read_request
 
 #: Irregular piece sizes are drawn from 1..MAX_PIECE bytes (LMI parts are usually one or a few lines).
 MAX_PIECE = 384
@@ -162,7 +163,9 @@ class SimulatedModel:
         low, high = self.config.reply_tokens
         target = rng.randint(min(low, high), max(low, high))
         content = last_user.get("content") if last_user is not None else ""
-        request = read_request(_text_of(content), model, _image_count(content))
+        before = messages[: messages.index(last_user)] if last_user is not None else []
+        previous = next((_text_of(m.get("content")) for m in reversed(before) if m.get("role") == "assistant"), "")
+        request = read_request(_text_of(content), model, _image_count(content), previous)
         tokens = split_tokens(compose(request, rng, target, lambda text: len(split_tokens(text))))
 
         finish = "stop"

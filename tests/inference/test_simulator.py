@@ -334,10 +334,25 @@ async def test_small_talk_gets_small_talk(fast_spec: ModelSpec):
 
 
 def test_the_topic_drops_the_asking_not_the_subject():
-    from model_endpoints.answers import topic_of
+    from model_endpoints.prompt import topic_of
 
     assert topic_of("Tell me about rivers?") == "rivers"
     assert topic_of("Hi, can you explain photosynthesis please") == "photosynthesis"
     assert topic_of("Hello through a hiccup") == "Hello through a hiccup"
     assert topic_of("How do I bake bread?") == "bake bread"
     assert topic_of("Write a Python function that reverses a string") == "reverses a string"
+
+
+async def test_more_shapes_ideas_poems_capabilities_and_follow_ups(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("Give me 4 ideas for a birthday party"))
+    assert text.splitlines()[0] in ("4 ideas for a birthday party.", "Here are 4 ideas for a birthday party.")
+    assert [line[:3] for line in text.splitlines() if line[:1].isdigit()] == ["1. ", "2. ", "3. ", "4. "]
+    text, _ = await collect(fast(), fast_spec, conversation("Write a haiku about autumn"))
+    assert len([line for line in text.splitlines() if line.startswith("*") and line.endswith("*")]) == 3
+    text, _ = await collect(fast(), fast_spec, conversation("What can you do?"))
+    assert text.startswith("I can help with") and "**Write code**" in text
+    first, _ = await collect(fast(), fast_spec, conversation("Compare tea and coffee"))
+    short, _ = await collect(fast(), fast_spec, conversation("Compare tea and coffee", first, "make it shorter"))
+    assert short.splitlines()[0] in ("Sure, here's a shorter version.", "Here it is in brief.")
+    assert first.split("\n\n")[1] in short  # the table again, without the rest
+    assert len(short) < len(first)
