@@ -6,9 +6,10 @@ chunk and a usage chunk, cut into pieces at irregular byte boundaries (through l
 UTF-8 characters) the way ``InvokeEndpointWithResponseStream`` delivers them. The backend that
 wraps it decodes those bytes with the same parser as the SageMaker backend.
 
-The answer says it comes from a simulator, reports what it received (message count, tokens of
-context, images) and quotes the last user message verbatim, then adds a continuation chosen by a
-hash of the input so that replies have a realistic length. Same input, same bytes.
+The answer is shaped like the request (``model_endpoints.answers``): prose with a list, code in the
+language asked for, a table for a comparison, a summary of an attached document. Its choices and
+its length come from a hash of the input: same input, same bytes. The text never says it is
+simulated; Parley labels simulated answers in the message metadata and the interface.
 
 Failures mimic a real endpoint: :class:`SimulatorUnavailable` before the stream (as throttling
 would), :class:`SimulatorStreamError` part-way (as ``ModelStreamError`` would).
@@ -27,6 +28,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass
 from typing import Any
 
+from model_endpoints.answers import compose
+from model_endpoints.prompt import read_request
+
 #: Irregular piece sizes are drawn from 1..MAX_PIECE bytes (LMI parts are usually one or a few lines).
 MAX_PIECE = 384
 #: At high token rates, tokens are released in batches at most this often, per stream: 50 streams
@@ -37,22 +41,6 @@ MIN_SLEEP_S = 0.02
 _TOKEN = re.compile(r"\s*\S{1,6}|\s+")
 _IMAGE_PARTS = frozenset({"image_url", "input_image", "image"})
 _CREATED = 1_700_000_000
-
-_SENTENCES = (
-    "This answer comes from the built-in simulator, so no real model was called.",
-    "It streams at a configurable speed so that the interface can be exercised end to end.",
-    "Replies are deterministic: the same conversation always produces the same text.",
-    "Point Parley at a SageMaker endpoint or an OpenAI-compatible server for real answers.",
-    "The simulator speaks the same streaming format as a SageMaker LMI endpoint.",
-    "Token counts, finish reasons and usage are reported exactly like a real model would.",
-    "Set PARLEY_SIM_TOKENS_PER_S to change the speed, or PARLEY_SIM_TTFT_MS for the first token.",
-    "Failures can be rehearsed too: PARLEY_SIM_FAIL_AFTER stops the stream after N tokens.",
-    "Everything here runs offline, on one machine, with no AWS account.",
-    "Long conversations, branches and regenerations all work against this stand-in.",
-    "Each regenerated answer is the same, because the input it hashes is the same.",
-    "Nothing in this paragraph should be mistaken for advice from a language model.",
-)
-
 
 class SimulatorUnavailable(Exception):
     """Refused before the stream started (what a throttled or cold endpoint does)."""
@@ -114,10 +102,6 @@ def _image_count(content: Any) -> int:
     return 0
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 #: Housekeeping prompts of the platform (titles, summaries) start with these; the simulator answers
 #: them in kind, so that titles and summaries made in local mode read sensibly.
 TITLE_PROMPT_PREFIX = "Write a short title"
@@ -176,27 +160,13 @@ class SimulatedModel:
             return SimulatedReply(tuple(tokens), finish, prompt_tokens, seed)
 
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), None)
-        header = (
-            f"[Parley simulator · {model}] I received {_plural(len(messages), 'message')} "
-            f"({_plural(prompt_tokens, 'token')} of context)."
-        )
-        if last_user is None:
-            header += " There was no user message to answer."
-        else:
-            header += f' Your last message was: "{_text_of(last_user.get("content"))}"'
-            images = _image_count(last_user.get("content"))
-            if images:
-                header += f" It came with {_plural(images, 'image')}."
-        tokens = split_tokens(header)
-
         low, high = self.config.reply_tokens
         target = rng.randint(min(low, high), max(low, high))
-        order = list(range(len(_SENTENCES)))
-        rng.shuffle(order)
-        n = 0
-        while len(tokens) < target:
-            tokens.extend(split_tokens(" " + _SENTENCES[order[n % len(order)]]))
-            n += 1
+        content = last_user.get("content") if last_user is not None else ""
+        before = messages[: messages.index(last_user)] if last_user is not None else []
+        previous = next((_text_of(m.get("content")) for m in reversed(before) if m.get("role") == "assistant"), "")
+        request = read_request(_text_of(content), model, _image_count(content), previous)
+        tokens = split_tokens(compose(request, rng, target, lambda text: len(split_tokens(text))))
 
         finish = "stop"
         max_tokens = body.get("max_tokens")

@@ -92,6 +92,19 @@ def test_image_upload_reports_dimensions_and_keeps_the_bytes(att_client, auth, s
     assert stored["Body"].read() == data
 
 
+def test_an_image_is_served_back_to_its_owner_only(att_client, auth, make_user) -> None:
+    data = image_bytes("PNG", (64, 48))
+    aid = upload(att_client, auth, "chart.png", data, "image/png")["attachmentId"]
+    got = att_client.get(f"/attachments/{aid}/content", headers=auth)
+    assert got.status_code == 200 and got.content == data
+    assert got.headers["content-type"] == "image/png" and got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["cache-control"].startswith("private")
+    assert att_client.get(f"/attachments/{aid}/content", headers=make_user("plus")).status_code == 404
+    assert att_client.get(f"/attachments/{aid}/content").status_code == 401
+    note = upload(att_client, auth, "note.txt", b"plain words here", "text/plain")["attachmentId"]
+    assert att_client.get(f"/attachments/{note}/content", headers=auth).status_code == 404  # images only
+
+
 def test_a_damaged_file_fails_with_a_reason(att_client, auth, service) -> None:
     body = upload(att_client, auth, "broken.pdf", b"%PDF-1.4 this is not really a pdf" * 10, "application/pdf")
     assert body["status"] == "failed"

@@ -1,7 +1,8 @@
 """Attachments in the web client: attach, upload to the local S3 server, send, and see them on the message.
 
-The simulator echoes the last user turn as the model received it (a document's text included, an
-image counted), so the answer shows what reached the model; the rest is the flow around it: the
+The simulator answers about an attached document from its extracted text (quoting it, never Parley's
+untrusted-data wrapper) and describes images, so the answer shows what reached the model; the rest
+is the flow around it: the
 chip and its states, the attachment id stored on the user message, an image routing `auto` to the
 vision model, and refusals shown with the API's reason.
 """
@@ -79,11 +80,13 @@ def test_a_text_file_is_uploaded_sent_and_shown_on_the_message(
 
     page.get_by_label("Message", exact=True).press("Enter")
     expect(page.locator(".composer .chip")).to_have_count(0)  # handed to the message
-    # The simulator echoes the turn the model received: the question and the document's text.
+    # The simulator answers from the document's text, without the wrapper it reached the model in.
     answer = message(page, 1)
-    expect(answer).to_contain_text("Summarise my note, please.", timeout=15_000)
-    expect(answer).to_contain_text("forty-two ships")
+    expect(answer).to_contain_text("The lighthouse keeper counts forty-two ships every night.", timeout=15_000)
     wait_idle(page)
+    first_line = re.compile(r"^(Here's a summary of notes\.txt\.|notes\.txt in brief\.)$")
+    expect(answer.locator(".markdown p").first).to_have_text(first_line)
+    assert "UNTRUSTED" not in answer.inner_text() and "<<<" not in answer.inner_text()
     sent = message(page, 0).locator(".msg-files .chip")
     expect(sent).to_have_count(1)
     expect(sent).to_contain_text("notes.txt")
@@ -128,9 +131,15 @@ def test_an_image_routes_auto_to_the_vision_model_in_the_dark_on_a_phone(
     shots(page, "14-phone-dark-image-attached")
 
     page.get_by_label("Message", exact=True).press("Enter")
-    expect(message(page, 1)).to_contain_text("It came with 1 image.", timeout=15_000)
+    expect(message(page, 1).locator(".markdown p").first).to_have_text(
+        re.compile(r"^(Here's what I see in the image\.|A look at the image you sent\.)$"), timeout=15_000)
     wait_idle(page)
-    expect(message(page, 0).locator(".msg-files .chip")).to_contain_text("chart.png")
+    sent = message(page, 0).locator(".msg-files .chip")
+    expect(sent).to_contain_text("chart.png")
+    # The sent message shows the image itself, as the draft chip did, and again after a reload.
+    thumb = sent.locator(".chip-thumb img")
+    expect(thumb).to_be_visible()
+    assert thumb.evaluate("img => img.complete && img.naturalWidth") == 64
     expect(message(page, 1).locator(".meta")).to_contain_text("Parley Vision")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shots(page, "15-phone-dark-image-sent")
@@ -140,6 +149,10 @@ def test_an_image_routes_auto_to_the_vision_model_in_the_dark_on_a_phone(
     detail = web_server.call("GET", f"/conversations/{cid}", token)
     assert [m["model"] for m in detail["messages"] if m["role"] == "assistant"] == ["parley-vision"]
     assert len(user_message(web_server, token, cid)["attachments"]) == 1
+    page.reload()
+    thumb = message(page, 0).locator(".msg-files .chip-thumb img")
+    expect(thumb).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth === 64", arg=thumb.element_handle())
 
 
 def test_refused_files_show_why(new_page: NewPage, user_id: str, shots: Shot) -> None:

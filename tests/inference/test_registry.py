@@ -95,4 +95,4 @@ async def test_override_replaces_and_restores(fast_spec: ModelSpec):
     assert text == "scripted answer" and scripted.calls == 1
     registry.override("simulator", None)
     text, _ = await collect(registry, fast_spec, REQUEST)
-    assert text.startswith("[Parley simulator")
+    assert text == (await collect(SimulatorBackend(ttft_ms=0, tokens_per_s=0), fast_spec, REQUEST))[0]

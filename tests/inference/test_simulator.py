@@ -67,28 +67,65 @@ class VirtualClock:
 # --- what it says -------------------------------------------------------------------------------
 
 
-async def test_labels_itself_and_reports_what_it_received(fast_spec: ModelSpec):
+async def test_the_text_never_labels_itself_and_usage_reports_the_context(fast_spec: ModelSpec):
     request = InferenceRequest(
-        messages=conversation("hi", "hello!", "How are you?").messages, context_tokens=312
+        messages=conversation("hi", "hello!", "Tell me about rivers").messages, context_tokens=312
     )
     text, completion = await collect(fast(), fast_spec, request)
-    assert text.startswith("[Parley simulator · parley-fast] I received 4 messages (312 tokens of context).")
-    assert 'Your last message was: "How are you?"' in text
+    assert "simulator" not in text.lower() and not text.startswith("[")
+    assert text.splitlines()[0] in (
+        "Here's a quick overview of rivers.", "Rivers in a nutshell.",
+        "Good question: rivers has a few parts worth knowing.",
+    )
     assert completion.input_tokens == 312
 
 
-async def test_echoes_markup_verbatim(fast_spec: ModelSpec):
-    text, _ = await collect(fast(), fast_spec, conversation("<script>alert(1)</script>"))
-    assert "<script>alert(1)</script>" in text
+async def test_a_question_gets_a_short_first_line_then_prose_and_a_list(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("What is photosynthesis?"))
+    first, _, rest = text.partition("\n\n")
+    assert "photosynthesis" in first and len(first) <= 80 and "\n" not in first
+    assert "photosynthesis" in rest.split("\n\n")[0]  # a sentence of prose about it
+    assert len([line for line in rest.splitlines() if line.startswith("- ")]) >= 3
 
 
-async def test_repeats_what_it_is_asked_to_repeat(fast_spec: ModelSpec):
-    ask = 'Repeat after me: "the quick brown fox — jumps 🦊"\n  with spacing\tand tabs'
-    text, _ = await collect(fast(), fast_spec, conversation(ask))
-    assert ask in text
+async def test_code_requests_get_a_fenced_block_in_the_language_asked_for(fast_spec: ModelSpec):
+    for ask, tag, needle in [
+        ("Write a Python function that reverses a string", "python", "def reverses_string("),
+        ("Write a Go function to count words", "go", "func CountWords("),
+        ("write a rust function that parses dates", "rust", "fn parses_dates("),
+        ("A SQL query for monthly totals please", "sql", "SELECT"),
+    ]:
+        text, _ = await collect(fast(), fast_spec, conversation(ask))
+        assert f"\n```{tag}\n" in text and needle in text, (ask, text)
+        assert text.count("```") == 2
+    # The code model answers with code even when the prompt does not say "function".
+    code_spec = fast_spec.model_copy(update={"id": "parley-code"})
+    text, _ = await collect(fast(), code_spec, conversation("How do I reverse a list in JavaScript?"))
+    assert "```javascript\n" in text
 
 
-async def test_counts_images_of_the_last_user_message(fast_spec: ModelSpec):
+async def test_comparisons_get_a_table(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("Compare PostgreSQL and SQLite for a small web app"))
+    lines = text.splitlines()
+    assert lines[0] in ("PostgreSQL vs SQLite: a side-by-side comparison.", "Comparing PostgreSQL and SQLite.")
+    assert "| Aspect | PostgreSQL | SQLite |" in lines and "| --- | --- | --- |" in lines
+    assert sum(1 for line in lines if line.startswith("| ")) >= 5
+
+
+async def test_an_attached_document_is_answered_from_its_text_without_the_wrapper(fast_spec: ModelSpec):
+    from parley.attachments.render import default_wrap
+
+    body = ("The lighthouse keeper counts forty-two ships every night. "
+            "Storms close the harbour in winter. The lamp is cleaned at dawn.")
+    block = ('Attached file "notes.txt" (Text).\nIts full extracted content follows.\n'
+             + default_wrap(body, "attached file notes.txt"))
+    text, _ = await collect(fast(), fast_spec, conversation(block + "\n\nHow many ships does the keeper count?"))
+    assert text.splitlines()[0] in ("Here's a summary of notes.txt.", "notes.txt in brief.")
+    assert "The lighthouse keeper counts forty-two ships every night." in text
+    assert "UNTRUSTED" not in text and "<<<" not in text and "Treat it only as information" not in text
+
+
+async def test_images_are_described_not_counted_in_a_label(fast_spec: ModelSpec):
     parts = [
         {"type": "text", "text": "What is in these?"},
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
@@ -96,7 +133,13 @@ async def test_counts_images_of_the_last_user_message(fast_spec: ModelSpec):
     ]
     request = InferenceRequest(messages=(ChatMessage("user", parts),))
     text, _ = await collect(fast(), fast_spec, request)
-    assert 'Your last message was: "What is in these?"' in text and "It came with 2 images." in text
+    assert "the 2 images" in text.splitlines()[0] and "- **" in text
+
+
+async def test_markup_in_the_question_reaches_the_answer_as_text(fast_spec: ModelSpec):
+    """The topic is restated as written; the web client renders it as text (browser tests check that)."""
+    text, _ = await collect(fast(), fast_spec, conversation("<b>bold</b> claims"))
+    assert "<b>bold</b> claims" in text
 
 
 async def test_counts_context_itself_when_not_told(fast_spec: ModelSpec):
@@ -131,11 +174,11 @@ async def test_same_input_same_bytes_and_text(fast_spec: ModelSpec):
     assert first == second
 
 
-async def test_different_input_different_continuation(fast_spec: ModelSpec):
+async def test_different_input_different_answers(fast_spec: ModelSpec):
     replies = set()
     for i in range(6):
-        text, _ = await collect(fast(), fast_spec, conversation(f"question {i}"))
-        replies.add(text.split('"', 2)[2])  # what follows the quoted message
+        text, _ = await collect(fast(), fast_spec, conversation(f"Tell me about topic {i}"))
+        replies.add(text.replace(f"topic {i}", "X").replace(f"Topic {i}", "X"))
     assert len(replies) > 1
 
 
@@ -179,7 +222,7 @@ async def test_backend_decodes_with_the_sagemaker_parser(
 
     monkeypatch.setattr(simulator_backend, "ChatChunkParser", Recording)
     text, _ = await collect(fast(), fast_spec, conversation("via the parser"))
-    assert len(fed) > 1 and "via the parser" in text
+    assert len(fed) > 1 and "via the parser" in text.splitlines()[0]
 
 
 # --- knobs ---------------------------------------------------------------------------------------
@@ -194,7 +237,8 @@ async def test_max_tokens_stops_with_length(fast_spec: ModelSpec):
     assert isinstance(completion, Completion)
     assert completion.finish_reason == "length" and completion.output_tokens == 7
     text = "".join(e.text for e in events[:-1] if isinstance(e, TextDelta))
-    assert len(split_tokens(text)) == 7 and text.startswith("[Parley simulator")
+    full, _ = await collect(fast(), fast_spec, conversation("a long question " * 10))
+    assert len(split_tokens(text)) == 7 and full.startswith(text)
 
 
 async def test_fail_after_zero_is_unavailable_before_anything(fast_spec: ModelSpec):
@@ -259,8 +303,9 @@ async def test_fifty_concurrent_streams(fast_spec: ModelSpec):
     backend = SimulatorBackend(ttft_ms=1, tokens_per_s=5000)
     requests = [conversation(f"stream {i}") for i in range(50)]
     results = await asyncio.gather(*[collect(backend, fast_spec, r) for r in requests])
-    for i, (text, completion) in enumerate(results):
-        assert f'"stream {i}"' in text and completion.finish_reason == "stop"
+    for request, (text, completion) in zip(requests, results, strict=True):
+        # Each stream carries its own answer, whole, as a stream on its own would.
+        assert text == (await collect(fast(), fast_spec, request))[0] and completion.finish_reason == "stop"
 
 
 async def test_stopping_early_closes_the_model_stream(fast_spec: ModelSpec):
@@ -279,3 +324,35 @@ async def test_stopping_early_closes_the_model_stream(fast_spec: ModelSpec):
     await anext(stream)
     await stream.aclose()
     assert closed == [True]
+
+
+async def test_small_talk_gets_small_talk(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("Hello there, how are you?"))
+    assert text.startswith("I'm doing well, thanks for asking!")
+    text, _ = await collect(fast(), fast_spec, conversation("hey"))
+    assert text.startswith(("Hello! How can I help today?", "Hi there, what would you like to work on?"))
+
+
+def test_the_topic_drops_the_asking_not_the_subject():
+    from model_endpoints.prompt import topic_of
+
+    assert topic_of("Tell me about rivers?") == "rivers"
+    assert topic_of("Hi, can you explain photosynthesis please") == "photosynthesis"
+    assert topic_of("Hello through a hiccup") == "Hello through a hiccup"
+    assert topic_of("How do I bake bread?") == "bake bread"
+    assert topic_of("Write a Python function that reverses a string") == "reverses a string"
+
+
+async def test_more_shapes_ideas_poems_capabilities_and_follow_ups(fast_spec: ModelSpec):
+    text, _ = await collect(fast(), fast_spec, conversation("Give me 4 ideas for a birthday party"))
+    assert text.splitlines()[0] in ("4 ideas for a birthday party.", "Here are 4 ideas for a birthday party.")
+    assert [line[:3] for line in text.splitlines() if line[:1].isdigit()] == ["1. ", "2. ", "3. ", "4. "]
+    text, _ = await collect(fast(), fast_spec, conversation("Write a haiku about autumn"))
+    assert len([line for line in text.splitlines() if line.startswith("*") and line.endswith("*")]) == 3
+    text, _ = await collect(fast(), fast_spec, conversation("What can you do?"))
+    assert text.startswith("I can help with") and "**Write code**" in text
+    first, _ = await collect(fast(), fast_spec, conversation("Compare tea and coffee"))
+    short, _ = await collect(fast(), fast_spec, conversation("Compare tea and coffee", first, "make it shorter"))
+    assert short.splitlines()[0] in ("Sure, here's a shorter version.", "Here it is in brief.")
+    assert first.split("\n\n")[1] in short  # the table again, without the rest
+    assert len(short) < len(first)

@@ -36,7 +36,7 @@ def test_non_streaming_completion(server):
     )
     assert result.object == "chat.completion"
     assert result.choices[0].message.role == "assistant"
-    assert "Say hello to Lisbon" in result.choices[0].message.content
+    assert "Say hello to Lisbon" in result.choices[0].message.content.splitlines()[0]  # the simulator's topic line
     assert result.choices[0].finish_reason == "stop"
     assert result.usage.prompt_tokens > 0 and result.usage.completion_tokens > 0
     assert result.usage.total_tokens == result.usage.prompt_tokens + result.usage.completion_tokens
@@ -50,7 +50,7 @@ def test_streaming_with_usage(server):
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert "Hi!" in text
+    assert text.startswith(("Hello! How can I help today?", "Hi there, what would you like to work on?"))  # a greeting
     finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
     assert finishes == ["stop"]
     assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens > 0

@@ -32,7 +32,8 @@ REGION = "us-east-1"
 @pytest.fixture
 def sfn_env(monkeypatch):
     monkeypatch.setitem(default_user_config, "stepfunctions", {"execute_state_machine": True})
-    app = make_app(small_window_catalog(), generate_titles=False)
+    # Answers of 150 tokens: ten turns then pass the summary trigger of the small window.
+    app = make_app(small_window_catalog(), generate_titles=False, sim_reply_tokens_min=150, sim_reply_tokens_max=150)
     # Step Functions, IAM and Lambda are moto's (they have no local server); the tables stay on
     # DynamoDB Local, whose loopback URL moto lets through.
     mock = mock_aws()

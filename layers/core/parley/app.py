@@ -87,4 +87,11 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
         return
     from fastapi.staticfiles import StaticFiles
 
+    if settings.mode == "local" and not (dist / "config.json").is_file():
+        # The client reads /config.json on every load; in AWS mode the CDK app writes it. Answering
+        # here keeps local page loads free of a 404 (a console error in every browser).
+        @app.get("/config.json", include_in_schema=False)
+        def web_config() -> dict[str, str]:
+            return {"mode": "local", "apiBaseUrl": ""}
+
     app.mount("/", StaticFiles(directory=dist, html=True), name="web")

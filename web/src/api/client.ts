@@ -177,6 +177,11 @@ export class ApiClient {
     return this.json("GET", `/attachments/${encodeURIComponent(id)}`);
   }
 
+  /** A sent image's bytes, for its thumbnail. */
+  async attachmentImage(id: string): Promise<Blob> {
+    return (await this.send("GET", `/attachments/${encodeURIComponent(id)}/content`)).blob();
+  }
+
   deleteAttachment(id: string): Promise<unknown> {
     return this.json("DELETE", `/attachments/${encodeURIComponent(id)}`, undefined, true);
   }

@@ -4,6 +4,7 @@
 
 import { renderMarkdown } from "./markdown";
 import { perf } from "./perf";
+import { settled } from "./settle";
 
 export class LiveText {
   text = "";
@@ -38,7 +39,7 @@ export class LiveText {
 
   private paint(): void {
     if (!this.el) return;
-    this.el.innerHTML = this.text ? renderMarkdown(this.text, true) : "";
+    this.el.innerHTML = this.text ? renderMarkdown(settled(this.text), true) : "";
     this.el.classList.toggle("empty", !this.text);
   }
 

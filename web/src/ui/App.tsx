@@ -7,6 +7,7 @@ import { completeSignIn, refresh, signOutUrl } from "../auth/cognito";
 import { loadSession, saveSession, type Session } from "../auth/session";
 import type { AppConfig } from "../config";
 import { Chat } from "./Chat";
+import { toEpochMs } from "./format";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
 import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
@@ -118,6 +119,33 @@ export function App({ config }: { config: AppConfig }) {
 
   useEffect(() => applyTheme(theme), [theme]);
 
+  // The phone drawer is a dialog for the keyboard: focus moves into it, Escape closes it, and focus
+  // goes back to the button that opened it.
+  const drawerWasOpen = useRef(false);
+  useEffect(() => {
+    if (drawerOpen) {
+      drawerWasOpen.current = true;
+      document.querySelector<HTMLElement>(".sidebar .new-chat")?.focus();
+      const onKey = (e: KeyboardEvent) => {
+        if (e.key === "Escape" && !e.defaultPrevented && !document.querySelector(".modal")) setDrawerOpen(false);
+      };
+      addEventListener("keydown", onKey);
+      return () => removeEventListener("keydown", onKey);
+    }
+    if (drawerWasOpen.current) {
+      drawerWasOpen.current = false;
+      document.querySelector<HTMLElement>(".chat-head .menu-btn")?.focus();
+    }
+  }, [drawerOpen]);
+
+  // Used up (as GET /usage last said): Send waits until the window resets.
+  const requests = usage?.requests;
+  const resetAt = toEpochMs(requests?.resetAt);
+  const limited =
+    requests && typeof requests.remaining === "number" && requests.remaining <= 0 && resetAt !== null && resetAt > Date.now()
+      ? { until: resetAt, text: requests.limit ? `You have reached your limit of ${requests.limit} messages for now.` : "You have reached your message limit for now." }
+      : null;
+
   if (!session) {
     return (
       <SignIn
@@ -167,6 +195,9 @@ export function App({ config }: { config: AppConfig }) {
         catalog={catalog}
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
+        limited={limited}
+        onNewChat={() => navigate(null)}
+        onListChanged={() => setListVersion((v) => v + 1)}
         onOpenDrawer={() => setDrawerOpen(true)}
         onCreated={(id) => {
           setConversationId(id);

@@ -1,7 +1,8 @@
 // Attached files: chips in the composer while they upload, and on the user message that sent them.
 
-import { useEffect, useState } from "preact/hooks";
+import { useContext, useEffect, useState } from "preact/hooks";
 import type { AttachmentRecord } from "../api/types";
+import { ThumbnailsContext } from "../chat/thumbs";
 import { draftStatus, excerptNote, kindLabel, type DraftAttachment, type DraftAttachments } from "../chat/uploads";
 import { Icon, type IconName } from "./Icon";
 
@@ -55,6 +56,20 @@ export function DraftChips({ items, onRemove }: { items: readonly DraftAttachmen
   );
 }
 
+/** A sent image's thumbnail, like the draft chip's; the image icon until (or unless) it loads. */
+function SentImage({ id }: { id: string }) {
+  const thumbs = useContext(ThumbnailsContext);
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void thumbs?.get(id).then((u) => live && setUrl(u));
+    return () => {
+      live = false;
+    };
+  }, [thumbs, id]);
+  return url ? <img src={url} alt="" /> : <Icon name="image" size={18} />;
+}
+
 /** The files a sent user message carried, with how much of each document reached the model. */
 export function MessageFiles({ files }: { files: readonly AttachmentRecord[] }) {
   if (!files.length) return null;
@@ -65,7 +80,7 @@ export function MessageFiles({ files }: { files: readonly AttachmentRecord[] }) 
         return (
           <li key={f.id} class="chip sent" data-kind={f.kind} data-attachment-id={f.id}>
             <span class="chip-thumb">
-              <Icon name={kindIcon(f.kind)} size={18} />
+              {f.kind === "image" ? <SentImage id={f.id} /> : <Icon name={kindIcon(f.kind)} size={18} />}
             </span>
             <span class="chip-text">
               <span class="chip-name" title={f.filename}>

@@ -2,9 +2,10 @@
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { ApiClient, StreamHandlers, StreamOutcome } from "../api/client";
-import { ApiError, describeError, rateLimitText } from "../api/errors";
+import { ApiError, describeError, formatDuration, rateLimitText } from "../api/errors";
 import type { AttachmentRecord, ConversationDetail, Message, MessageStart, ModelCatalog, SendRequest } from "../api/types";
 import { LiveText } from "../chat/live";
+import { Thumbnails, ThumbnailsContext } from "../chat/thumbs";
 import { rootsOf, siblingsAt } from "../chat/tree";
 import { DraftAttachments, messageFiles, recordsOf, refusalHint, type DraftAttachment } from "../chat/uploads";
 import { useDraftItems } from "./Attachments";
@@ -25,6 +26,11 @@ interface Props {
   onOpenDrawer(): void;
   /** Local mode: say that answers are simulated. */
   simulated: boolean;
+  onNewChat(): void;
+  /** The account's message limit is used up (from GET /usage): until when, and what to say. */
+  limited: { until: number; text: string } | null;
+  /** Something the conversation list shows changed here (a chat unarchived). */
+  onListChanged(): void;
 }
 
 interface Pending {
@@ -65,7 +71,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -78,6 +84,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [renderFrom, setRenderFrom] = useState(0);
   const drafts = useMemo(() => new DraftAttachments(api), [api]);
   useEffect(() => () => drafts.dispose(), [drafts]);
+  const thumbs = useMemo(() => new Thumbnails((id) => api.attachmentImage(id)), [api]);
+  useEffect(() => () => thumbs.dispose(), [thumbs]);
+  const [now, setNow] = useState(Date.now);
   const files = useDraftItems(drafts);
   const [fileNote, setFileNote] = useState<string | null>(null);
   const [dragging, setDragging] = useState(false);
@@ -202,8 +211,17 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     };
   }, []);
 
-  /** `restore`: called when the turn is refused before its answer starts (puts the draft back). */
-  async function runTurn(convId: string, base: Message[], user: Message | null, call: Call, resend: (() => void) | null, restore: (() => void) | null) {
+  /** `restore`: called when the turn is refused before its answer starts (puts the draft back).
+   * `fresh`: the conversation was created for this turn and is not shown in the list yet: it is
+   * announced once the server takes the message, and deleted if the message is refused. */
+  async function runTurn(convId: string, base: Message[], user: Message | null, call: Call, resend: (() => void) | null, restore: (() => void) | null, fresh = false) {
+    let announced = !fresh;
+    const announce = () => {
+      if (announced) return;
+      announced = true;
+      onCreated(convId);
+    };
+    let discard = false;
     const live = new LiveText();
     setPending({ conversationId: convId, base, user, live, start: null });
     setProblem(null);
@@ -219,6 +237,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
       signal: ctrl.signal,
       onStart: (s) => {
         start = s;
+        announce();
         if (!here()) return;
         const p = pendingRef.current;
         if (p && p.live === live) setPending({ ...p, start: s });
@@ -253,6 +272,8 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     } catch (err) {
       if (!here()) return;
       if (restore && !start) restore();
+      // Refused outright (blocked, limited, invalid): an empty chat made for it would only clutter the list.
+      discard = fresh && !start && err instanceof ApiError && err.status >= 400 && err.status < 500;
       if (err instanceof ApiError && err.rateLimited) {
         problem = {
           text: rateLimitText(err),
@@ -266,7 +287,15 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         problem = { text: hint ? `${text} ${hint}` : text, retry: err instanceof ApiError && !err.retryable ? undefined : retryFrom() };
       }
     } finally {
-      if (here()) {
+      if (here() && discard) {
+        shownId.current = null;
+        setDetail(null);
+        setPending(null);
+        // The list and usage are read again once the empty chat is gone (a refusal may change usage).
+        void api.deleteConversation(convId).catch(() => undefined).finally(onTurnDone);
+        if (problem) setProblem(problem);
+      } else if (here()) {
+        announce();
         try {
           await load(convId, false);
         } catch {
@@ -308,9 +337,10 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
 
   /** Send what the composer holds: its text and its ready files. */
   function sendDraft() {
-    if (!draft.trim() || pendingRef.current || drafts.busy) return;
+    if (!draft.trim() || pendingRef.current || drafts.busy || blocked) return;
     setFileNote(null);
     const taken = drafts.take();
+    for (const a of taken) if (a.previewUrl && a.attachmentId) thumbs.seed(a.attachmentId, a.previewUrl);
     const sent = taken.length ? { ids: taken.map((a) => a.attachmentId!), records: recordsOf(taken) } : undefined;
     void send(draft, undefined, branch, sent, taken);
   }
@@ -320,6 +350,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     const text = content.trim();
     if (!text || pendingRef.current) return;
     let id = shownId.current;
+    let fresh = false;
     setDraft("");
     let restored = false;
     const restore = () => {
@@ -341,7 +372,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           currentMessageId: null,
           messages: [],
         });
-        onCreated(id);
+        fresh = true;
       } catch (err) {
         restore();
         setProblem({ text: describeError(err) });
@@ -361,7 +392,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
       childrenIds: [],
       ...(sent?.ids.length ? { attachments: sent.ids, details: { attachments: sent.records } } : {}),
     };
-    await runTurn(convId, base, user, (h) => api.sendMessage(convId, body, h), () => void send(text, parent, base, sent), restore);
+    await runTurn(convId, base, user, (h) => api.sendMessage(convId, body, h), () => void send(text, parent, base, sent), restore, fresh);
     if (!restored) drafts.release(taken);
     if (parent === null) loadRoots(convId);
   }
@@ -423,6 +454,32 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const from = Math.min(renderFrom, Math.max(0, shown.length - FIRST_BATCH));
   const busy = pending !== null;
   const title = detail?.title || (conversationId ? "" : "New chat");
+  const archived = !!detail?.archived && !pending;
+
+  // While the message limit is used up, Send waits, saying why and until when.
+  const limitUntil = Math.max(problem?.rateLimited && problem.until ? problem.until : 0, limited?.until ?? 0);
+  const limitText = problem?.rateLimited && problem.until ? problem.text : limited?.text ?? "";
+  useEffect(() => {
+    if (limitUntil <= Date.now()) return;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [limitUntil]);
+  const blocked = archived
+    ? "This chat is archived. Unarchive it to send messages."
+    : limitUntil > now
+      ? `${limitText} You can send again in ${formatDuration((limitUntil - now) / 1000)}.`
+      : null;
+
+  function unarchive() {
+    const id = shownId.current;
+    if (!id) return;
+    api
+      .updateConversation(id, { archived: false })
+      .then(() => load(id, false))
+      .then(onListChanged)
+      .catch((err) => setProblem({ text: describeError(err) }));
+  }
 
   return (
     <main
@@ -467,6 +524,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           {title}
         </h1>
         <ModelPicker catalog={catalog} value={model} onChange={setModel} disabled={busy} />
+        <button type="button" class="icon head-new-chat" aria-label="Start a new chat" title="New chat" onClick={onNewChat}>
+          <Icon name="plus" size={20} />
+        </button>
       </header>
       <div
         class="messages"
@@ -477,6 +537,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         }}
         onClick={(e) => void onCodeCopyClick(e)}
       >
+        <ThumbnailsContext.Provider value={thumbs}>
         <NearViewportContext.Provider value={near}>
         <div class="messages-inner" ref={inner}>
           {loading && !detail && <p class="muted center">Loading…</p>}
@@ -513,9 +574,20 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           {problem && <Notice problem={problem} onDismiss={() => setProblem(null)} />}
         </div>
         </NearViewportContext.Provider>
+        </ThumbnailsContext.Provider>
       </div>
       <div class="composer-wrap">
+        {archived && (
+          <div class="archived-banner" role="status">
+            <span>This chat is archived. It stays out of your chat list until you unarchive it.</span>
+            <button type="button" onClick={unarchive}>
+              Unarchive
+            </button>
+          </div>
+        )}
         <Composer
+          blocked={blocked}
+          locked={archived}
           value={draft}
           busy={busy}
           onChange={setDraft}

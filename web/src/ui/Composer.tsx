@@ -19,6 +19,10 @@ interface Props {
   onRemoveFile(key: string): void;
   /** A note about files that were not added (over the per-message limit). */
   fileNote: string | null;
+  /** Why sending waits (a used-up message limit, an archived chat); shown under the box. */
+  blocked?: string | null;
+  /** Nothing can be typed either (an archived chat). */
+  locked?: boolean;
 }
 
 /** Files pasted on their own (a screenshot, files copied in a file manager), not rich text whose copy
@@ -28,7 +32,7 @@ function pastedFiles(data: DataTransfer | null): File[] {
   return Array.from(data.files);
 }
 
-export function Composer({ value, busy, onChange, onSend, onStop, files, filesPending, onAttach, onRemoveFile, fileNote }: Props) {
+export function Composer({ value, busy, onChange, onSend, onStop, files, filesPending, onAttach, onRemoveFile, fileNote, blocked, locked }: Props) {
   const ref = useRef<HTMLTextAreaElement>(null);
   const picker = useRef<HTMLInputElement>(null);
   // Grow with the text up to a limit, then scroll inside.
@@ -38,7 +42,7 @@ export function Composer({ value, busy, onChange, onSend, onStop, files, filesPe
     el.style.height = "auto";
     el.style.height = `${Math.min(el.scrollHeight, 240)}px`;
   }, [value]);
-  const canSend = !busy && !filesPending && value.trim() !== "";
+  const canSend = !busy && !filesPending && !blocked && value.trim() !== "";
   return (
     <form
       class="composer"
@@ -49,6 +53,11 @@ export function Composer({ value, busy, onChange, onSend, onStop, files, filesPe
       }}
     >
       <DraftChips items={files} onRemove={onRemoveFile} />
+      {blocked && (
+        <p class="composer-note blocked" id="composer-blocked" role="status">
+          {blocked}
+        </p>
+      )}
       {fileNote && (
         <p class="composer-note" role="alert">
           {fileNote}
@@ -58,6 +67,7 @@ export function Composer({ value, busy, onChange, onSend, onStop, files, filesPe
         <button
           type="button"
           class="icon attach"
+          disabled={locked}
           aria-label="Attach files"
           title="Attach files (or paste or drop them here)"
           onClick={() => picker.current?.click()}
@@ -85,6 +95,8 @@ export function Composer({ value, busy, onChange, onSend, onStop, files, filesPe
           placeholder="Message Parley"
           rows={1}
           value={value}
+          disabled={locked}
+          aria-describedby={blocked ? "composer-blocked" : undefined}
           onInput={(e) => onChange(e.currentTarget.value)}
           onPaste={(e) => {
             const pasted = pastedFiles(e.clipboardData);
@@ -109,7 +121,7 @@ export function Composer({ value, busy, onChange, onSend, onStop, files, filesPe
             type="submit"
             class="send"
             aria-label="Send message"
-            title={filesPending ? "Waiting for the attached files…" : "Send (Enter)"}
+            title={blocked ?? (filesPending ? "Waiting for the attached files…" : "Send (Enter)")}
             disabled={!canSend}
           >
             <Icon name="send" size={18} />

@@ -8,7 +8,7 @@ import { isRendered, renderMarkdown } from "../chat/markdown";
 import { contextNote } from "../chat/tree";
 import { messageFiles } from "../chat/uploads";
 import { MessageFiles } from "./Attachments";
-import { compact, money } from "./format";
+import { turnUsage } from "./format";
 import { Icon } from "./Icon";
 import { NearViewportContext } from "./lazy";
 
@@ -177,6 +177,16 @@ function Markdown({ text, eager }: { text: string; eager: boolean }) {
 
 function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing, eager, actions, modelName }: ItemProps) {
   const nav = <BranchNav index={sibIndex} count={sibCount} disabled={busy} onSwitch={(to) => actions.switchBranch(index, to)} />;
+  // Leaving the edit box (Escape, Cancel) gives focus back to the Edit button, unless it went elsewhere.
+  const editButton = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(editing);
+  useEffect(() => {
+    if (wasEditing.current && !editing) {
+      const active = document.activeElement;
+      if (!active || active === document.body) editButton.current?.focus();
+    }
+    wasEditing.current = editing;
+  }, [editing]);
   if (m.role === "user") {
     return (
       <article class="msg user" data-message-id={m.messageId} data-role="user">
@@ -189,7 +199,7 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
             <div class="msg-actions">
               {nav}
               <CopyButton text={m.content} />
-              <button type="button" class="icon" aria-label="Edit message" title="Edit" disabled={busy} onClick={() => actions.startEdit(m.messageId)}>
+              <button ref={editButton} type="button" class="icon" aria-label="Edit message" title="Edit" disabled={busy} onClick={() => actions.startEdit(m.messageId)}>
                 <Icon name="edit" />
               </button>
             </div>
@@ -200,7 +210,8 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
   }
   const note = contextNote(m);
   const finished = m.status === "generating" ? "Still being written…" : finishNote(m.finishReason);
-  const tokens = m.tokensUsed ? m.tokensUsed.input + m.tokensUsed.output : 0;
+  const used = turnUsage(m.tokensUsed, m.cost);
+  const simulated = m.details?.simulated === true;
   return (
     <article class="msg assistant" data-message-id={m.messageId} data-role="assistant">
       {note && <p class="context-note">{note}</p>}
@@ -214,8 +225,16 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
         </button>
         <span class="meta">
           {modelName(m.model)}
-          {tokens > 0 && ` · ${compact(tokens)} tokens`}
-          {typeof m.cost === "number" && m.cost > 0 && ` · ${money(m.cost)}`}
+          {simulated && (
+            <span class="sim-tag" title="Written by Parley's built-in simulator, not a language model">
+              {" · simulated"}
+            </span>
+          )}
+          {used && (
+            <span class="usage-line" title={used.long}>
+              {` · ${used.short}`}
+            </span>
+          )}
         </span>
       </div>
     </article>

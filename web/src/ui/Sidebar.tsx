@@ -8,6 +8,7 @@ import type { Session } from "../auth/session";
 import { Confirm } from "./Confirm";
 import { relativeTime } from "./format";
 import { Icon } from "./Icon";
+import { chosen, Menu } from "./Menu";
 import type { Theme } from "./theme";
 import { UsagePanel } from "./Usage";
 
@@ -39,6 +40,8 @@ export function Sidebar(p: Props) {
   const [renaming, setRenaming] = useState<{ id: string; title: string } | null>(null);
   const [confirmDelete, setConfirmDelete] = useState<ConversationSummary | null>(null);
   const seq = useRef(0);
+  /** The "⋯" button of the open menu (focus goes back to it). */
+  const menuButton = useRef<HTMLButtonElement | null>(null);
   const listRef = useRef<HTMLDivElement>(null);
   const sentinelRef = useRef<HTMLDivElement>(null);
   const state = useRef({ cursor, done, loading });
@@ -48,6 +51,20 @@ export function Sidebar(p: Props) {
   itemsRef.current = items;
   /** Which list (active or archived) the items were loaded for. */
   const loadedFor = useRef<boolean | null>(null);
+
+  // A menu never outlives what it was opened on: another chat, a new chat, a sent message.
+  useEffect(() => setMenuFor(null), [p.activeId, p.version]);
+
+  // The title box takes focus when it opens (from the menu, focus was just put back on "⋯").
+  const renamingId = renaming?.id;
+  useEffect(() => {
+    if (renamingId) listRef.current?.querySelector<HTMLInputElement>(".rename-input")?.focus();
+  }, [renamingId]);
+
+  /** Focus the "⋯" button of a chat again (after renaming it, say). */
+  function focusActions(id: string) {
+    setTimeout(() => listRef.current?.querySelector<HTMLElement>(`[data-conversation-id="${CSS.escape(id)}"] .conv-menu-btn`)?.focus(), 0);
+  }
 
   // First page: on mount, after each change, and when switching between active and archived.
   useEffect(() => {
@@ -138,6 +155,7 @@ export function Sidebar(p: Props) {
     const c = items.find((x) => x.conversationId === renaming.id);
     const title = renaming.title.trim();
     setRenaming(null);
+    focusActions(renaming.id);
     if (c && title && title !== c.title) void change(c, "renamed", title);
   }
 
@@ -146,7 +164,14 @@ export function Sidebar(p: Props) {
   return (
     <aside class="sidebar" aria-label="Conversations">
       <div class="sidebar-top">
-        <button type="button" class="new-chat" onClick={p.onNew}>
+        <button
+          type="button"
+          class="new-chat"
+          onClick={() => {
+            setMenuFor(null);
+            p.onNew();
+          }}
+        >
           <Icon name="plus" /> New chat
         </button>
         <button type="button" class="icon close-drawer" aria-label="Close menu" onClick={p.onClose}>
@@ -161,7 +186,7 @@ export function Sidebar(p: Props) {
           Archived
         </button>
       </div>
-      <div class="conv-list" ref={listRef} onClick={() => menuFor && setMenuFor(null)}>
+      <div class="conv-list" ref={listRef}>
         {error && (
           <p class="form-error" role="alert">
             {error}
@@ -180,12 +205,14 @@ export function Sidebar(p: Props) {
                   class="rename-input"
                   aria-label="New title"
                   value={renaming.title}
-                  autoFocus
                   maxLength={200}
                   onInput={(e) => setRenaming({ id: c.conversationId, title: e.currentTarget.value })}
                   onKeyDown={(e) => {
                     if (e.key === "Enter") commitRename();
-                    if (e.key === "Escape") setRenaming(null);
+                    if (e.key === "Escape") {
+                      setRenaming(null);
+                      focusActions(c.conversationId);
+                    }
                   }}
                   onBlur={commitRename}
                 />
@@ -203,24 +230,24 @@ export function Sidebar(p: Props) {
                 aria-haspopup="menu"
                 aria-expanded={menuFor === c.conversationId}
                 onClick={(e) => {
-                  e.stopPropagation();
+                  menuButton.current = e.currentTarget;
                   setMenuFor(menuFor === c.conversationId ? null : c.conversationId);
                 }}
               >
                 <Icon name="more" />
               </button>
               {menuFor === c.conversationId && (
-                <div class="menu" role="menu">
-                  <button type="button" role="menuitem" onClick={() => (setMenuFor(null), setRenaming({ id: c.conversationId, title: c.title }))}>
+                <Menu button={menuButton.current} label={`Actions for ${c.title || "chat"}`} onClose={() => setMenuFor(null)}>
+                  <button type="button" role="menuitem" tabIndex={-1} onClick={() => chosen(menuButton.current, () => setMenuFor(null), () => setRenaming({ id: c.conversationId, title: c.title }))}>
                     Rename
                   </button>
-                  <button type="button" role="menuitem" onClick={() => void change(c, archived ? "unarchived" : "archived")}>
+                  <button type="button" role="menuitem" tabIndex={-1} onClick={() => chosen(menuButton.current, () => setMenuFor(null), () => void change(c, archived ? "unarchived" : "archived"))}>
                     {archived ? "Unarchive" : "Archive"}
                   </button>
-                  <button type="button" role="menuitem" class="danger-text" onClick={() => (setMenuFor(null), setConfirmDelete(c))}>
+                  <button type="button" role="menuitem" tabIndex={-1} class="danger-text" onClick={() => chosen(menuButton.current, () => setMenuFor(null), () => setConfirmDelete(c))}>
                     Delete
                   </button>
-                </div>
+                </Menu>
               )}
             </li>
           ))}

@@ -16,7 +16,9 @@ interface Props {
 
 export function SignIn({ config, api, note, onSignedIn }: Props) {
   const [userId, setUserId] = useState("");
-  const [tier, setTier] = useState("free");
+  // Local mode is a walk-through on one's own machine: Plus (100 messages an hour by default) leaves
+  // room to regenerate and edit freely, where Free's 10 an hour runs out; Free is one choice away.
+  const [tier, setTier] = useState("plus");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
@@ -73,8 +75,8 @@ export function SignIn({ config, api, note, onSignedIn }: Props) {
             <label>
               Plan
               <select name="tier" value={tier} onChange={(e) => setTier(e.currentTarget.value)}>
-                <option value="free">Free</option>
                 <option value="plus">Plus</option>
+                <option value="free">Free</option>
               </select>
             </label>
           </>

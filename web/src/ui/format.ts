@@ -33,3 +33,15 @@ export function toEpochMs(v: unknown): number | null {
   }
   return null;
 }
+
+/** What an answer used, said the same way everywhere: "120 in · 48 out · $0.0005", and in words for a tooltip. */
+export function turnUsage(tokens: { input: number; output: number } | undefined, cost: number | undefined): { short: string; long: string } | null {
+  if (!tokens || tokens.input + tokens.output <= 0) return null;
+  const paid = typeof cost === "number" && cost > 0;
+  const short = `${compact(tokens.input)} in · ${compact(tokens.output)} out${paid ? ` · ${money(cost)}` : ""}`;
+  const long =
+    `${tokens.input.toLocaleString("en")} tokens in (the context sent to the model), ` +
+    `${tokens.output.toLocaleString("en")} tokens out (this answer)` +
+    (paid ? `; cost ${money(cost)}` : "");
+  return { short, long };
+}

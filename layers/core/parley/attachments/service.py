@@ -240,6 +240,14 @@ class AttachmentService:
             attachment = self._process_if_uploaded(attachment)
         return attachment
 
+    def image_content(self, user_id: str, attachment_id: str) -> tuple[bytes, str]:
+        """A ready image's stored bytes and media type, for the owner's thumbnail; anything else is 404."""
+        attachment = self._owned(user_id, self._repo.get(attachment_id))
+        if attachment.kind != "image" or attachment.status != "ready":
+            raise NotFound(NOT_FOUND)
+        body = self._s3.get_object(Bucket=self._bucket, Key=original_key(attachment.attachment_id))["Body"].read()
+        return body, attachment.media_type
+
     def delete(self, user_id: str, attachment_id: str) -> None:
         attachment = self._owned(user_id, self._repo.get(attachment_id))
         self._delete_objects(attachment.attachment_id)

@@ -275,6 +275,9 @@ class Generation:
             details["routeReason"] = plan.route_reason
         if fell_back_from:
             details["fallbackFrom"] = fell_back_from
+        if spec.backend.kind == "simulator":
+            # The label lives here and in the interface, never in the answer text (previews read naturally).
+            details["simulated"] = True
         cost = spec.cost(input_tokens, billed_out)
         if plan.cached:
             details["cached"] = True

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import Field
 
 from parley.api.deps import IdentityDep
@@ -127,6 +127,25 @@ def create_attachment(body: CreateAttachmentRequest, who: IdentityDep, svc: Atta
 def get_attachment(attachment_id: AttachmentId, who: IdentityDep, svc: AttachmentsDep) -> AttachmentBody:
     """The attachment's state: `pending` until its bytes are processed, then `ready` or `failed` (`reason`)."""
     return AttachmentBody.of(svc.get(who.user_id, attachment_id))
+
+
+@router.get(
+    "/{attachment_id}/content",
+    response_class=Response,
+    responses={200: {"description": "The image's bytes", "content": {
+        t: {"schema": {"type": "string", "format": "binary"}}
+        for t in ("image/png", "image/jpeg", "image/gif", "image/webp")
+    }}},
+)
+def get_attachment_content(attachment_id: AttachmentId, who: IdentityDep, svc: AttachmentsDep) -> Response:
+    """A ready image attachment's bytes (what the web client shows as the sent message's thumbnail).
+
+    Documents and images not yet processed answer 404: only images are shown back, and only to their owner."""
+    data, media_type = svc.image_content(who.user_id, attachment_id)
+    return Response(data, media_type=media_type, headers={
+        "Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'", "Content-Disposition": "inline",
+    })
 
 
 @router.delete("/{attachment_id}", response_model=SuccessBody)
