@@ -332,6 +332,9 @@ def _median_run(cmd: list[str], env: dict[str, str], n: int = 5) -> float:
 
 
 def main() -> None:
+    from parley.observability import logger
+
+    logger.setLevel("WARNING")  # two log lines per turn would bury the figures
     with scratch_servers():
         _main()
 

@@ -60,6 +60,8 @@ function finishNote(reason: string | null | undefined): string | null {
       return "Cut off at the length limit";
     case "error":
       return "The answer was interrupted";
+    case "interrupted":
+      return "The server stopped while writing this answer: regenerate to finish it";
     case "content_filter":
     case "blocked":
       return "Blocked by the content policy";
