@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -77,11 +79,15 @@ class Server:
         self.env = env
         self.log_path = ARTIFACTS / log_name
         self._proc: subprocess.Popen[bytes] | None = None
+        self._data_dir: str | None = None
 
     def start(self, timeout_s: float = 60.0) -> Server:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-        env.update({"PARLEY_MODE": "local", "PARLEY_WEB_DIST": str(DIST), **self.env})
+        # A data directory of its own: nothing from the developer's .parley/ or from an earlier run.
+        self._data_dir = tempfile.mkdtemp(prefix="parley-browser-")
+        env.update({"PARLEY_MODE": "local", "PARLEY_WEB_DIST": str(DIST), "PARLEY_DATA_DIR": self._data_dir,
+                    **self.env})
         log = self.log_path.open("wb")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "parley.cli", "dev", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -111,6 +117,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(timeout=5)
+        if self._data_dir is not None:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
+            self._data_dir = None
 
     # A small API client for seeding data (the browser tests drive the UI; setup goes straight to the API).
     def call(self, method: str, path: str, token: str | None = None, body: Any = None) -> Any:

@@ -19,6 +19,9 @@ from playwright.sync_api import Locator, Page, Route, expect
 from tests.browser.harness import Server
 from tests.browser.pages import NewPage, Shot, message, sign_in, wait_idle
 
+#: Processing runs in an isolated process started on first use: slow on a busy machine.
+PROCESSING_MS = 20_000
+
 TEXT_NOTE = b"The lighthouse keeper counts forty-two ships every night.\n"
 
 
@@ -74,7 +77,7 @@ def test_a_text_file_is_uploaded_sent_and_shown_on_the_message(
     shots(page, "13a-attachment-processing")
     held[0].continue_()
     page.unroute_all()
-    expect(chip).to_have_attribute("data-phase", "ready")
+    expect(chip).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     expect(chip).to_contain_text("Text")
     expect(send_button).to_be_enabled()
 
@@ -123,7 +126,7 @@ def test_an_image_routes_auto_to_the_vision_model_in_the_dark_on_a_phone(
     expect(page.get_by_label("Model")).to_have_value("auto")
     attach_with_button(page, "chart.png", "image/png", png_bytes())
     chip = composer_chip(page, "chart.png")
-    expect(chip).to_have_attribute("data-phase", "ready")
+    expect(chip).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     expect(chip).to_contain_text("64×48")
     expect(chip.locator("img")).to_be_visible()  # a thumbnail of the image itself
     page.get_by_label("Message", exact=True).fill("What does this chart show?")
@@ -191,7 +194,7 @@ def test_refused_files_show_why(new_page: NewPage, user_id: str, shots: Shot) ->
     # A model chosen by hand that cannot see images: the refusal is shown, nothing is lost.
     page.get_by_label("Model").select_option("parley-fast")
     attach_with_button(page, "photo.png", "image/png", png_bytes())
-    expect(composer_chip(page, "photo.png")).to_have_attribute("data-phase", "ready")
+    expect(composer_chip(page, "photo.png")).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     box = page.get_by_label("Message", exact=True)
     box.fill("Describe this photo")
     box.press("Enter")
@@ -199,7 +202,7 @@ def test_refused_files_show_why(new_page: NewPage, user_id: str, shots: Shot) ->
     expect(page.locator(".notice")).to_contain_text("cannot take this message")
     expect(page.locator(".notice")).to_contain_text("Choose Auto")
     expect(box).to_have_value("Describe this photo")
-    expect(composer_chip(page, "photo.png")).to_have_attribute("data-phase", "ready")
+    expect(composer_chip(page, "photo.png")).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     shots(page, "17-attachment-needs-vision")
 
 
@@ -221,7 +224,7 @@ def test_a_document_with_hidden_instructions_is_refused_clearly(new_page: NewPag
         }""",
         poisoned.decode(),
     )
-    expect(composer_chip(page, "report.md")).to_have_attribute("data-phase", "ready")
+    expect(composer_chip(page, "report.md")).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     box = page.get_by_label("Message", exact=True)
     box.fill("Summarise the report")
     box.press("Enter")
@@ -229,5 +232,5 @@ def test_a_document_with_hidden_instructions_is_refused_clearly(new_page: NewPag
     expect(notice).to_contain_text("attached document was blocked")
     expect(notice).to_contain_text("Remove that document")
     expect(box).to_have_value("Summarise the report")
-    expect(composer_chip(page, "report.md")).to_have_attribute("data-phase", "ready")
+    expect(composer_chip(page, "report.md")).to_have_attribute("data-phase", "ready", timeout=PROCESSING_MS)
     expect(page.locator(".messages .msg")).to_have_count(0)

@@ -131,7 +131,8 @@ def test_kill_9_mid_answer_leaves_an_interrupted_answer_that_can_be_regenerated(
         cid = httpx.post(f"{dev.url}/conversations", json={}, headers=carol).json()["conversationId"]
         servers = dev.servers()
         # Past the first checkpoints (0.2 s apart), then the app dies without any clean-up.
-        events = stream_until_chunks(dev.url, carol, cid, 30, lambda: os.kill(dev.process.pid, signal.SIGKILL))
+        keyed = {**carol, "Idempotency-Key": "story-1"}
+        events = stream_until_chunks(dev.url, keyed, cid, 30, lambda: os.kill(dev.process.pid, signal.SIGKILL))
         dev.wait()
         assert wait_gone(servers) == set(), "a local server outlived a crashed app"
     answer_id = events[0][1]["messageId"]
@@ -146,6 +147,11 @@ def test_kill_9_mid_answer_leaves_an_interrupted_answer_that_can_be_regenerated(
         resumed = httpx.get(f"{dev.url}/conversations/{cid}/messages/{answer_id}/events", headers=carol, timeout=30)
         last = parse_sse(resumed.text)[0][-1]
         assert last.name == "error" and last.data["code"] == "server_shutting_down" and last.data["retryable"]
+        # A retry with the same Idempotency-Key answers what the first request got (not a 409 for a day).
+        repeat = httpx.post(f"{dev.url}/conversations/{cid}/messages", json={"content": "tell me a long story"},
+                            headers=keyed, timeout=30)
+        replayed = parse_sse(repeat.text)[0]
+        assert replayed[0].data["messageId"] == answer_id and replayed[-1].data["code"] == "server_shutting_down"
         again = httpx.post(f"{dev.url}/conversations/{cid}/messages/{answer_id}/regenerate", json={},
                            headers=carol, timeout=60)
         assert parse_sse(again.text)[0][-1].name == "message_end"

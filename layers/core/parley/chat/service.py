@@ -34,7 +34,7 @@ from parley.chat.generation import (
 )
 from parley.chat.moderation import SafetyGate, model_text
 from parley.context.builder import Summary, applicable_summary, build_context, input_budget
-from parley.conversations.model import Conversation, Message, preview_of
+from parley.conversations.model import INTERRUPTED, Conversation, Message, preview_of
 from parley.conversations.repository import ANY_CURRENT, ConcurrentChange, ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
 from parley.errors import NotFound, ValidationFailed
@@ -575,9 +575,13 @@ class ChatService:
         prior = self._idem.prior(idempotency)
         if prior is None:
             return None
-        if prior.status != "complete" or not prior.message_id or not prior.conversation_id:
+        if not prior.message_id or not prior.conversation_id:
             raise self._idem.in_progress()
         message = self._repo.get_message(who.user_id, prior.conversation_id, prior.message_id)
+        # Still running, unless its process died mid-answer: then the interrupted answer is what
+        # the first request got, and a repeat answers with it rather than a 409 for a day.
+        if prior.status != "complete" and message.finish_reason != INTERRUPTED:
+            raise self._idem.in_progress()
         return Replay(message=message, user_message_id=message.parent_id)
 
     def _check_content(self, content: str) -> str:
