@@ -29,7 +29,14 @@ from constructs import Construct
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import EndpointOverride, Parameters
 from model_endpoints.catalog import Catalog, ModelSpec, load_catalog
-from model_endpoints.serving import LMI_TAG, container_definition, production_variant, served_models
+from model_endpoints.serving import (
+    LMI_TAG,
+    container_definition,
+    gated_without_weights,
+    production_variant,
+    served_models,
+)
+from model_endpoints.sizing import Sizing, check
 
 VARIANT = "AllTraffic"
 SCALING_METRIC = appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION
@@ -46,6 +53,8 @@ class EndpointPlan:
     max_instances: int
     target_concurrent_requests: float
     model_s3_uri: str | None
+    #: Weights + KV cache against the instance's GPU memory (checked: the config can start).
+    sizing: Sizing
 
 
 def endpoint_plans(params: Parameters, catalog: Catalog | None = None) -> list[EndpointPlan]:
@@ -66,15 +75,22 @@ def endpoint_plans(params: Parameters, catalog: Catalog | None = None) -> list[E
         maximum = override.max_instances or inference.max_instances
         if minimum > maximum:
             raise ValueError(f"inference.models.{spec.id}: min_instances > max_instances")
+        gated = gated_without_weights(spec, override.model_s3_uri)
+        if gated:
+            raise ValueError(f"inference.models.{spec.id}: {', '.join(gated)} gated on the Hugging Face Hub; stage "
+                             "the weights with `parley models stage` and set model_s3_uri (no token goes in a "
+                             "template)")
+        instance_type = override.instance_type or spec.serving.instance_type
         plans.append(
             EndpointPlan(
                 spec=spec,
                 endpoint_name=spec.backend.endpoint,
-                instance_type=override.instance_type or spec.serving.instance_type,
+                instance_type=instance_type,
                 min_instances=minimum,
                 max_instances=maximum,
                 target_concurrent_requests=override.target_concurrent_requests or inference.target_concurrent_requests,
                 model_s3_uri=override.model_s3_uri,
+                sizing=check(spec, instance_type),
             )
         )
     return plans
@@ -115,7 +131,8 @@ class Inference(Construct):
                 f"{cid}Model",
                 execution_role_arn=self.role.role_arn,
                 primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                    image=container["Image"], environment=container["Environment"]
+                    image=container["Image"], environment=container["Environment"],
+                    model_data_source=_model_data_source(container.get("ModelDataSource")),
                 ),
             )
             variant = production_variant(plan.spec, model.attr_model_name, initial_instance_count=plan.min_instances,
@@ -230,11 +247,26 @@ class Inference(Construct):
         return env
 
 
+def _model_data_source(source: dict[str, Any] | None) -> sagemaker.CfnModel.ModelDataSourceProperty | None:
+    if source is None:
+        return None
+    s3 = source["S3DataSource"]
+    return sagemaker.CfnModel.ModelDataSourceProperty(s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+        s3_uri=s3["S3Uri"], s3_data_type=s3["S3DataType"], compression_type=s3["CompressionType"]))
+
+
+#: Nested structs of a production variant. A plain dict handed to jsii is not converted to the
+#: struct: it renders as ``{}`` (RoutingConfig was silently lost that way).
+_VARIANT_STRUCTS = {"RoutingConfig": sagemaker.CfnEndpointConfig.RoutingConfigProperty}
+
+
 def _variant_kwargs(variant: dict[str, Any]) -> dict[str, Any]:
     """``production_variant()``'s CloudFormation-shaped keys as the CDK struct's keyword arguments."""
     kwargs: dict[str, Any] = {}
     for key, value in variant.items():
         if isinstance(value, dict):
-            value = {_snake(k): v for k, v in value.items()}
+            if key not in _VARIANT_STRUCTS:
+                raise ValueError(f"production variant key {key}: no CDK struct mapped for it")
+            value = _VARIANT_STRUCTS[key](**{_snake(k): v for k, v in value.items()})
         kwargs[_snake(key)] = value
     return kwargs

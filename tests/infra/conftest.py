@@ -113,9 +113,15 @@ def _synth(context: dict[str, str]) -> Iterator[Synth]:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
+#: The gated (Llama) models deploy only from staged weights.
+STAGED = {"parley-fast": {"model_s3_uri": "s3://parley-weights/parley-fast/"},
+          "parley-smart": {"model_s3_uri": "s3://parley-weights/parley-smart/"}}
+SAGEMAKER = {"parley.inference.mode": "sagemaker", "parley.inference.models": json.dumps(STAGED)}
+
+
 @pytest.fixture(scope="session")
 def synth() -> Iterator[Synth]:
-    yield from _synth({**FAKE, "parley.inference.mode": "sagemaker"})
+    yield from _synth({**FAKE, **SAGEMAKER})
 
 
 @pytest.fixture(scope="session")

@@ -247,8 +247,9 @@ def test_one_autoscaled_endpoint_per_served_catalog_model(synth) -> None:
     endpoints = {e["Properties"]["EndpointName"] for e in synth.of_type("AWS::SageMaker::Endpoint").values()}
     assert endpoints == {m.backend.endpoint for m in served}
     models = [m["Properties"]["PrimaryContainer"] for m in synth.of_type("AWS::SageMaker::Model").values()]
+    uris = {p.spec.id: p.model_s3_uri for p in plans}
     for spec in served:
-        env = lmi_environment(spec.serving)
+        env = lmi_environment(spec.serving, model_uri=uris[spec.id])
         assert any(m["Environment"] == env for m in models), spec.id
         assert all("djl-inference:" in m["Image"] for m in models)
     targets = synth.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
