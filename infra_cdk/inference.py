@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, Duration, SecretValue, Stack
+from aws_cdk import ArnFormat, Aws, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -226,6 +226,14 @@ class Inference(Construct):
         ]
 
     def grant_invoke(self, grantee: iam.IGrantable) -> None:
+        secret = self._openai_secret_arn()
+        if secret:
+            grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[secret]))
+            rendered = secret.replace(Aws.PARTITION, "<AWS::Partition>").replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
+            acknowledge(grantee.grant_principal, f"AwsSolutions-IAM5[Resource::{rendered}]",  # type: ignore[arg-type]
+                        "One named secret: the wildcard is the random 6-character suffix Secrets Manager appends "
+                        "to a secret's ARN.")
         arns = self.endpoint_arns()
         if arns:
             grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
@@ -239,12 +247,20 @@ class Inference(Construct):
         if self.mode == "openai" and inference.openai_base_url:
             env["PARLEY_OPENAI_BASE_URL"] = inference.openai_base_url
             if inference.openai_api_key_secret:
-                # Resolved by CloudFormation at deploy time into the (KMS-encrypted) function
-                # configuration; the template itself holds only the secret's name.
-                env["PARLEY_OPENAI_API_KEY"] = SecretValue.secrets_manager(
-                    inference.openai_api_key_secret
-                ).unsafe_unwrap()
+                # Only the secret's name: the functions read the key at run time (grant_invoke gives
+                # them GetSecretValue on it), so it is in neither the template nor the configuration.
+                env["PARLEY_OPENAI_API_KEY_SECRET"] = inference.openai_api_key_secret
         return env
+
+    def _openai_secret_arn(self) -> str | None:
+        name = self._params.inference.openai_api_key_secret
+        if self.mode != "openai" or not name:
+            return None
+        if name.startswith("arn:"):
+            return name
+        # A secret's ARN ends in a random 6-character suffix after its name.
+        return Stack.of(self).format_arn(service="secretsmanager", resource="secret", resource_name=f"{name}-??????",
+                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
 
 
 def _model_data_source(source: dict[str, Any] | None) -> sagemaker.CfnModel.ModelDataSourceProperty | None:

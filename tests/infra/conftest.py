@@ -14,7 +14,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -37,6 +37,8 @@ class Synth:
     params: Any
     template: dict[str, Any]
     outdir: str
+    #: The other regions' stacks (``regions_synth``).
+    replicas: list[Synth] = field(default_factory=list)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -108,7 +110,10 @@ def _synth(context: dict[str, str]) -> Iterator[Synth]:
         app, stack, params = build_app(outdir, context, nag=False)
         assembly = app.synth()
         template = assembly.get_stack_by_name(stack.stack_name).template
-        yield Synth(app, stack, params, template, outdir)
+        synth = Synth(app, stack, params, template, outdir)
+        synth.replicas = [Synth(app, r, r.params, assembly.get_stack_by_name(r.stack_name).template, outdir)
+                          for r in stack.replicas]
+        yield synth
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
@@ -130,9 +135,26 @@ def openai_synth() -> Iterator[Synth]:
                        "parley.inference.openai_base_url": "https://llm.example.com/v1",
                        "parley.inference.openai_api_key_secret": "parley/openai-key",
                        "parley.api.waf": "false", "parley.api.authorizer_scope": "v1",
+                       "parley.observability.alarm_email": "oncall@example.com",
                        "parley.domain.web_domain": WEB_DOMAIN,
                        "parley.domain.web_certificate_arn": CERT_US_EAST_1,
                        "parley.domain.api_domain": API_DOMAIN,
                        "parley.domain.api_certificate_arn": CERT_US_EAST_1,
                        "parley.settings.coldstore_sse": "aws:kms",
                        "parley.settings.coldstore_kms_key_id": KMS_KEY_ID})
+
+
+#: Two regions: the default parameters (simulator mode) plus what several regions need.
+SECOND_REGION = "eu-west-1"
+REGIONS = {"parley.regions": json.dumps(["us-east-1", SECOND_REGION]),
+           "parley.domain.api_domain": API_DOMAIN,
+           "parley.domain.api_certificate_arn": CERT_US_EAST_1,
+           "parley.domain.api_certificate_arns": json.dumps(
+               {SECOND_REGION: CERT_US_EAST_1.replace("us-east-1", SECOND_REGION)}),
+           "parley.domain.hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+           "parley.domain.hosted_zone_name": "example.com"}
+
+
+@pytest.fixture(scope="session")
+def regions_synth() -> Iterator[Synth]:
+    yield from _synth({**FAKE, **REGIONS})
