@@ -250,6 +250,9 @@ class Parameters(_Strict):
         if not (domain.api_domain and domain.api_certificate_arn and domain.hosted_zone_id and domain.hosted_zone_name):
             raise ValueError("regions: needs domain.api_domain, api_certificate_arn, hosted_zone_id and "
                              "hosted_zone_name (every region answers on the one API domain)")
+        if self.api.authorizer_scope != "all":
+            raise ValueError("regions: needs api.authorizer_scope 'all' (the Lambda authorizer verifies the primary "
+                             "region's Cognito tokens in every region)")
         missing = [r for r in self.regions[1:] if r not in domain.api_certificate_arns]
         if missing:
             raise ValueError(f"regions: domain.api_certificate_arns needs a certificate for {missing}")

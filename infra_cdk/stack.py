@@ -116,7 +116,7 @@ class ParleyStack(Stack):
             lambda_authorizer=authorizer.function if authorizer else None,
         )
 
-        self.dead_letter_queues = add_triggers(self, self.data, self.functions, stream_table=primary is None)
+        self.dead_letter_queues = add_triggers(self, self.data, self.functions, primary=primary is None)
         if params.regions:
             latency_record(self, params, self.api)
 
@@ -149,6 +149,8 @@ class ParleyStack(Stack):
             # Presigned uploads go straight to the data bucket (both S3 endpoint styles).
             "https://*.s3.amazonaws.com",
             f"https://*.s3.{Aws.REGION}.amazonaws.com",
+            # With several regions a browser may upload to any region's data bucket.
+            *(f"https://*.s3.{region}.amazonaws.com" for region in self.params.replica_regions),
         )
         self.site = self.web.deploy(web_config(
             api_url=self.api.url, user_pool_id=self.identity.user_pool.user_pool_id,

@@ -42,11 +42,13 @@ def dead_letter_queue(stack: Stack, construct_id: str) -> sqs.Queue:
 
 
 def add_triggers(stack: Stack, data: Data, functions: dict[str, ParleyFunction],
-                 stream_table: bool = True) -> dict[str, sqs.Queue]:
+                 primary: bool = True) -> dict[str, sqs.Queue]:
     """Wire the triggers of the functions present; the dead-letter queues by name.
 
-    ``stream_table``: False in a replica region, where the attachments table is a replica whose TTL
-    removals are the primary region's (expiry runs where the item was written... and replicates).
+    ``primary``: False in the other regions of a multi-region deployment, which process their own
+    uploads but neither read the tables' streams (their tables are replicas, whose stream CDK cannot
+    name) nor archive conversations (one region archives, into one bucket, so two jobs never race
+    for the same global table items).
     """
     queues: dict[str, sqs.Queue] = {}
     attachments = functions.get("attachments")
@@ -61,7 +63,7 @@ def add_triggers(stack: Stack, data: Data, functions: dict[str, ParleyFunction],
             s3n.LambdaDestination(attachments.function),
             s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
         )
-        if stream_table:
+        if primary:
             stream_dlq = queues["attachments-expiry"] = dead_letter_queue(stack, "AttachmentsExpiryDlq")
             # TTL expiry of never-sent uploads: DynamoDB's own deletes (REMOVE by the service
             # principal), not the app's, so the function deletes the objects the record pointed to.
@@ -74,7 +76,7 @@ def add_triggers(stack: Stack, data: Data, functions: dict[str, ParleyFunction],
                     "userIdentity": {"type": lambda_.FilterRule.is_equal("Service"),
                                      "principalId": lambda_.FilterRule.is_equal("dynamodb.amazonaws.com")}})]))
     coldstore = functions.get("coldstore")
-    if coldstore is not None:
+    if coldstore is not None and primary:
         dlq = queues["coldstore"] = dead_letter_queue(stack, "ColdstoreDlq")
         coldstore.function.configure_async_invoke(
             retry_attempts=ASYNC_RETRIES, on_failure=destinations.SqsDestination(dlq))

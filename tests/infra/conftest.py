@@ -112,7 +112,7 @@ def _synth(context: dict[str, str]) -> Iterator[Synth]:
         template = assembly.get_stack_by_name(stack.stack_name).template
         synth = Synth(app, stack, params, template, outdir)
         synth.replicas = [Synth(app, r, r.params, assembly.get_stack_by_name(r.stack_name).template, outdir)
-                          for r in stack.replicas]
+                          for r in getattr(stack, "replicas", [])]
         yield synth
     finally:
         shutil.rmtree(outdir, ignore_errors=True)

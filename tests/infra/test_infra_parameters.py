@@ -67,6 +67,7 @@ def test_context_overrides_parse_json_values() -> None:
     {**REGIONS, "parley.regions": '["eu-west-1", "us-east-1"]'},  # the first must be `region`
     {**REGIONS, "parley.domain.api_certificate_arns": "{}"},  # no certificate in the second region
     {**REGIONS, "parley.regions": '["us-east-1", "us-east-1"]'},
+    {**REGIONS, "parley.api.authorizer_scope": "v1"},  # Cognito's own authorizer is regional
     {"parley.settings.openai_api_key_secret": "x"},  # set by the app from inference.openai_api_key_secret
     {"parley.observability.gpu_utilization_percent": "120"},
 ])

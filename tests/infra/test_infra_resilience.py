@@ -68,9 +68,13 @@ def test_two_regions_share_global_tables_and_one_api_name(regions_synth) -> None
         assert set(replicas) == {"us-east-1", SECOND_REGION}
         assert all(r["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] for r in replicas.values())
     # The second region deploys no table, no user pool, no web client: it uses the primary's.
-    for absent in ("AWS::DynamoDB::GlobalTable", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution"):
+    # ... nor a cold-storage schedule or table stream mapping (one region archives; replicas have no named stream).
+    for absent in ("AWS::DynamoDB::GlobalTable", "AWS::Cognito::UserPool", "AWS::CloudFront::Distribution",
+                   "AWS::Events::Rule", "AWS::Lambda::EventSourceMapping"):
         assert not second.of_type(absent), absent
     assert second.stack.region == SECOND_REGION
+    csp = json.dumps(primary.of_type("AWS::CloudFront::ResponseHeadersPolicy"))
+    assert f"https://*.s3.{SECOND_REGION}.amazonaws.com" in csp  # uploads to the second region's bucket
     env = json.dumps(second.env("authorizer"))
     assert '"Fn::GetStackOutput"' in env and '"Region": "us-east-1"' in env
     for synth in (primary, second):
@@ -84,6 +88,7 @@ def test_two_regions_share_global_tables_and_one_api_name(regions_synth) -> None
         assert config["Type"] == "HTTPS" and config["ResourcePath"] == "/prod/health"
         assert synth.stack.region in json.dumps(config["FullyQualifiedDomainName"])
         # Each region: its own API, functions, bucket and alarms.
+        assert synth.of_type("AWS::S3::Bucket") and synth.of_type("AWS::Lambda::Function")
         assert synth.of_type("AWS::ApiGateway::RestApi") and synth.of_type("AWS::CloudWatch::Alarm")
 
 
