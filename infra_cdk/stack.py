@@ -126,7 +126,8 @@ class ParleyStack(Stack):
             functions={name: fn.function for name, fn in self.functions.items()},
             model_ids=[m.id for m in load_catalog().models],
             endpoints=self.inference.plans,
-            tables={d.construct_id: self.data.tables[d.settings_field] for d in self.data.definitions},
+            tables={d.settings_field.removeprefix("table_"): self.data.tables[d.settings_field]
+                    for d in self.data.definitions},
             state_machines=dict(self.workflows.state_machines) if self.workflows else {},
             dead_letter_queues=self.dead_letter_queues,
         )

@@ -65,10 +65,9 @@ def test_cdk_nag_has_no_unacknowledged_findings_with_two_regions(regions_synth) 
 def test_a_custom_bootstrap_qualifier_still_passes_cdk_nag() -> None:
     """The bucket deployment's grant names the asset bucket, whose name holds the qualifier."""
     from infra_cdk.app import build_app
-    from infra_cdk.stack import BOOTSTRAP_QUALIFIER_CONTEXT
 
     app, stack, _ = build_app(tempfile.mkdtemp(prefix="parley-cdk-q-"),
-                              {"parley:fake_assets": "true", BOOTSTRAP_QUALIFIER_CONTEXT: "parley42"}, nag=False)
+                              {"parley:fake_assets": "true", "@aws-cdk/core:bootstrapQualifier": "parley42"}, nag=False)
     assembly = app.synth()
     assert "cdk-parley42-assets" in json.dumps(assembly.get_stack_by_name(stack.stack_name).template)
     assert _findings(app) == []
