@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import ArnFormat, Aws, Duration, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -94,6 +94,15 @@ def endpoint_plans(params: Parameters, catalog: Catalog | None = None) -> list[E
             )
         )
     return plans
+
+
+def partition(region: str) -> str:
+    """The ARN partition CDK writes literally for a known region (feature flag enablePartitionLiterals)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def _snake(key: str) -> str:
@@ -230,7 +239,7 @@ class Inference(Construct):
         if secret:
             grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
                 actions=["secretsmanager:GetSecretValue"], resources=[secret]))
-            rendered = secret.replace(Aws.PARTITION, "<AWS::Partition>").replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
+            rendered = secret.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
             acknowledge(grantee.grant_principal, f"AwsSolutions-IAM5[Resource::{rendered}]",  # type: ignore[arg-type]
                         "One named secret: the wildcard is the random 6-character suffix Secrets Manager appends "
                         "to a secret's ARN.")
@@ -259,8 +268,8 @@ class Inference(Construct):
         if name.startswith("arn:"):
             return name
         # A secret's ARN ends in a random 6-character suffix after its name.
-        return Stack.of(self).format_arn(service="secretsmanager", resource="secret", resource_name=f"{name}-??????",
-                                         arn_format=ArnFormat.COLON_RESOURCE_NAME)
+        region = Stack.of(self).region
+        return f"arn:{partition(region)}:secretsmanager:{region}:{Aws.ACCOUNT_ID}:secret:{name}-??????"
 
 
 def _model_data_source(source: dict[str, Any] | None) -> sagemaker.CfnModel.ModelDataSourceProperty | None:

@@ -126,14 +126,14 @@ class Observability(Construct):
                   f"{plan.target_concurrent_requests:g}): requests queue, scaling is at its maximum or too slow",
                   evaluation_periods=5, datapoints=5)
         for name, fn in functions.items():
-            alarm(f"Throttles{_cid(name)}", fn.metric_throttles(period=PERIOD, statistic="Sum"), 0, gt,
+            alarm(f"Throttles{_cid(name)}Function", fn.metric_throttles(period=PERIOD, statistic="Sum"), 0, gt,
                   f"Lambda function {name} is throttled", evaluation_periods=1, datapoints=1)
         limit = obs.lambda_concurrency_quota * 0.8
         alarm("LambdaConcurrency", account_concurrency(), limit, gt,
               f"Lambda concurrency in the region above 80% of its quota ({obs.lambda_concurrency_quota})",
               evaluation_periods=5, datapoints=3)
         for name, table in (tables or {}).items():
-            alarm(f"Throttles{_cid(name)}", table_throttles(table.table_name), 0, gt,
+            alarm(f"Throttles{_cid(name)}Table", table_throttles(table.table_name), 0, gt,
                   f"DynamoDB {name} throttles requests", evaluation_periods=1, datapoints=1)
         for name, machine in (state_machines or {}).items():
             failed = cw.MathExpression(

@@ -25,7 +25,7 @@ from infra_cdk.chat import Chat
 from infra_cdk.data import Data, log_buckets
 from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction, base_environment, function_table
 from infra_cdk.identity import SCOPES, Identity
-from infra_cdk.inference import Inference
+from infra_cdk.inference import Inference, partition
 from infra_cdk.nag import acknowledge
 from infra_cdk.observability import Observability
 from infra_cdk.parameters import Parameters
@@ -34,16 +34,6 @@ from infra_cdk.triggers import add_triggers
 from infra_cdk.web import Web, web_config
 from infra_cdk.workflows import Workflows
 from model_endpoints.catalog import load_catalog
-
-
-def partition(region: str) -> str:
-    """The ARN partition CDK writes literally for a known region (feature flag enablePartitionLiterals)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
 
 BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 #: Functions that read or write cold archives (KMS grants when the archives use a customer key).

@@ -279,7 +279,7 @@ def test_openai_mode_creates_no_gpu_and_points_functions_at_the_url(openai_synth
         assert env["PARLEY_OPENAI_API_KEY_SECRET"] == "parley/openai-key"
     for name in ("chat", "workflows"):  # the functions that call the model
         assert ("secretsmanager:GetSecretValue",
-                "arn:<AWS::Partition>:secretsmanager:us-east-1:<AWS::AccountId>:secret:parley/openai-key-??????"
+                "arn:aws:secretsmanager:us-east-1:<Ref AWS::AccountId>:secret:parley/openai-key-??????"
                 ) in openai_synth.granted(name)
     assert not any(a == "secretsmanager:GetSecretValue" for a, _ in openai_synth.granted("api"))
     # No endpoint alarms or grants without endpoints.
