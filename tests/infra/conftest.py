@@ -4,7 +4,8 @@ The main synth uses fake layer assets (no pip), includes the planned functions w
 do not exist yet, and creates SageMaker endpoints, so every construct is exercised. A second,
 smaller synth (``openai_synth``) covers the other branches at once: the "existing
 OpenAI-compatible endpoint" mode, no WAF, the authorizer on /v1 only, custom domains for the web
-client and the API, and cold archives under a customer KMS key.
+client and the API, cold archives under a customer KMS key, and an alarm e-mail. A third
+(``regions_synth``) is the default parameters (simulator mode) with a second region: both stacks.
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ def _synth(context: dict[str, str]) -> Iterator[Synth]:
         template = assembly.get_stack_by_name(stack.stack_name).template
         synth = Synth(app, stack, params, template, outdir)
         synth.replicas = [Synth(app, r, r.params, assembly.get_stack_by_name(r.stack_name).template, outdir)
+                          # (getattr: these fixtures also run against the app from before regions existed)
                           for r in getattr(stack, "replicas", [])]
         yield synth
     finally:
