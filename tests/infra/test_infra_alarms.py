@@ -32,12 +32,10 @@ def _emitted_emf(app, client, make_user) -> list[dict[str, Any]]:
         with redirect_stdout(out):
             emf.emit(values, dimensions)
 
-    chat = container.chat
-    original_emit, original_opts = container.metrics.emit, chat._opts
-    container.metrics.emit = tee
-    # The shared test app runs without the response cache; the cache metrics need it on.
-    chat._opts = replace(original_opts, cache_enabled=True)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(container.metrics, "emit", tee)
+        # The shared test app runs without the response cache; the cache metrics need it on.
+        patch.setattr(container.chat, "_opts", replace(container.chat._opts, cache_enabled=True))
         auth = make_user("plus")
         models = [m.id for m in container.catalog.models]
 
@@ -55,9 +53,6 @@ def _emitted_emf(app, client, make_user) -> list[dict[str, Any]]:
         with backend(app, ScriptedBackend(["partial", " more"], fail_after=1)):
             for model in models:
                 assert turn(model, f"this one breaks {uuid.uuid4().hex}")[-1].name == "error"
-    finally:
-        container.metrics.emit = original_emit
-        chat._opts = original_opts
     docs = [json.loads(line) for line in out.getvalue().splitlines() if line.startswith("{")]
     return [d for d in docs if "_aws" in d]
 
