@@ -88,19 +88,20 @@ class AttachmentConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AttachmentConfig:
-        """From ``Settings``: ``attachment_*`` fields where they exist, mode-dependent defaults for the rest."""
+        """From ``Settings``; the two mode-dependent fields default by mode when unset (None).
+
+        Read as given: a ``0`` (no chunk overlap) is a value, never "unset" (no ``or default``).
+        """
         local = settings.mode == "local"
-        inline = getattr(settings, "attachment_process_inline", None)
-        isolation = getattr(settings, "attachment_isolation", None)
-        defaults = cls()
+        inline = settings.attachment_process_inline
         return cls(
             limits=Limits.from_settings(settings),
-            upload_expires_s=getattr(settings, "attachment_upload_expires_s", None) or defaults.upload_expires_s,
-            unused_ttl_s=getattr(settings, "attachment_unused_ttl_s", None) or defaults.unused_ttl_s,
-            chunk_tokens=getattr(settings, "attachment_chunk_tokens", None) or defaults.chunk_tokens,
-            chunk_overlap=getattr(settings, "attachment_chunk_overlap", None) or defaults.chunk_overlap,
-            process_inline=local if inline is None else bool(inline),
-            isolation=isolation or ("forkserver" if local else "fork"),
+            upload_expires_s=settings.attachment_upload_expires_s,
+            unused_ttl_s=settings.attachment_unused_ttl_s,
+            chunk_tokens=settings.attachment_chunk_tokens,
+            chunk_overlap=settings.attachment_chunk_overlap,
+            process_inline=local if inline is None else inline,
+            isolation=settings.attachment_isolation or ("forkserver" if local else "fork"),
         )
 
 
