@@ -366,6 +366,13 @@ class ConversationRepository:
         actions: list[Action] = []
         if len(content.encode("utf-8")) <= self._inline_max_bytes:
             actions.append(model.content.set(content))
+        else:
+            # Too large for the item: offloaded like a saved message's content, so that a resume in
+            # another process keeps following a long answer. Its own key: the final save (which
+            # may follow a stop from elsewhere) is never overwritten by a late checkpoint.
+            key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}.partial"
+            self._blobs.put_text(key, content)
+            actions += [model.content.remove(), model.content_key.set(key)]
         actions.append(model.checkpoint_at.set(now_ms()))
         try:
             item.update(actions=actions, condition=(model.status == "generating"))
