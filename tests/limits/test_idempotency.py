@@ -66,5 +66,6 @@ def test_replay_while_running_is_409(limits_app, make_user):
         r = httpx.post(f"{server.url}/conversations/{cid}/messages", json=body, headers=auth | key, timeout=30)
         assert r.status_code == 409
         assert r.json()["retryable"] is True
+        assert int(r.headers["Retry-After"]) >= 1
         t.join()
     assert done["events"][-1].name == "message_end"

@@ -52,6 +52,15 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """A body was sent as something other than JSON: every body this API takes is JSON, so that
+    is the wrong media type (415), not an invalid value (422)."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not content_type or content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    return any(tuple(err.get("loc", ()))[:1] == ("body",) for err in exc.errors())
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
@@ -59,6 +68,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _body_not_json(request, exc):
+            return error_response(415, "unsupported_media_type", "the body must be JSON (Content-Type: "
+                                  "application/json)", request=request)
         return error_response(422, "validation_error", _describe(exc), request=request)
 
     @app.exception_handler(StarletteHTTPException)

@@ -226,6 +226,7 @@ class ConversationRepository:
         if current_message_id is not None:
             actions.append(model.current_message_id.set(current_message_id))
         if not actions:
+            self.get(user_id, conversation_id)  # nothing to change, but a missing or foreign one is still a 404
             return
         item = model(conversation_id, CONVERSATION_SK)
         try:

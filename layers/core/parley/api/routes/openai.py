@@ -46,23 +46,33 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ER
 FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
 
 
+#: Request bodies take types exactly as declared, like the native API's (no "true" for true).
+STRICT = ConfigDict(strict=True)
+
+
 class TextPart(BaseModel):
+    model_config = STRICT
+
     type: Literal["text"]
     text: str
 
 
 class ImageUrl(BaseModel):
+    model_config = STRICT
+
     url: str = Field(max_length=8_000_000)
     detail: str | None = None
 
 
 class ImagePart(BaseModel):
+    model_config = STRICT
+
     type: Literal["image_url"]
     image_url: ImageUrl
 
 
 class CompletionMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[TextPart | ImagePart]
@@ -70,6 +80,8 @@ class CompletionMessage(BaseModel):
 
 
 class StreamOptions(BaseModel):
+    model_config = STRICT
+
     include_usage: bool = False
 
 
@@ -77,7 +89,7 @@ class CompletionRequest(BaseModel):
     """OpenAI's Chat Completions body. Parameters Parley does not implement are accepted and ignored,
     except those that would change the answer's shape (n > 1, tools), which are refused."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
     model: str = Field(max_length=100)
     messages: list[CompletionMessage] = Field(min_length=1, max_length=2000)
