@@ -402,7 +402,7 @@ class ChatService:
         ledger as a chat turn, but the messages come with the request and nothing else is stored."""
         received = time.perf_counter()
         if not any(m.role == "user" for m in messages):
-            raise ValidationFailed("messages must contain at least one user message")
+            raise ValidationFailed("messages must contain at least one user message", param="messages")
         requested = self._check_model(model)
         messages = self._screen_completion(who, messages)
         last_user = next(m for m in reversed(messages) if m.role == "user")
@@ -410,7 +410,7 @@ class ChatService:
         text_of = [_text_of(m.content) for m in messages]
         if len(text_of[-1]) > self._opts.max_message_chars:
             raise ValidationFailed(f"content must be at most {self._opts.max_message_chars} characters",
-                                   code="content_too_long")
+                                   code="content_too_long", param="messages")
         context_tokens = sum(count_tokens(t) + PER_MESSAGE_OVERHEAD for t in text_of) + 1000 * image_count
         aws_started = time.perf_counter()
         admission = self._ledger.admit(who)
@@ -422,7 +422,7 @@ class ChatService:
             if context_tokens + max_tokens > spec.context_window:
                 raise ValidationFailed(
                     f"this request needs {context_tokens + max_tokens} tokens; {spec.id} takes {spec.context_window}",
-                    code="context_length_exceeded",
+                    code="context_length_exceeded", param="messages",
                 )
             request = InferenceRequest(tuple(messages), replace(params, max_tokens=max_tokens), context_tokens)
             key = None
@@ -586,7 +586,7 @@ class ChatService:
 
     def _check_model(self, model: str | None) -> str | None:
         if model is not None and not self._catalog.is_known(model):
-            raise ValidationFailed(f"unknown model '{model}'; see GET /models", code="unknown_model")
+            raise ValidationFailed(f"unknown model '{model}'; see GET /models", code="unknown_model", param="model")
         return model
 
     # -- running turns (on the event loop) -------------------------------------------------------

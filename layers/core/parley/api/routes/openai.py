@@ -118,7 +118,8 @@ class ModelsList(BaseModel):
 
 def to_messages(body: CompletionRequest) -> list[ChatMessage]:
     if getattr(body, "tools", None) or getattr(body, "functions", None):
-        raise ValidationFailed("tools and function calling are not supported", code="unsupported_parameter")
+        raise ValidationFailed("tools and function calling are not supported", code="unsupported_parameter",
+                               param="tools" if getattr(body, "tools", None) else "functions")
     out: list[ChatMessage] = []
     for m in body.messages:
         role = "system" if m.role == "developer" else m.role
@@ -133,7 +134,7 @@ def to_messages(body: CompletionRequest) -> list[ChatMessage]:
                 if not part.image_url.url.startswith("data:image/"):
                     # Fetching remote URLs would let any caller make the platform download anything.
                     raise ValidationFailed("image_url must be a data: URL (remote images are not fetched)",
-                                           code="invalid_image_url")
+                                           code="invalid_image_url", param="messages")
                 parts.append({"type": "image_url", "image_url": {"url": part.image_url.url}})
         out.append(ChatMessage(role, parts))  # type: ignore[arg-type]
     return out
@@ -222,6 +223,8 @@ async def openai_chunks(
         elif event.name == "message_start":
             model = event.data.get("model", model)
             yield chunk({"role": "assistant", "content": ""})
+        elif event.name == "model_switched":
+            model = event.data["model"]  # a fallback answers: later chunks name it
         elif event.name == "content_chunk":
             yield chunk({"content": event.data["delta"]})
         elif event.name == "message_end":
