@@ -298,6 +298,7 @@ class ChatService:
                 f"it has room for {input_budget(spec, params.max_tokens)}", code="context_length_exceeded"
             )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
+        self._ledger.check_budget(admission, worst_case_cost(chain, request))
         assistant = Message(
             message_id=new_id(),
             conversation_id=conversation.conversation_id,
@@ -425,6 +426,7 @@ class ChatService:
                     code="context_length_exceeded", param="messages",
                 )
             request = InferenceRequest(tuple(messages), replace(params, max_tokens=max_tokens), context_tokens)
+            self._ledger.check_budget(admission, worst_case_cost(chain, request))
             key = None
             if self._opts.cache_enabled:
                 shared = not any(m.role == "system" for m in messages) and not image_count
@@ -746,6 +748,11 @@ async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:
     concurrent streams behind each other.
     """
     return await anyio.to_thread.run_sync(functools.partial(func, *args))
+
+
+def worst_case_cost(chain: list[ModelSpec], request: InferenceRequest) -> float:
+    """What a turn may cost at most: its whole output budget at the priciest model that may answer."""
+    return max(spec.cost(request.context_tokens, request.params.max_tokens) for spec in chain)
 
 
 def _text_of(content: str | list[dict[str, Any]]) -> str:
