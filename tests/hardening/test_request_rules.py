@@ -32,7 +32,7 @@ def test_patch_takes_only_exact_types(client, auth, body):
     ("/conversations", {"systemPrompt": ["x"]}),
     ("/api-keys", {"name": 12}),
     ("/attachments", {"filename": "a.txt", "size": "10"}),
-    ("/attachments", {"filename": "a.txt", "size": 10.0}),
+    ("/attachments", {"filename": "a.txt", "size": 10.5}),
     ("/dev/token", {"userId": "u", "tier": 1}),
 ])
 def test_other_bodies_refuse_coercion(client, auth, path, body):
@@ -92,3 +92,15 @@ def test_a_body_that_is_not_json_is_415(client, auth, path):
     assert r.status_code == 415
     body = r.json()
     assert (body.get("code") or body["error"]["code"]) == "unsupported_media_type"
+
+
+@pytest.mark.parametrize(("method", "path", "allow"), [
+    ("OPTIONS", "/conversations", "GET, HEAD, POST"),
+    ("PUT", "/conversations", "GET, HEAD, POST"),
+    ("OPTIONS", "/conversations/01ARZ3NDEKTSV4RRFFQ69G5FAV", "DELETE, GET, HEAD, PATCH"),
+    ("GET", "/usage/cap", "PUT"),
+    ("DELETE", "/v1/chat/completions", "POST"),
+])
+def test_undeclared_methods_are_405_with_every_allowed_method(client, auth, method, path, allow):
+    r = client.request(method, path, headers=auth)
+    assert r.status_code == 405 and r.headers["allow"] == allow

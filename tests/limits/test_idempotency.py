@@ -19,7 +19,7 @@ def test_create_conversation_twice_with_a_key(lclient, make_user):
     assert first.json() == second.json()
     assert len(lclient.get("/conversations", headers=auth).json()["conversations"]) == 1
     other_body = lclient.post("/conversations", json={"title": "different"}, headers=auth | key)
-    assert other_body.status_code == 422 and other_body.json()["code"] == "idempotency_key_reused"
+    assert other_body.status_code == 409 and other_body.json()["code"] == "idempotency_key_reused"
     # keys are scoped to the user
     other_user = make_user()
     third = lclient.post("/conversations", json={"title": "once"}, headers=other_user | key)

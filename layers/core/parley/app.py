@@ -8,8 +8,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from model_endpoints.catalog import AUTO
 from parley import __version__
 from parley.api.errors import install_error_handlers
+from parley.api.methods import install_method_not_allowed
+from parley.api.openapi import install_openapi
 from parley.api.routes import api_keys, attachments, chat, conversations, export, openai, system, usage
 from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
@@ -60,6 +63,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)
+    install_openapi(app, [AUTO, *(m.id for m in container.catalog.models)],
+                    container.attachments.declared.json_schema())
+    install_method_not_allowed(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from parley.conversations.model import Conversation, Message
@@ -27,8 +27,23 @@ class RequestModel(CamelModel):
 #: Visible text after cleaning (see parley.conversations.titles), as sent at most 255 characters.
 Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS, pattern=TITLE_PATTERN,
                              description="Control and invisible characters are removed, whitespace collapsed")]
-#: A catalog model id or `auto` (see `GET /models`); an unknown one is a 422.
-ModelId = Annotated[str, Field(min_length=1, max_length=100)]
+#: A catalog model id or `auto` (see `GET /models`); an unknown one is a 422. The published schema
+#: lists the catalog's ids (see parley.api.openapi), so that it admits exactly the known ones.
+MODEL_ID_MARK = "x-parley-model-id"
+ModelId = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra={MODEL_ID_MARK: True})]
+
+
+def _integral(value: object) -> object:
+    # JSON Schema counts 10.0 as an integer; strict pydantic would not. "10" stays refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def json_int(**constraints: int) -> Any:
+    """An integer as JSON Schema means it (10 and 10.0, never "10"), in a strict model. The
+    constraints come before the conversion, or they would not reach the published schema."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_integral)]
 
 
 class ErrorBody(CamelModel):

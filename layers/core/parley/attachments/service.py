@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from parley.attachments.chunking import Chunk, chunk_extracted, chunks_from_json, chunks_to_json
+from parley.attachments.declared import DeclaredUploads
 from parley.attachments.errors import AttachmentError, InvalidAttachment
 from parley.attachments.kinds import normalize_content_type
 from parley.attachments.limits import Limits, check_attachment_count, human_size, validate_upload
@@ -187,6 +188,8 @@ class AttachmentService:
         self._blobs = blobs
         self._signer = signer
         self._config = config
+        #: The declarations certain to be accepted (published as the upload's request schema).
+        self.declared = DeclaredUploads(config.limits)
         self._extract = extractor or make_extractor(config.isolation)
         self._clock = clock
 
@@ -209,6 +212,10 @@ class AttachmentService:
 
     def create_upload(self, user_id: str, filename: str, content_type: str | None, size: int) -> UploadTicket:
         """Validate the declared file (413/415/422), record it ``pending`` and presign its upload."""
+        if not self.declared.admits(filename, content_type, size):
+            validate_upload(filename, content_type, size, self._config.limits)  # the precise 413/415/422
+            raise InvalidAttachment(f"{filename}: declare a file name with a supported extension and a matching "
+                                    "content type (or none)")
         declared = validate_upload(filename, content_type, size, self._config.limits)
         # The upload is bound to the type as declared (re-checked against the bytes later); a missing
         # or odd one is replaced by the canonical type of the kind the name implies.
