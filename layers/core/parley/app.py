@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from model_endpoints.catalog import AUTO
 from parley import __version__
+from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
 from parley.api.methods import install_method_not_allowed
 from parley.api.openapi import install_openapi
@@ -49,9 +50,11 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         provision(settings, container)
     container = container or build_container(settings)
 
-    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS)
+    app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS,
+                  docs_url=None, redoc_url=None)
     app.state.container = container
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(system.router)
     app.include_router(conversations.router)
     app.include_router(chat.router)
