@@ -335,6 +335,8 @@ class ChatService:
             extra=extra,
             expected_current=expected_current,
         )
+        if user_message is not None and len(history) == 1 and conversation.title_source == "default":
+            self._start_title(who, conversation.conversation_id, user_message.message_id)
         cached = self._cache_result(lookup)
         aws_s = time.perf_counter() - aws_started
         if key:
@@ -372,6 +374,23 @@ class ChatService:
         )
         plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
+
+    def _start_title(self, who: Identity, conversation_id: str, user_message_id: str) -> None:
+        """A title from the first message, started with the turn (it needs only the stored user
+        message), so that it is ready by the time the first answer ends. Off the hot path: the
+        workflow start is one more AWS call in AWS mode, made on the turn's pool, never awaited."""
+        if self._workflows is None or not self._opts.generate_titles:
+            return
+        workflows = self._workflows
+        payload = {"conversationId": conversation_id, "userId": who.user_id, "leafMessageId": user_message_id}
+
+        def start() -> None:
+            try:
+                workflows.start("title", f"title-{conversation_id}", payload)
+            except Exception:
+                logger.exception("title workflow did not start", extra={"conversation_id": conversation_id})
+
+        self._pool.submit(start)
 
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
         """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""
@@ -491,22 +510,19 @@ class ChatService:
         self, who: Identity, conversation: Conversation, history: list[Message], summary: Summary | None,
         spec: ModelSpec,
     ) -> Callable[[Message], None]:
-        """Background work a saved answer may call for: a title after the first exchange, a summary
-        once the branch's unsummarized history passes the threshold. Neither delays the answer."""
+        """Background work a saved answer may call for: a summary once the branch's unsummarized
+        history passes the threshold. It never delays the answer."""
         covered = 0
         if summary is not None:
             covered = next(i for i, m in enumerate(history) if m.message_id == summary.through_message_id) + 1
         uncovered_tokens = sum(m.tokens for m in history[covered:])
         threshold = self._opts.summary_trigger_fraction * input_budget(spec, spec.max_output)
-        first_exchange = len(history) == 1 and conversation.title_source == "default"
 
         def after(message: Message) -> None:
             if self._workflows is None or message.finish_reason not in ("stop", "length"):
                 return
             base = {"conversationId": conversation.conversation_id, "userId": who.user_id,
                     "leafMessageId": message.message_id}
-            if first_exchange and self._opts.generate_titles:
-                self._workflows.start("title", f"title-{conversation.conversation_id}", base)
             if uncovered_tokens + message.tokens > threshold:
                 self._workflows.start("summarize", f"sum-{message.message_id}", base)
 

@@ -21,11 +21,16 @@ TITLE_PATTERN = VISIBLE
 _REMOVE = re.compile(f"[{INVISIBLE}]")
 
 
+def visible_text(text: str) -> str:
+    """Without control and invisible characters, whitespace runs as one space."""
+    return " ".join(_REMOVE.sub("", text).split())
+
+
 def clean_title(title: str) -> str:
     """The title as stored, or a 422 when nothing visible is left or it is too long."""
     if len(title) > MAX_TITLE_CHARS:
         raise ValidationFailed(f"title must be at most {MAX_TITLE_CHARS} characters")
-    cleaned = " ".join(_REMOVE.sub("", title).split())
+    cleaned = visible_text(title)
     if not cleaned:
         raise ValidationFailed("title must not be empty")
     return cleaned
