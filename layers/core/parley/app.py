@@ -22,7 +22,7 @@ from parley.settings import Settings
 DESCRIPTION = """\
 Parley: a self-hostable, ChatGPT-style conversational AI platform.
 
-Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.json`, `/docs` and,
+Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.json`, `/docs`, `/redoc` and,
 in local mode only, `POST /dev/token`. Errors are `{code, message, retryable}`; another user's
 resources answer 404 exactly like missing ones.
 """
