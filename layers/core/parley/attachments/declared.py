@@ -20,6 +20,7 @@ from typing import Any
 
 from parley.attachments.kinds import (
     _CODE_LANGUAGES,
+    _CODE_NAMES,
     _EXTENSIONS,
     _GENERIC_TYPES,
     _IMAGE_ALIASES,
@@ -46,6 +47,15 @@ def _name_pattern(extensions: list[str]) -> str:
     return f"(.*[/\\\\])?[^/\\\\]*[^{_NOT_VISIBLE}][^/\\\\]*\\.({exts})"
 
 
+def _exact_names(names: list[str]) -> str:
+    return f"(.*[/\\\\])?({'|'.join(_any_case(n) for n in sorted(names))})"
+
+
+#: A last path component without a dot (no extension), with a visible character.
+_NO_EXTENSION = f"(.*[/\\\\])?[^/\\\\.]*[^{_NOT_VISIBLE}][^/\\\\.]*"
+_TEXT_ONLY_TYPE = "text/[a-z0-9][a-z0-9.+-]*(;.*)?"
+
+
 def _literal_types(types: set[str]) -> str:
     return "|".join(re.escape(t) for t in sorted(types) if t) + "|"  # "" is generic too
 
@@ -55,17 +65,25 @@ class _Branch:
     name: str
     content_type: str
     max_size: int
+    #: Whether the content type must be given (a name without an extension says nothing by itself).
+    type_required: bool = False
 
     def json_schema(self) -> dict[str, Any]:
-        return {
+        given = {"type": "string", "pattern": f"^({self.content_type})$"}
+        schema: dict[str, Any] = {
             "properties": {
                 "filename": {"type": "string", "pattern": f"^{self.name}$"},
-                "contentType": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": f"^({self.content_type})$"}]},
+                "contentType": given if self.type_required else {"anyOf": [{"type": "null"}, given]},
                 "size": {"type": "integer", "minimum": 1, "maximum": self.max_size},
             },
         }
+        if self.type_required:
+            schema["required"] = ["contentType"]
+        return schema
 
     def admits(self, filename: str, content_type: str | None, size: int) -> bool:
+        if content_type is None and self.type_required:
+            return False
         return (1 <= size <= self.max_size and re.fullmatch(self.name, filename) is not None
                 and (content_type is None or re.fullmatch(self.content_type, content_type) is not None))
 
@@ -97,6 +115,10 @@ class DeclaredUploads:
             branches.append(_Branch(_name_pattern(text_like), generic + _TEXT_TYPE, limits.max_text_bytes))
         if typescript:  # browsers call TypeScript an MPEG transport stream
             branches.append(_Branch(_name_pattern(typescript), _TS_VIDEO, limits.max_text_bytes))
+        if "code" in allowed:  # Dockerfile, Makefile...
+            branches.append(_Branch(_exact_names(list(_CODE_NAMES)), generic + _TEXT_TYPE, limits.max_text_bytes))
+        if {"text", "csv", "json", "code"} <= allowed:  # README, LICENSE: a text type says what they are
+            branches.append(_Branch(_NO_EXTENSION, _TEXT_ONLY_TYPE, limits.max_text_bytes, type_required=True))
         self._branches = branches
 
     def admits(self, filename: str, content_type: str | None, size: int) -> bool:
