@@ -9,8 +9,11 @@ Context (``-c key=value``):
   do not exist yet (tests);
 * ``parley:nag=false``: skip the cdk-nag AwsSolutions checks (they run by default and fail synth).
 
+The cloud assembly goes to ``CDK_OUTDIR`` (set by the CDK CLI) or ``cdk.out/``. With several
+``regions``, one stack per region: ``<stack_name>`` (the primary) and ``<stack_name>-<region>``.
+
 Synthesis is offline. A real synth needs the dependency layers built first:
-``.venv/bin/python layers/build_layers.py`` (see the README's Deploy section).
+``.venv/bin/python layers/build_layers.py`` (see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -47,24 +50,35 @@ def cdk_json_context() -> dict[str, Any]:
     return dict(json.loads((ROOT / "cdk.json").read_text("utf-8")).get("context", {}))
 
 
+DEFAULT_OUTDIR = ROOT / "cdk.out"
+
+
 def build_app(outdir: str | None = None, context: dict[str, Any] | None = None, nag: bool | None = None,
               layers_dir: Path | None = None) -> tuple[cdk.App, ParleyStack, Parameters]:
-    """The app and its one stack (not yet synthesized). ``layers_dir``: built layers elsewhere than
-    ``layers/build`` (the benchmark builds into a temporary directory)."""
+    """The app and its primary stack (not yet synthesized; the other regions' stacks are
+    ``stack.replicas``). ``layers_dir``: built layers elsewhere than ``layers/build`` (the benchmark
+    builds into a temporary directory)."""
     # The CLI hands cdk.json's context (feature flags) and -c values to the App itself; without the
     # CLI (tests, `python infra_cdk/app.py`) cdk.json is read here, so both see the same flags.
-    app = cdk.App(outdir=outdir, context={**cdk_json_context(), **(context or {})})
+    app = cdk.App(outdir=outdir or os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR),
+                  context={**cdk_json_context(), **(context or {})})
     params = load_parameters(app.node.get_all_context())
     assets = Assets(params, fake=_flag(app, "parley:fake_assets", False), build_dir=layers_dir or BUILD_DIR)
-    stack = ParleyStack(
-        app,
-        params.stack_name,
-        params=params,
-        assets=assets,
-        include_planned=_flag(app, "parley:include_planned", False),
-        env=cdk.Environment(account=params.account or os.environ.get("CDK_DEFAULT_ACCOUNT"), region=params.region),
-        description="Parley: self-hostable ChatGPT-style platform (API, streaming chat, web client, models)",
-    )
+    account = params.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    description = "Parley: self-hostable ChatGPT-style platform (API, streaming chat, web client, models)"
+    include_planned = _flag(app, "parley:include_planned", False)
+    # Stacks in other regions read the primary's user pool and web origins: cross-region references
+    # (SSM parameters written by the primary, read by the others) need the flag on both sides.
+    cross_region = bool(params.regions)
+    stack = ParleyStack(app, params.stack_name, params=params, assets=assets, include_planned=include_planned,
+                        env=cdk.Environment(account=account, region=params.region), description=description,
+                        cross_region_references=cross_region)
+    for region in params.replica_regions:
+        replica = ParleyStack(app, f"{params.stack_name}-{region}", params=params.for_region(region), assets=assets,
+                              include_planned=include_planned, primary=stack,
+                              env=cdk.Environment(account=account, region=region),
+                              description=f"{description}: {region}", cross_region_references=True)
+        stack.replicas.append(replica)
     if nag if nag is not None else _flag(app, "parley:nag", True):
         add_checks(app)
     return app, stack, params
@@ -72,7 +86,8 @@ def build_app(outdir: str | None = None, context: dict[str, Any] | None = None, 
 
 def main() -> None:
     app, _, _ = build_app()
-    app.synth()
+    assembly = app.synth()
+    print(f"cloud assembly: {assembly.directory}", file=sys.stderr)
 
 
 if __name__ == "__main__":

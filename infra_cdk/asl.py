@@ -16,6 +16,9 @@ Shape of one execution (the in-process runner mirrors it):
 * A step's ``retries`` become its ``Retry`` list (error names are the Lambda function's error
   types, e.g. ``ModelError`` raised by a task); transient Lambda service errors are retried too.
 * The execution output is the final state.
+* A step whose retries are exhausted is caught (``States.ALL``) into one ``Fail`` state,
+  ``FAILED_STATE``, with the error and cause of the step under ``$.error``: every failure ends the
+  same named way, and the failed-executions alarm counts it.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ LAMBDA_SERVICE_ERRORS = (
     "Lambda.SdkClientException",
 )
 SERVICE_RETRY = Retry(LAMBDA_SERVICE_ERRORS, max_attempts=6, interval_s=2, backoff_rate=2.0)
+FAILED_STATE = "Workflow failed"
+FAILED_ERROR = "ParleyWorkflowFailed"
 
 
 def task_event(step: Step) -> dict[str, Any]:
@@ -76,6 +81,7 @@ def state_machine_definition(steps: Sequence[Step], function_arn: str, comment: 
             "Parameters": task_event(step),
             "ResultPath": f"$.{step.task}",
             "Retry": _retriers(step),
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": FAILED_STATE}],
         }
         states[step.name] = task
         if step.continue_if and following:
@@ -102,6 +108,8 @@ def state_machine_definition(steps: Sequence[Step], function_arn: str, comment: 
         else:
             task["End"] = True
 
+    states[FAILED_STATE] = {"Type": "Fail", "Error": FAILED_ERROR,
+                            "Cause": "a step failed after its retries (the step's error is in the execution history)"}
     definition: dict[str, Any] = {"StartAt": steps[0].name, "States": states}
     if comment:
         definition = {"Comment": comment, **definition}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Annotations, Duration, RemovalPolicy
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -94,7 +94,7 @@ def _keys(key_schema: list[dict[str, str]]) -> tuple[str, str | None]:
     return hash_key, range_key
 
 
-def _table(scope: Construct, definition: TableDefinition) -> dynamodb.TableV2:
+def _table(scope: Construct, definition: TableDefinition, replica_regions: list[str]) -> dynamodb.TableV2:
     desc = definition.description
     hash_key, range_key = _keys(desc["key_schema"])
     indexes = []
@@ -125,6 +125,8 @@ def _table(scope: Construct, definition: TableDefinition) -> dynamodb.TableV2:
         ),
         deletion_protection=True,
         removal_policy=RemovalPolicy.RETAIN,
+        # Global table replicas (regions parameter); PITR and deletion protection apply to each.
+        replicas=[dynamodb.ReplicaTableProps(region=r) for r in replica_regions] or None,
     )
 
 
@@ -154,11 +156,18 @@ def log_buckets(scope: Construct, params: Parameters) -> tuple[s3.Bucket, s3.Buc
 
 
 class Data(Construct):
+    """The tables and the data bucket. ``primary``: the primary region's Data (this stack is a replica
+    region): the tables are its global tables' local replicas; the bucket is this region's own."""
+
     def __init__(self, scope: Construct, construct_id: str, *, params: Parameters, web_origins: list[str],
-                 log_bucket: s3.IBucket) -> None:
+                 log_bucket: s3.IBucket, primary: Data | None = None) -> None:
         super().__init__(scope, construct_id)
         self.definitions = table_definitions()
-        self.tables: dict[str, dynamodb.TableV2] = {d.settings_field: _table(self, d) for d in self.definitions}
+        region = Stack.of(self).region
+        self.tables: dict[str, dynamodb.ITableV2] = (
+            {field: table.replica(region) for field, table in primary.tables.items()}  # type: ignore[attr-defined]
+            if primary is not None else
+            {d.settings_field: _table(self, d, params.replica_regions) for d in self.definitions})
         self._index_names = {
             d.settings_field: [g["IndexName"] for g in d.description["global_secondary_indexes"]]
             for d in self.definitions
@@ -188,6 +197,12 @@ class Data(Construct):
                     )
                 ],
             ),
+            # Versioning keeps an overwritten or deleted object (an archive is the only copy of a
+            # conversation) for this many days, then lets it go.
+            s3.LifecycleRule(
+                id="expire-noncurrent-versions",
+                noncurrent_version_expiration=Duration.days(data.noncurrent_expire_days),
+            ),
         ]
         self.bucket = secure_bucket(
             self,
@@ -206,6 +221,7 @@ class Data(Construct):
                 )
             ],
             lifecycle_rules=lifecycle_rules,
+            versioned=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
         # CloudFormation types ObjectSizeGreaterThan as a string of digits; CDK renders a number.
@@ -268,6 +284,4 @@ class Data(Construct):
             )
 
     def _bucket_logical_ref(self) -> str:
-        from aws_cdk import Stack
-
         return Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Aws, Duration, SecretValue, Stack
+from aws_cdk import Aws, Duration, Stack
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
@@ -29,7 +29,14 @@ from constructs import Construct
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import EndpointOverride, Parameters
 from model_endpoints.catalog import Catalog, ModelSpec, load_catalog
-from model_endpoints.serving import LMI_TAG, container_definition, production_variant, served_models
+from model_endpoints.serving import (
+    LMI_TAG,
+    container_definition,
+    gated_without_weights,
+    production_variant,
+    served_models,
+)
+from model_endpoints.sizing import Sizing, check
 
 VARIANT = "AllTraffic"
 SCALING_METRIC = appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION
@@ -46,6 +53,8 @@ class EndpointPlan:
     max_instances: int
     target_concurrent_requests: float
     model_s3_uri: str | None
+    #: Weights + KV cache against the instance's GPU memory (checked: the config can start).
+    sizing: Sizing
 
 
 def endpoint_plans(params: Parameters, catalog: Catalog | None = None) -> list[EndpointPlan]:
@@ -66,18 +75,34 @@ def endpoint_plans(params: Parameters, catalog: Catalog | None = None) -> list[E
         maximum = override.max_instances or inference.max_instances
         if minimum > maximum:
             raise ValueError(f"inference.models.{spec.id}: min_instances > max_instances")
+        gated = gated_without_weights(spec, override.model_s3_uri)
+        if gated:
+            raise ValueError(f"inference.models.{spec.id}: {', '.join(gated)} gated on the Hugging Face Hub; stage "
+                             "the weights with `parley models stage` and set model_s3_uri (no token goes in a "
+                             "template)")
+        instance_type = override.instance_type or spec.serving.instance_type
         plans.append(
             EndpointPlan(
                 spec=spec,
                 endpoint_name=spec.backend.endpoint,
-                instance_type=override.instance_type or spec.serving.instance_type,
+                instance_type=instance_type,
                 min_instances=minimum,
                 max_instances=maximum,
                 target_concurrent_requests=override.target_concurrent_requests or inference.target_concurrent_requests,
                 model_s3_uri=override.model_s3_uri,
+                sizing=check(spec, instance_type),
             )
         )
     return plans
+
+
+def partition(region: str) -> str:
+    """The ARN partition CDK writes literally for a known region (feature flag enablePartitionLiterals)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
 
 
 def _snake(key: str) -> str:
@@ -115,7 +140,8 @@ class Inference(Construct):
                 f"{cid}Model",
                 execution_role_arn=self.role.role_arn,
                 primary_container=sagemaker.CfnModel.ContainerDefinitionProperty(
-                    image=container["Image"], environment=container["Environment"]
+                    image=container["Image"], environment=container["Environment"],
+                    model_data_source=_model_data_source(container.get("ModelDataSource")),
                 ),
             )
             variant = production_variant(plan.spec, model.attr_model_name, initial_instance_count=plan.min_instances,
@@ -209,6 +235,14 @@ class Inference(Construct):
         ]
 
     def grant_invoke(self, grantee: iam.IGrantable) -> None:
+        secret = self._openai_secret_arn()
+        if secret:
+            grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+                actions=["secretsmanager:GetSecretValue"], resources=[secret]))
+            rendered = secret.replace(Aws.ACCOUNT_ID, "<AWS::AccountId>")
+            acknowledge(grantee.grant_principal, f"AwsSolutions-IAM5[Resource::{rendered}]",  # type: ignore[arg-type]
+                        "One named secret: the wildcard is the random 6-character suffix Secrets Manager appends "
+                        "to a secret's ARN.")
         arns = self.endpoint_arns()
         if arns:
             grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
@@ -222,12 +256,33 @@ class Inference(Construct):
         if self.mode == "openai" and inference.openai_base_url:
             env["PARLEY_OPENAI_BASE_URL"] = inference.openai_base_url
             if inference.openai_api_key_secret:
-                # Resolved by CloudFormation at deploy time into the (KMS-encrypted) function
-                # configuration; the template itself holds only the secret's name.
-                env["PARLEY_OPENAI_API_KEY"] = SecretValue.secrets_manager(
-                    inference.openai_api_key_secret
-                ).unsafe_unwrap()
+                # Only the secret's name: the functions read the key at run time (grant_invoke gives
+                # them GetSecretValue on it), so it is in neither the template nor the configuration.
+                env["PARLEY_OPENAI_API_KEY_SECRET"] = inference.openai_api_key_secret
         return env
+
+    def _openai_secret_arn(self) -> str | None:
+        name = self._params.inference.openai_api_key_secret
+        if self.mode != "openai" or not name:
+            return None
+        if name.startswith("arn:"):
+            return name
+        # A secret's ARN ends in a random 6-character suffix after its name.
+        region = Stack.of(self).region
+        return f"arn:{partition(region)}:secretsmanager:{region}:{Aws.ACCOUNT_ID}:secret:{name}-??????"
+
+
+def _model_data_source(source: dict[str, Any] | None) -> sagemaker.CfnModel.ModelDataSourceProperty | None:
+    if source is None:
+        return None
+    s3 = source["S3DataSource"]
+    return sagemaker.CfnModel.ModelDataSourceProperty(s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
+        s3_uri=s3["S3Uri"], s3_data_type=s3["S3DataType"], compression_type=s3["CompressionType"]))
+
+
+#: Nested structs of a production variant. A plain dict handed to jsii is not converted to the
+#: struct: it renders as ``{}`` (RoutingConfig was silently lost that way).
+_VARIANT_STRUCTS = {"RoutingConfig": sagemaker.CfnEndpointConfig.RoutingConfigProperty}
 
 
 def _variant_kwargs(variant: dict[str, Any]) -> dict[str, Any]:
@@ -235,6 +290,8 @@ def _variant_kwargs(variant: dict[str, Any]) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
     for key, value in variant.items():
         if isinstance(value, dict):
-            value = {_snake(k): v for k, v in value.items()}
+            if key not in _VARIANT_STRUCTS:
+                raise ValueError(f"production variant key {key}: no CDK struct mapped for it")
+            value = _VARIANT_STRUCTS[key](**{_snake(k): v for k, v in value.items()})
         kwargs[_snake(key)] = value
     return kwargs

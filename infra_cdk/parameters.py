@@ -2,7 +2,7 @@
 ``parley:parameters``), overridden key by key with CDK context ``parley.<dotted.path>=value``.
 
 Pure Python (pydantic only): the layer build script reads the same parameters without loading CDK.
-Every field is documented here and in ``the README's Deploy section``.
+Every field is documented here and in ``docs/deploy.md``.
 """
 
 from __future__ import annotations
@@ -81,7 +81,8 @@ class Inference(_Strict):
 
 
 class Domain(_Strict):
-    """Optional custom domains. DNS records are left to you (see the README's Deploy section)."""
+    """Optional custom domains. DNS records are left to you (docs/deploy.md), except the API's
+    latency records with several ``regions`` (then in ``hosted_zone_id``)."""
 
     web_domain: str | None = None
     #: ACM certificate in us-east-1 (CloudFront's requirement) covering ``web_domain``.
@@ -89,6 +90,11 @@ class Domain(_Strict):
     api_domain: str | None = None
     #: ACM certificate in the stack's region covering ``api_domain``.
     api_certificate_arn: str | None = None
+    #: With several ``regions``: ``{region: ACM certificate ARN in that region}`` for the other regions.
+    api_certificate_arns: dict[str, str] = Field(default_factory=dict)
+    #: Route 53 public hosted zone holding ``api_domain`` (needed with several ``regions``).
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
 
     @model_validator(mode="after")
     def _pairs(self) -> Domain:
@@ -147,6 +153,8 @@ class Data(_Strict):
     #: Uploads under ``uploads/`` never attached to a message are deleted after this many days.
     uploads_expire_days: int = Field(default=2, ge=1)
     abort_multipart_days: int = Field(default=1, ge=1)
+    #: The data bucket is versioned: an overwritten or deleted object stays recoverable this long.
+    noncurrent_expire_days: int = Field(default=30, ge=1)
     access_logs_expire_days: int = Field(default=90, ge=1)
 
 
@@ -168,13 +176,20 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 
 
 class Observability(_Strict):
-    log_retention_days: int = 30
-    #: Alarm notifications go to this address (an SNS email subscription) when set.
+    #: Set this first: every alarm notifies this address (an SNS email subscription to confirm).
+    #: Without it the alarms go to a topic nobody reads (synth warns).
     alarm_email: str | None = None
+    log_retention_days: int = 30
     ttft_p95_ms: float = 2000
     error_rate_percent: float = 1.0
     cache_hit_rate_min_percent: float = 30.0
     endpoint_5xx_per_5min: int = 5
+    #: Per GPU; the alarm multiplies by the instance's GPU count (GPUUtilization sums them).
+    gpu_utilization_percent: float = Field(default=90.0, gt=0, le=100)
+    #: Alarm when in-flight requests per instance stay above this multiple of the scaling target.
+    concurrency_over_target: float = Field(default=1.5, gt=1)
+    #: The region's Lambda concurrency quota; the alarm fires at 80 % of it.
+    lambda_concurrency_quota: int = Field(default=1000, ge=10)
 
     @field_validator("log_retention_days")
     @classmethod
@@ -188,7 +203,7 @@ class Observability(_Strict):
 RESERVED_SETTINGS = frozenset({
     "mode", "region", "bucket_data", "trust_lwa_context_header", "cors_origins", "coldstore_prefix",
     "cognito_user_pool_id", "cognito_client_id", "summarize_state_machine_arn", "title_state_machine_arn",
-    "model_backend", "openai_base_url", "openai_api_key",
+    "model_backend", "openai_base_url", "openai_api_key", "openai_api_key_secret",
     # Local mode's emulators and the dev server's static files: nothing to point at in AWS.
     "dynamodb_endpoint", "s3_endpoint", "s3_presign_endpoint", "sagemaker_endpoint_url", "web_dist",
 })
@@ -202,7 +217,12 @@ REFUSED_SETTINGS = {
 
 class Parameters(_Strict):
     stack_name: str = "Parley"
+    #: The (primary) region: web client, Cognito and the tables' home.
     region: str = "us-east-1"
+    #: Several regions (the first is ``region``): one stack per region, the tables as global tables
+    #: with a replica in each, the API behind Route 53 latency records with health checks on
+    #: ``domain.api_domain``. Empty: ``region`` only. See docs/scaling.md for what fails over.
+    regions: list[str] = Field(default_factory=list)
     #: Target account; None means the CLI's current credentials (CDK_DEFAULT_ACCOUNT).
     account: str | None = None
     architecture: Architecture = "arm64"
@@ -219,6 +239,35 @@ class Parameters(_Strict):
     #: Any ``parley.settings.Settings`` field, passed to every function as ``PARLEY_<FIELD>``
     #: (tier limits live here: ``limit_free_per_hour``, ``limit_plus_tokens_per_day``, ...).
     settings: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _regions(self) -> Parameters:
+        if not self.regions:
+            return self
+        if self.regions[0] != self.region or len(set(self.regions)) != len(self.regions) or len(self.regions) < 2:
+            raise ValueError("regions: two or more distinct regions, the first being `region`")
+        domain = self.domain
+        if not (domain.api_domain and domain.api_certificate_arn and domain.hosted_zone_id and domain.hosted_zone_name):
+            raise ValueError("regions: needs domain.api_domain, api_certificate_arn, hosted_zone_id and "
+                             "hosted_zone_name (every region answers on the one API domain)")
+        if self.api.authorizer_scope != "all":
+            raise ValueError("regions: needs api.authorizer_scope 'all' (the Lambda authorizer verifies the primary "
+                             "region's Cognito tokens in every region)")
+        missing = [r for r in self.regions[1:] if r not in domain.api_certificate_arns]
+        if missing:
+            raise ValueError(f"regions: domain.api_certificate_arns needs a certificate for {missing}")
+        return self
+
+    def for_region(self, region: str) -> Parameters:
+        """These parameters as the stack in ``region`` sees them (its region, its API certificate)."""
+        if region == self.region:
+            return self
+        domain = self.domain.model_copy(update={"api_certificate_arn": self.domain.api_certificate_arns[region]})
+        return self.model_copy(update={"region": region, "domain": domain})
+
+    @property
+    def replica_regions(self) -> list[str]:
+        return self.regions[1:]
 
     @field_validator("settings")
     @classmethod

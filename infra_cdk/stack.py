@@ -4,62 +4,65 @@ Order matters only where one concern needs another's names: the web distribution
 into CORS (API, data bucket) and the Cognito callback URLs; the tables, bucket, endpoints and
 state machines go into the functions' environment and least-privilege grants; the API URL and
 Cognito settings go into the web client's ``config.json``.
+
+With ``regions`` (parameters), the first region's stack is the primary: it owns the web client,
+Cognito and the global tables (with a replica in every other region). Each other region gets a
+``ParleyStack`` with ``primary=`` set: its own functions, API, bucket, workflows, endpoints and
+alarms, the primary's user pool and web origins, the tables' local replicas. Every region's API
+answers on ``domain.api_domain`` through a Route 53 latency record with a health check
+(``infra_cdk/regions.py``).
 """
 
 from __future__ import annotations
 
-from aws_cdk import ArnFormat, Aws, CfnOutput, Stack
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
+from aws_cdk import Annotations, ArnFormat, Aws, CfnOutput, DefaultStackSynthesizer, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_s3_notifications as s3n
 from constructs import Construct
 
-from infra_cdk.access import COLD_PREFIX, UPLOADS_PREFIX
 from infra_cdk.api import Api
 from infra_cdk.assets import Assets
 from infra_cdk.chat import Chat
 from infra_cdk.data import Data, log_buckets
 from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction, base_environment, function_table
 from infra_cdk.identity import SCOPES, Identity
-from infra_cdk.inference import Inference
+from infra_cdk.inference import Inference, partition
 from infra_cdk.nag import acknowledge
 from infra_cdk.observability import Observability
 from infra_cdk.parameters import Parameters
+from infra_cdk.regions import latency_record
+from infra_cdk.triggers import add_triggers
 from infra_cdk.web import Web, web_config
 from infra_cdk.workflows import Workflows
+from model_endpoints.catalog import load_catalog
 
-
-def partition(region: str) -> str:
-    """The ARN partition CDK writes literally for a known region (feature flag enablePartitionLiterals)."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-#: The cold-storage job runs daily at this UTC time: cron(17 3 * * ? *).
-COLDSTORE_SCHEDULE = events.Schedule.cron(minute="17", hour="3")
+BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 #: Functions that read or write cold archives (KMS grants when the archives use a customer key).
 COLD_ARCHIVE_USERS = ("api", "chat", "coldstore")
 
 
 class ParleyStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, params: Parameters, assets: Assets,
-                 include_planned: bool = False, **kwargs: object) -> None:
+                 include_planned: bool = False, primary: ParleyStack | None = None, **kwargs: object) -> None:
         super().__init__(scope, construct_id, **kwargs)  # type: ignore[arg-type]
         self.params = params
+        self.primary = primary
+        #: The other regions' stacks (set by the app on the primary).
+        self.replicas: list[ParleyStack] = []
 
         logs_bucket, cdn_logs_bucket = log_buckets(self, params)
-        self.web = Web(self, "Web", params=params, log_bucket=logs_bucket, cdn_log_bucket=cdn_logs_bucket)
-        # The web client calls the API cross-origin (CloudFront URL and custom domain alike).
-        origins = self.web.origins
-        self.identity = Identity(self, "Identity", params=params, web_origins=origins)
-        self.data = Data(self, "Data", params=params, web_origins=origins, log_bucket=logs_bucket)
+        self.web: Web | None = None
+        if primary is None:
+            self.web = Web(self, "Web", params=params, log_bucket=logs_bucket, cdn_log_bucket=cdn_logs_bucket)
+            # The web client calls the API cross-origin (CloudFront URL and custom domain alike).
+            origins = self.web.origins
+            self.identity = Identity(self, "Identity", params=params, web_origins=origins)
+        else:
+            # One web client and one user pool, in the primary region (Cognito is regional).
+            origins = primary.web_origins
+            self.identity = primary.identity
+        self.web_origins = origins
+        self.data = Data(self, "Data", params=params, web_origins=origins, log_bucket=logs_bucket,
+                         primary=primary.data if primary else None)
         self.inference = Inference(self, "Inference", params=params)
         layers = Layers(self, "Layers", params=params, assets=assets)
 
@@ -103,8 +106,32 @@ class ParleyStack(Stack):
             lambda_authorizer=authorizer.function if authorizer else None,
         )
 
-        self._triggers()
+        self.dead_letter_queues = add_triggers(self, self.data, self.functions, primary=primary is None)
+        if params.regions:
+            latency_record(self, params, self.api)
 
+        self.observability = Observability(
+            self, "Observability", params=params, dashboard_name=f"{self.stack_name}-overview",
+            rest_api=self.api.rest_api,
+            functions={name: fn.function for name, fn in self.functions.items()},
+            model_ids=[m.id for m in load_catalog().models],
+            endpoints=self.inference.plans,
+            tables={d.settings_field.removeprefix("table_"): self.data.tables[d.settings_field]
+                    for d in self.data.definitions},
+            state_machines=dict(self.workflows.state_machines) if self.workflows else {},
+            dead_letter_queues=self.dead_letter_queues,
+        )
+        if not params.observability.alarm_email:
+            Annotations.of(self).add_warning_v2(
+                "parley:alarm-email", "observability.alarm_email is not set: the alarms notify an SNS topic "
+                "nobody subscribes to (set it first, see docs/deploy.md)")
+        if self.web is not None:
+            self._web_client()
+        self._acknowledge_cdk_singletons()
+        self._outputs()
+
+    def _web_client(self) -> None:
+        assert self.web is not None
         auth_domain = self.identity.hosted_ui_url
         self.web.allow_connect(
             self.api.origin,
@@ -113,20 +140,14 @@ class ParleyStack(Stack):
             # Presigned uploads go straight to the data bucket (both S3 endpoint styles).
             "https://*.s3.amazonaws.com",
             f"https://*.s3.{Aws.REGION}.amazonaws.com",
+            # With several regions a browser may upload to any region's data bucket.
+            *(f"https://*.s3.{region}.amazonaws.com" for region in self.params.replica_regions),
         )
         self.site = self.web.deploy(web_config(
             api_url=self.api.url, user_pool_id=self.identity.user_pool.user_pool_id,
             client_id=self.identity.client.user_pool_client_id, auth_domain=auth_domain,
             origin=self.web.origin, scopes=SCOPES,
-        ), log_retention_days=params.observability.log_retention_days)
-
-        self.observability = Observability(
-            self, "Observability", params=params, rest_api=self.api.rest_api,
-            functions={name: fn.function for name, fn in self.functions.items()},
-            endpoint_names=list(self.inference.endpoints),
-        )
-        self._acknowledge_cdk_singletons()
-        self._outputs()
+        ), log_retention_days=self.params.observability.log_retention_days)
 
     def _grant(self, spec: FunctionSpec, fn: ParleyFunction) -> None:
         self.data.grant_tables(fn.role, spec.tables)
@@ -153,63 +174,62 @@ class ParleyStack(Stack):
         return self.format_arn(service="kms", resource="key", resource_name=key,
                                arn_format=ArnFormat.SLASH_RESOURCE_NAME)
 
-    def _triggers(self) -> None:
-        attachments = self.functions.get("attachments")
-        if attachments is not None:
-            # Uploads land under uploads/ (presigned POST); derived files go elsewhere, so processing
-            # never triggers itself.
-            self.data.bucket.add_event_notification(
-                s3.EventType.OBJECT_CREATED,
-                s3n.LambdaDestination(attachments.function),
-                s3.NotificationKeyFilter(prefix=UPLOADS_PREFIX),
-            )
-            # TTL expiry of never-sent uploads: DynamoDB's own deletes (REMOVE by the service
-            # principal), not the app's, so the function deletes the objects the record pointed to.
-            attachments.function.add_event_source(sources.DynamoEventSource(
-                self.data.tables["table_attachments"], starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=100, retry_attempts=3, bisect_batch_on_error=True,
-                filters=[lambda_.FilterCriteria.filter({
-                    "eventName": lambda_.FilterRule.is_equal("REMOVE"),
-                    "userIdentity": {"type": lambda_.FilterRule.is_equal("Service"),
-                                     "principalId": lambda_.FilterRule.is_equal("dynamodb.amazonaws.com")}})]))
-        coldstore = self.functions.get("coldstore")
-        if coldstore is not None:
-            events.Rule(self, "ColdstoreSchedule", schedule=COLDSTORE_SCHEDULE,
-                        description=f"Parley: move idle conversations to cold storage (s3 {COLD_PREFIX})",
-                        targets=[targets.LambdaFunction(coldstore.function, retry_attempts=2)])
-
     def _acknowledge_cdk_singletons(self) -> None:
-        """Findings on the helper functions CDK itself adds (not code of ours)."""
-        deployment_reason = ("CDK's bucket deployment helper copies the site from the CDK asset bucket into the "
-                             "web bucket; its policy is generated by aws-cdk-lib for those two buckets only.")
-        web_bucket = self.get_logical_id(self.web.bucket.node.default_child)  # type: ignore[arg-type]
-        asset_bucket = f"cdk-hnb659fds-assets-<AWS::AccountId>-{self.params.region}"
-        reasons = {
-            **{f"AwsSolutions-IAM5[Action::{action}]": deployment_reason
-               for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*")},
-            f"AwsSolutions-IAM5[Resource::arn:{partition(self.params.region)}:s3:::{asset_bucket}/*]":
-                deployment_reason,
-            f"AwsSolutions-IAM5[Resource::<{web_bucket}.Arn>/*]": deployment_reason,
+        """Findings on the helper functions CDK itself adds (not code of ours), per helper."""
+        basic = {
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]":
                 "CDK's own helper function (bucket deployment / S3 notifications) uses the basic execution policy.",
             "AwsSolutions-L1": "CDK's own helper function; its runtime is chosen by aws-cdk-lib.",
-            "AwsSolutions-IAM5[Resource::*]": "CDK's S3 notifications helper must call PutBucketNotification "
-                                              "on buckets it is given at deploy time.",
         }
+        helpers: dict[str, dict[str, str]] = {
+            "BucketNotificationsHandler": {
+                **basic,
+                "AwsSolutions-IAM5[Resource::*]": "CDK's S3 notifications helper must call PutBucketNotification "
+                                                  "on buckets it is given at deploy time.",
+            },
+        }
+        if self.web is not None:
+            deployment_reason = ("CDK's bucket deployment helper copies the site from the CDK asset bucket into the "
+                                 "web bucket; its policy is generated by aws-cdk-lib for those two buckets only.")
+            web_bucket = self.get_logical_id(self.web.bucket.node.default_child)  # type: ignore[arg-type]
+            asset_bucket = f"cdk-{bootstrap_qualifier(self)}-assets-<AWS::AccountId>-{self.region}"
+            helpers["Custom::CDKBucketDeployment"] = {
+                **basic,
+                **{f"AwsSolutions-IAM5[Action::{action}]": deployment_reason
+                   for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*")},
+                f"AwsSolutions-IAM5[Resource::arn:{partition(self.region)}:s3:::{asset_bucket}/*]":
+                    deployment_reason,
+                f"AwsSolutions-IAM5[Resource::<{web_bucket}.Arn>/*]": deployment_reason,
+                "AwsSolutions-IAM5[Resource::*]": "After copying, the bucket deployment helper invalidates the "
+                                                  "distribution's cache: cloudfront:CreateInvalidation and "
+                                                  "GetInvalidation, which aws-cdk-lib grants on every resource.",
+            }
         for child in self.node.children:
-            cid = child.node.id
-            if cid.startswith(("Custom::CDKBucketDeployment", "BucketNotificationsHandler")):
-                for rule, reason in reasons.items():
-                    acknowledge(child, rule, reason)
+            for prefix, reasons in helpers.items():
+                if child.node.id.startswith(prefix):
+                    for rule, reason in reasons.items():
+                        acknowledge(child, rule, reason)
 
     def _outputs(self) -> None:
         CfnOutput(self, "ApiUrl", value=self.api.url, description="API base URL")
-        CfnOutput(self, "WebUrl", value=f"{self.web.origin}/", description="Web client")
-        CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
-        CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
-        CfnOutput(self, "AuthDomain", value=self.identity.hosted_ui_url)
+        if self.web is not None:
+            CfnOutput(self, "WebUrl", value=f"{self.web.origin}/", description="Web client")
+            CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)
+            CfnOutput(self, "UserPoolId", value=self.identity.user_pool.user_pool_id)
+            CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
+            CfnOutput(self, "AuthDomain", value=self.identity.hosted_ui_url)
         CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
-        CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)
-        CfnOutput(self, "DashboardName", value=f"{self.params.stack_name}-overview")
+        CfnOutput(self, "DashboardName", value=f"{self.stack_name}-overview")
+        CfnOutput(self, "AlarmTopic", value=self.observability.topic.topic_arn,
+                  description="SNS topic of every alarm (observability.alarm_email subscribes to it)")
         for definition in self.data.definitions:
             CfnOutput(self, definition.construct_id, value=self.data.tables[definition.settings_field].table_name)
+
+
+def bootstrap_qualifier(stack: Stack) -> str:
+    """The bootstrap qualifier the stack's assets use (``cdk bootstrap --qualifier`` and the
+    ``@aws-cdk/core:bootstrapQualifier`` context, or a synthesizer given one), default ``hnb659fds``."""
+    synthesizer = stack.synthesizer
+    qualifier = synthesizer.bootstrap_qualifier if isinstance(synthesizer, DefaultStackSynthesizer) else None
+    return str(qualifier or stack.node.try_get_context(BOOTSTRAP_QUALIFIER_CONTEXT)
+               or DefaultStackSynthesizer.DEFAULT_QUALIFIER)

@@ -1,4 +1,13 @@
-"""Workflows: one Step Functions (Standard) state machine per step list in ``parley.workflows.steps``.
+"""Workflows: one Step Functions state machine per step list in ``parley.workflows.steps``.
+
+Summarization is a Standard workflow (exactly once, up to an hour of retries). Titles are an
+Express workflow: one starts per new conversation, so at scale it is the highest-rate workflow
+by far (~2.3 K starts/s at the seed's peak): Standard would need a StartExecution quota of
+thousands per second (the default bucket refills at 300/s in the largest regions) and cost ~$25 per
+million state transitions; Express is billed per request and duration (~$1 per million + ~$1.7 per
+million 1-second, 64 MB executions) and starts at a 6,000/s default. A title is idempotent and
+short (one model call), so Express's at-least-once, 5-minute semantics fit. Figures:
+docs/scaling.md.
 
 Every module-level tuple named ``<NAME>_STEPS`` there (``SUMMARIZE_STEPS``, ``TITLE_STEPS``, and any
 added later) becomes the state machine ``<name>``; the functions that start workflows get its ARN
@@ -36,6 +45,8 @@ from parley.workflows import steps as steps_module
 from parley.workflows.steps import Step
 
 FUNCTION_ARN_VARIABLE = "WorkflowFunctionArn"
+#: Workflows run as Express state machines (the rest are Standard).
+EXPRESS = frozenset({"title"})
 
 
 def workflow_step_lists() -> dict[str, tuple[Step, ...]]:
@@ -73,9 +84,11 @@ class Workflows(Construct):
                 name.capitalize(),
                 definition_body=sfn.DefinitionBody.from_string(json.dumps(definition)),
                 definition_substitutions={FUNCTION_ARN_VARIABLE: function.function_arn},
-                state_machine_type=sfn.StateMachineType.STANDARD,
+                state_machine_type=(sfn.StateMachineType.EXPRESS if name in EXPRESS
+                                    else sfn.StateMachineType.STANDARD),
                 role=role,
-                timeout=Duration.hours(1),
+                # Express executions end after 5 minutes at most.
+                timeout=Duration.minutes(5) if name in EXPRESS else Duration.hours(1),
                 tracing_enabled=True,
                 logs=sfn.LogOptions(
                     destination=log_group,

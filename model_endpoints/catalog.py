@@ -27,6 +27,28 @@ class Backend(BaseModel):
     base_url: str | None = None
 
 
+class Architecture(BaseModel):
+    """What sizes a model's GPU memory (``model_endpoints.sizing``): from its ``config.json``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: Billions of parameters (vision tower included).
+    parameters_b: float = Field(gt=0)
+    layers: int = Field(gt=0)
+    #: Key/value heads (grouped-query attention), not query heads.
+    kv_heads: int = Field(gt=0)
+    head_dim: int = Field(gt=0)
+
+
+class Draft(Architecture):
+    """A speculative-decoding draft model (vLLM ``speculative_config``)."""
+
+    hf_model_id: str
+    num_speculative_tokens: int = Field(default=5, gt=0)
+    #: Gated on the Hugging Face Hub (a licence to accept): deployable only from staged weights.
+    gated: bool = False
+
+
 class Serving(BaseModel):
     """How a SageMaker LMI (vLLM) endpoint serves the model (used by the CDK app and deploy tooling)."""
 
@@ -37,9 +59,16 @@ class Serving(BaseModel):
     tensor_parallel_degree: int = 1
     max_model_len: int
     quantize: str | None = None
-    speculative: dict[str, object] | None = None
+    draft: Draft | None = None
     prefix_caching: bool = True
     gpu_memory_utilization: float = 0.9
+    #: ``auto`` (the weights' bf16) or ``fp8`` (half the KV bytes per token).
+    kv_cache_dtype: Literal["auto", "fp8"] = "auto"
+    #: Sequences of ``max_model_len`` tokens the KV cache must hold at once (shorter ones share it).
+    full_context_sequences: int = Field(default=1, ge=1)
+    architecture: Architecture | None = None
+    #: Gated on the Hugging Face Hub: deployable only from weights staged in S3 (``parley models stage``).
+    gated: bool = False
 
 
 class ModelSpec(BaseModel):

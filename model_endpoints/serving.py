@@ -21,10 +21,16 @@ from model_endpoints.catalog import ModelSpec, Serving
 
 #: AWS's Deep Learning Containers account, which serves the LMI images in every commercial region.
 DLC_ACCOUNT = "763104351884"
-#: Newest LMI (vLLM) tag found in public deployment code as of 2026-09 (djl-serving 0.36.0, LMI
-#: 28.0.0, CUDA 13.0, pushed to ECR 2026-08-06). Check before deploying:
-#: ``aws ecr describe-images --registry-id 763104351884 --repository-name djl-inference``.
-LMI_TAG = "0.36.0-lmi28.0.0-cu130"
+#: LMI V18 (djl-serving 0.36.0, vLLM 0.12.0, CUDA 12.8), released 2025-12-15: the tag published in
+#: deepjavalibrary/djl-serving ``serving/docs/lmi/release_notes.md``
+#: (``763104351884.dkr.ecr.us-west-2.amazonaws.com/djl-inference:0.36.0-lmi18.0.0-cu128``). Check the
+#: region has it before deploying:
+#: ``aws ecr describe-images --registry-id 763104351884 --repository-name djl-inference --image-ids imageTag=...``.
+LMI_TAG = "0.36.0-lmi18.0.0-cu128"
+#: Where SageMaker puts weights staged in S3 (``ModelDataSource``, uncompressed S3 prefix); the
+#: draft model of speculative decoding is staged under ``draft/`` of the same prefix.
+MODEL_DIR = "/opt/ml/model"
+DRAFT_SUBDIR = "draft"
 #: Runtime quantization methods vLLM applies while loading full-precision weights. Any other
 #: method (awq, gptq, ...) is read from a pre-quantized checkpoint's config and must not be set:
 #: forcing it limits the kernels vLLM may choose.
@@ -56,13 +62,14 @@ def lmi_environment(
 ) -> dict[str, str]:
     """The container environment for one model.
 
-    ``model_uri`` replaces the Hugging Face id, e.g. with ``s3://bucket/prefix/`` holding the
-    weights (LMI reads both from ``HF_MODEL_ID``); gated models otherwise need ``HF_TOKEN``,
-    which the deployer adds from a secret, never from here. ``max_concurrent_requests`` caps the
-    sequences vLLM batches at once (its default otherwise).
+    ``model_uri`` (``s3://bucket/prefix/``, laid out by ``parley models stage``) replaces the
+    Hugging Face id: SageMaker copies the prefix to ``/opt/ml/model`` before the container starts
+    (``model_data_source``) and the draft model comes from its ``draft/`` folder. Gated models
+    cannot be read from the Hub without a token, which never goes in a template: they need
+    ``model_uri``. ``max_concurrent_requests`` caps the sequences vLLM batches at once.
     """
     env: dict[str, str] = {
-        "HF_MODEL_ID": model_uri or serving.hf_model_id,
+        "HF_MODEL_ID": MODEL_DIR if model_uri else serving.hf_model_id,
         "OPTION_ASYNC_MODE": "true",
         "OPTION_ROLLING_BATCH": "disable",
         "OPTION_ENTRYPOINT": "djl_python.lmi_vllm.vllm_async_service",
@@ -77,13 +84,39 @@ def lmi_environment(
         method = serving.quantize.lower()
         if method in RUNTIME_QUANTIZATION:
             env["OPTION_QUANTIZE"] = method
-    if serving.speculative:
-        env["OPTION_SPECULATIVE_CONFIG"] = json.dumps(
-            serving.speculative, separators=(",", ":"), sort_keys=True
-        )
+    if serving.kv_cache_dtype != "auto":
+        env["OPTION_KV_CACHE_DTYPE"] = serving.kv_cache_dtype
+    speculative = speculative_config(serving, staged=model_uri is not None)
+    if speculative:
+        env["OPTION_SPECULATIVE_CONFIG"] = json.dumps(speculative, separators=(",", ":"), sort_keys=True)
     if max_concurrent_requests is not None:
         env["OPTION_MAX_ROLLING_BATCH_SIZE"] = str(max_concurrent_requests)
     return env
+
+
+def speculative_config(serving: Serving, *, staged: bool) -> dict[str, object] | None:
+    """vLLM's ``speculative_config``: the draft from the Hub, or from the staged ``draft/`` folder."""
+    if serving.draft is None:
+        return None
+    model = f"{MODEL_DIR}/{DRAFT_SUBDIR}" if staged else serving.draft.hf_model_id
+    return {"model": model, "num_speculative_tokens": serving.draft.num_speculative_tokens}
+
+
+def model_data_source(model_uri: str) -> dict[str, Any]:
+    """``ContainerDefinition.ModelDataSource`` for weights staged uncompressed under an S3 prefix."""
+    uri = model_uri if model_uri.endswith("/") else model_uri + "/"
+    return {"S3DataSource": {"S3Uri": uri, "S3DataType": "S3Prefix", "CompressionType": "None"}}
+
+
+def gated_without_weights(spec: ModelSpec, model_uri: str | None) -> list[str]:
+    """The gated Hugging Face models a deployment of ``spec`` would have to download without a token."""
+    if model_uri:
+        return []
+    serving = _serving(spec)
+    gated = [serving.hf_model_id] if serving.gated else []
+    if serving.draft is not None and serving.draft.gated:
+        gated.append(serving.draft.hf_model_id)
+    return gated
 
 
 def container_definition(
@@ -91,7 +124,11 @@ def container_definition(
 ) -> dict[str, Any]:
     """``CreateModel``'s ``PrimaryContainer`` (CloudFormation ``AWS::SageMaker::Model`` has the same keys)."""
     serving = _serving(spec)
-    return {"Image": lmi_image_uri(region, tag), "Environment": lmi_environment(serving, model_uri=model_uri)}
+    container: dict[str, Any] = {"Image": lmi_image_uri(region, tag),
+                                 "Environment": lmi_environment(serving, model_uri=model_uri)}
+    if model_uri:
+        container["ModelDataSource"] = model_data_source(model_uri)
+    return container
 
 
 def production_variant(

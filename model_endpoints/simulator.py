@@ -108,13 +108,20 @@ TITLE_PROMPT_PREFIX = "Write a short title"
 SUMMARY_PROMPT_PREFIX = "Summarize the conversation"
 
 
+def _title_of(text: str) -> str:
+    """A title as a person would write it: the first sentence that says something (a lone greeting
+    such as "Hi!" is skipped), at most six words, its punctuation kept but the final stop dropped."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
+    chosen = next((s for s in sentences if len(s.split()) > 2), sentences[0] if sentences else "")
+    title = " ".join(chosen.split()[:6]).rstrip(".!?:;,")
+    return title[:1].upper() + title[1:] if title else "New chat"
+
+
 def _housekeeping_reply(messages: Sequence[Mapping[str, Any]]) -> str | None:
     system = next((_text_of(m.get("content")) for m in messages if m.get("role") == "system"), "")
     users = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
     if system.startswith(TITLE_PROMPT_PREFIX) and users:
-        words = re.sub(r"[^\w\s'-]", " ", users[-1]).split()
-        title = " ".join(words[:6])
-        return title[:1].upper() + title[1:] if title else "New chat"
+        return _title_of(users[-1])
     if system.startswith(SUMMARY_PROMPT_PREFIX) and users:
         # The transcript arrives as one user message; keep the gist of each of its lines.
         lines = [line.strip() for line in users[-1].splitlines() if line.strip()]

@@ -113,7 +113,7 @@ def test_patch_validation(client, auth):
     r = client.patch(f"/conversations/{cid}", json={"currentMessageId": "nope"}, headers=auth)
     assert r.status_code == 422
     r = client.patch(f"/conversations/{cid}", json={"currentMessageId": "01ARZ3NDEKTSV4RRFFQ69G5FAV"}, headers=auth)
-    assert r.status_code == 404
+    assert r.status_code == 409 and r.json()["code"] == "message_not_in_conversation"
     r = client.patch(f"/conversations/{cid}", content=b"{not json", headers=auth | {"content-type": "application/json"})
     assert r.status_code == 422
     assert r.json()["code"] == "validation_error"

@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from parley.app import create_app
-from parley.settings import Settings
+from parley.auth.local_jwt import issue_token
+from parley.settings import DEV_JWT_SECRET, Settings
 from tests.support import LiveServer, ScriptedBackend, backend, parse_sse
 
 
@@ -108,3 +109,24 @@ def test_resume_reports_a_failed_answer(apps, auth):
     with LiveServer(other) as second:
         replay = parse_sse(httpx.get(f"{second.url}/conversations/{cid}/messages/{mid}/events", headers=auth).text)[0]
     assert replay[-1].name == "error" and replay[-1].data["retryable"] is True
+
+
+def test_resume_from_another_process_follows_an_answer_too_large_for_an_item():
+    # Content beyond the item limit goes to S3 (32 KB in production; 200 bytes here, so that the
+    # answer passes it early): its checkpoints must too, or another process sees nothing new until the end.
+    common = dict(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False, generate_titles=False,
+                  checkpoint_interval_s=0.05, resume_poll_s=0.05, ping_interval_s=5, content_inline_max_bytes=200)
+    app, other = create_app(Settings(**common)), create_app(Settings(**common))
+    auth = {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, 'resume-large', 'plus')}"}
+    deltas = [f"{i:03d}" + "x" * 47 for i in range(60)]
+    with LiveServer(app) as server, LiveServer(other) as second, backend(app, ScriptedBackend(deltas, delay_s=0.02)):
+        cid = httpx.post(f"{server.url}/conversations", json={}, headers=auth).json()["conversationId"]
+        mid, last_id, seen = start_and_drop(server.url, auth, cid, 5)
+        r = httpx.get(f"{second.url}/conversations/{cid}/messages/{mid}/events",
+                      headers=auth | {"Last-Event-ID": str(last_id)}, timeout=30)
+    events, _ = parse_sse(r.text)
+    total = len("".join(deltas))
+    assert seen + "".join(e.data["delta"] for e in events if e.name == "content_chunk") == "".join(deltas)
+    live = [int(e.id) for e in events if e.name == "content_chunk" and 200 < int(e.id) < total]
+    assert len(live) >= 2, "followed the generation past the item limit, not only its saved end"
+    assert events[-1].name == "message_end"

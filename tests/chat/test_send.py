@@ -122,7 +122,14 @@ def test_fallback_when_model_unavailable_before_first_token(app, client, auth):
     with backend(app, FirstUnavailable(["fine"])):
         events, _ = parse_sse(send(client, auth, cid).text)
     assert calls == ["parley-fast", "parley-smart"]
+    # The stream says which model answers before its first token, and still ends with one message_end.
+    assert [e.name for e in events] == ["message_start", "model_switched", "content_chunk", "message_end"]
+    assert events[0].data["model"] == "parley-fast"
+    assert events[1].data == {"model": "parley-smart", "previousModel": "parley-fast", "reason": "model_unavailable"}
     assert events[-1].name == "message_end" and events[-1].data["model"] == "parley-smart"
+    mid = events[0].data["messageId"]
+    resumed, _ = parse_sse(client.get(f"/conversations/{cid}/messages/{mid}/events", headers=auth).text)
+    assert resumed[0].name == "message_start" and resumed[0].data["model"] == "parley-smart"
     assistant = client.get(f"/conversations/{cid}", headers=auth).json()["messages"][-1]
     assert assistant["model"] == "parley-smart"
     assert assistant["details"]["fallbackFrom"] == ["parley-fast"]

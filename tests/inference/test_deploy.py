@@ -56,7 +56,8 @@ def test_overrides_and_long_names_stay_valid():
     for name in (plan.model_name, plan.endpoint_config_name):
         assert NAME.match(name) and len(name) <= 63
     assert plan.variant["InstanceType"] == "ml.p5.48xlarge" and plan.variant["InitialInstanceCount"] == 2
-    assert plan.container["Environment"]["HF_MODEL_ID"] == "s3://b/w/"
+    assert plan.container["Environment"]["HF_MODEL_ID"] == "/opt/ml/model"
+    assert plan.container["ModelDataSource"]["S3DataSource"]["S3Uri"] == "s3://b/w/"
 
 
 def test_invalid_endpoint_name_is_refused():

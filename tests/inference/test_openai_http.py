@@ -165,9 +165,10 @@ async def test_server_message_that_quotes_the_prompt_is_withheld(fast_spec: Mode
     assert "launch announcement" not in info.value.message
 
 
-async def test_server_error_is_retryable(fast_spec: ModelSpec):
+async def test_server_error_before_the_first_token_is_unavailable(fast_spec: ModelSpec):
+    # A 500 before any token is a model that failed: the fallback chain may answer instead.
     backend = backend_with(lambda r: httpx.Response(500, text="Internal Server Error"), base_url="http://h")
-    with pytest.raises(InferenceError) as info:
+    with pytest.raises(ModelUnavailable) as info:
         await collect(backend, openai_spec(fast_spec), REQUEST)
     assert info.value.retryable and "Internal Server Error" in info.value.message
 

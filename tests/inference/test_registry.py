@@ -96,3 +96,28 @@ async def test_override_replaces_and_restores(fast_spec: ModelSpec):
     registry.override("simulator", None)
     text, _ = await collect(registry, fast_spec, REQUEST)
     assert text == (await collect(SimulatorBackend(ttft_ms=0, tokens_per_s=0), fast_spec, REQUEST))[0]
+
+
+def test_openai_key_is_read_from_secrets_manager_once(fast_spec: ModelSpec, monkeypatch):
+    """AWS mode passes the secret's name only; the key is fetched when the backend is first made."""
+    import boto3
+
+    calls: list[tuple[str, str, str]] = []
+
+    class FakeSecrets:
+        def get_secret_value(self, SecretId: str) -> dict[str, str]:  # noqa: N803 - boto3's name
+            calls.append(("get_secret_value", SecretId, ""))
+            return {"SecretString": "sk-from-secrets-manager"}
+
+    def client(service: str, region_name: str | None = None):
+        calls.append(("client", service, region_name or ""))
+        return FakeSecrets()
+
+    monkeypatch.setattr(boto3, "client", client)
+    registry = BackendRegistry(openai_base_url="http://127.0.0.1:8080", region="eu-west-1",
+                               openai_api_key_secret="parley/openai-key")
+    assert calls == []  # nothing read before a model is needed
+    backend = registry.backend_for(with_kind(fast_spec, "openai"))
+    assert backend._api_key == "sk-from-secrets-manager"
+    registry.backend_for(with_kind(fast_spec, "openai"))
+    assert calls == [("client", "secretsmanager", "eu-west-1"), ("get_secret_value", "parley/openai-key", "")]

@@ -158,8 +158,10 @@ async def test_container_error_quoting_the_prompt_is_withheld(fast_spec: ModelSp
     assert "hello to the world" not in info.value.message
 
 
-async def test_container_overloaded_is_unavailable(fast_spec: ModelSpec):
-    extra = {"OriginalStatusCode": 503, "OriginalMessage": "busy"}
+@pytest.mark.parametrize("status", [500, 503])
+async def test_container_failing_before_the_first_token_is_unavailable(fast_spec: ModelSpec, status: int):
+    # The fallback chain answers a model that failed before its first token, a crash (500) included.
+    extra = {"OriginalStatusCode": status, "OriginalMessage": "busy"}
     backend = SageMakerBackend(runtime_client(error_response(424, "ModelError", "busy", extra)))
     with pytest.raises(ModelUnavailable):
         await events_of(backend, fast_spec)

@@ -57,7 +57,10 @@ def test_smart_model_quantizes_at_runtime_and_speculates(catalog: Catalog):
     assert spec is not None and spec.serving is not None
     env = lmi_environment(spec.serving)
     assert env["OPTION_QUANTIZE"] == "fp8"
-    assert json.loads(env["OPTION_SPECULATIVE_CONFIG"]) == spec.serving.speculative
+    draft = spec.serving.draft
+    assert draft is not None
+    assert json.loads(env["OPTION_SPECULATIVE_CONFIG"]) == {"model": draft.hf_model_id,
+                                                            "num_speculative_tokens": draft.num_speculative_tokens}
     assert env["TENSOR_PARALLEL_DEGREE"] == "8"
 
 
@@ -74,7 +77,7 @@ def test_switches_and_overrides():
     )
     assert env["OPTION_ENABLE_PREFIX_CACHING"] == "false"
     assert env["OPTION_GPU_MEMORY_UTILIZATION"] == "0.85"
-    assert env["HF_MODEL_ID"] == "s3://bucket/weights/"
+    assert env["HF_MODEL_ID"] == "/opt/ml/model"  # SageMaker copies the staged prefix there
     assert env["OPTION_MAX_ROLLING_BATCH_SIZE"] == "32"
     assert not any("TOKEN" in k for k in env)  # secrets are the deployer's, never the config's
 

@@ -4,7 +4,8 @@ The main synth uses fake layer assets (no pip), includes the planned functions w
 do not exist yet, and creates SageMaker endpoints, so every construct is exercised. A second,
 smaller synth (``openai_synth``) covers the other branches at once: the "existing
 OpenAI-compatible endpoint" mode, no WAF, the authorizer on /v1 only, custom domains for the web
-client and the API, and cold archives under a customer KMS key.
+client and the API, cold archives under a customer KMS key, and an alarm e-mail. A third
+(``regions_synth``) is the default parameters (simulator mode) with a second region: both stacks.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -37,6 +38,8 @@ class Synth:
     params: Any
     template: dict[str, Any]
     outdir: str
+    #: The other regions' stacks (``regions_synth``).
+    replicas: list[Synth] = field(default_factory=list)
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -108,14 +111,24 @@ def _synth(context: dict[str, str]) -> Iterator[Synth]:
         app, stack, params = build_app(outdir, context, nag=False)
         assembly = app.synth()
         template = assembly.get_stack_by_name(stack.stack_name).template
-        yield Synth(app, stack, params, template, outdir)
+        synth = Synth(app, stack, params, template, outdir)
+        synth.replicas = [Synth(app, r, r.params, assembly.get_stack_by_name(r.stack_name).template, outdir)
+                          # (getattr: these fixtures also run against the app from before regions existed)
+                          for r in getattr(stack, "replicas", [])]
+        yield synth
     finally:
         shutil.rmtree(outdir, ignore_errors=True)
 
 
+#: The gated (Llama) models deploy only from staged weights.
+STAGED = {"parley-fast": {"model_s3_uri": "s3://parley-weights/parley-fast/"},
+          "parley-smart": {"model_s3_uri": "s3://parley-weights/parley-smart/"}}
+SAGEMAKER = {"parley.inference.mode": "sagemaker", "parley.inference.models": json.dumps(STAGED)}
+
+
 @pytest.fixture(scope="session")
 def synth() -> Iterator[Synth]:
-    yield from _synth({**FAKE, "parley.inference.mode": "sagemaker"})
+    yield from _synth({**FAKE, **SAGEMAKER})
 
 
 @pytest.fixture(scope="session")
@@ -124,9 +137,26 @@ def openai_synth() -> Iterator[Synth]:
                        "parley.inference.openai_base_url": "https://llm.example.com/v1",
                        "parley.inference.openai_api_key_secret": "parley/openai-key",
                        "parley.api.waf": "false", "parley.api.authorizer_scope": "v1",
+                       "parley.observability.alarm_email": "oncall@example.com",
                        "parley.domain.web_domain": WEB_DOMAIN,
                        "parley.domain.web_certificate_arn": CERT_US_EAST_1,
                        "parley.domain.api_domain": API_DOMAIN,
                        "parley.domain.api_certificate_arn": CERT_US_EAST_1,
                        "parley.settings.coldstore_sse": "aws:kms",
                        "parley.settings.coldstore_kms_key_id": KMS_KEY_ID})
+
+
+#: Two regions: the default parameters (simulator mode) plus what several regions need.
+SECOND_REGION = "eu-west-1"
+REGIONS = {"parley.regions": json.dumps(["us-east-1", SECOND_REGION]),
+           "parley.domain.api_domain": API_DOMAIN,
+           "parley.domain.api_certificate_arn": CERT_US_EAST_1,
+           "parley.domain.api_certificate_arns": json.dumps(
+               {SECOND_REGION: CERT_US_EAST_1.replace("us-east-1", SECOND_REGION)}),
+           "parley.domain.hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+           "parley.domain.hosted_zone_name": "example.com"}
+
+
+@pytest.fixture(scope="session")
+def regions_synth() -> Iterator[Synth]:
+    yield from _synth({**FAKE, **REGIONS})

@@ -10,7 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from infra_cdk.asl import LAMBDA_SERVICE_ERRORS, state_machine_definition, task_event
+from infra_cdk.asl import FAILED_STATE, LAMBDA_SERVICE_ERRORS, state_machine_definition, task_event
 from infra_cdk.layout import ROOT
 from parley.workflows.steps import SUMMARIZE_STEPS, TITLE_STEPS, Retry, Step
 
@@ -70,12 +70,22 @@ def test_every_transition_exists_and_every_state_is_reachable() -> None:
             continue
         seen.add(name)
         state = states[name]
-        targets = [state.get("Next"), state.get("Default"), *(c["Next"] for c in state.get("Choices", []))]
+        targets = [state.get("Next"), state.get("Default"), *(c["Next"] for c in state.get("Choices", [])),
+                   *(c["Next"] for c in state.get("Catch", []))]
         for target in filter(None, targets):
             assert target in states
             todo.append(target)
     assert seen == set(states)
     assert states["C"]["End"] is True
+
+
+def test_every_task_ends_in_the_fail_state_once_its_retries_are_spent() -> None:
+    asl = state_machine_definition((Step("A", "a"), Step("B", "b", retries=(Retry(("X",), 2),))), ARN)
+    states = asl["States"]
+    for name in ("A", "B"):
+        assert states[name]["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error",
+                                          "Next": FAILED_STATE}]
+    assert states[FAILED_STATE]["Type"] == "Fail"
 
 
 def test_bad_step_lists_are_refused() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import aws_cdk as cdk
 import pytest
@@ -33,6 +34,12 @@ def test_cfn_lint_is_clean_in_openai_mode(openai_synth) -> None:
     assert _lint(openai_synth.template, openai_synth.params.region) == []
 
 
+def test_cfn_lint_is_clean_with_two_regions(regions_synth) -> None:
+    assert len(regions_synth.replicas) == 1
+    for synth in (regions_synth, *regions_synth.replicas):
+        assert _lint(synth.template, synth.params.region) == [], synth.stack.stack_name
+
+
 def _findings(app: cdk.App) -> list[str]:
     report = AwsSolutionsChecks().validate_scope(app)
     return sorted(
@@ -48,6 +55,22 @@ def test_cdk_nag_has_no_unacknowledged_findings(synth) -> None:
 
 def test_cdk_nag_has_no_unacknowledged_findings_in_openai_mode(openai_synth) -> None:
     assert _findings(openai_synth.app) == []
+
+
+def test_cdk_nag_has_no_unacknowledged_findings_with_two_regions(regions_synth) -> None:
+    # The app holds both regions' stacks.
+    assert _findings(regions_synth.app) == []
+
+
+def test_a_custom_bootstrap_qualifier_still_passes_cdk_nag() -> None:
+    """The bucket deployment's grant names the asset bucket, whose name holds the qualifier."""
+    from infra_cdk.app import build_app
+
+    app, stack, _ = build_app(tempfile.mkdtemp(prefix="parley-cdk-q-"),
+                              {"parley:fake_assets": "true", "@aws-cdk/core:bootstrapQualifier": "parley42"}, nag=False)
+    assembly = app.synth()
+    assert "cdk-parley42-assets" in json.dumps(assembly.get_stack_by_name(stack.stack_name).template)
+    assert _findings(app) == []
 
 
 def test_cdk_nag_is_really_checking() -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REGIONS, SECOND_REGION
 from pydantic import ValidationError
 
 from infra_cdk.inference import endpoint_plans
@@ -62,10 +63,25 @@ def test_context_overrides_parse_json_values() -> None:
     {"parley.unknown_section": "1"},
     {"parley.auth.threat_protection": "true"},  # needs the plus feature plan
     {"parley.inference.min_instances": "5", "parley.inference.max_instances": "2"},
+    {"parley.regions": '["us-east-1", "eu-west-1"]'},  # no API domain, certificates or zone
+    {**REGIONS, "parley.regions": '["eu-west-1", "us-east-1"]'},  # the first must be `region`
+    {**REGIONS, "parley.domain.api_certificate_arns": "{}"},  # no certificate in the second region
+    {**REGIONS, "parley.regions": '["us-east-1", "us-east-1"]'},
+    {**REGIONS, "parley.api.authorizer_scope": "v1"},  # Cognito's own authorizer is regional
+    {"parley.settings.openai_api_key_secret": "x"},  # set by the app from inference.openai_api_key_secret
+    {"parley.observability.gpu_utilization_percent": "120"},
 ])
 def test_invalid_parameters_are_refused(context: dict[str, str]) -> None:
     with pytest.raises(ValidationError):
         load_parameters(context)
+
+
+def test_two_regions_give_each_its_own_certificate() -> None:
+    params = load_parameters(REGIONS)
+    assert params.replica_regions == [SECOND_REGION]
+    second = params.for_region(SECOND_REGION)
+    assert second.region == SECOND_REGION and second.domain.api_certificate_arn.split(":")[3] == SECOND_REGION
+    assert params.for_region("us-east-1") is params
 
 
 def test_a_parameters_file_can_be_chosen(tmp_path: Path) -> None:

@@ -226,7 +226,8 @@ def test_state_machines_are_the_pure_asl_definitions(synth) -> None:
     assert set(machines) == set(workflow_step_lists()) >= {"summarize", "title"}
     for name, steps in workflow_step_lists().items():
         props = synth.resources[synth.logical_id(machines[name])]["Properties"]
-        assert props["StateMachineType"] == "STANDARD"
+        # Titles start once per new conversation: Express (docs/scaling.md has the quota and cost).
+        assert props["StateMachineType"] == ("EXPRESS" if name == "title" else "STANDARD")
         expected = state_machine_definition(steps, f"${{{FUNCTION_ARN_VARIABLE}}}", comment=f"Parley {name} workflow")
         assert json.loads(props["DefinitionString"]) == expected
         workflows_fn = synth.function_ids()["workflows"]
@@ -247,8 +248,9 @@ def test_one_autoscaled_endpoint_per_served_catalog_model(synth) -> None:
     endpoints = {e["Properties"]["EndpointName"] for e in synth.of_type("AWS::SageMaker::Endpoint").values()}
     assert endpoints == {m.backend.endpoint for m in served}
     models = [m["Properties"]["PrimaryContainer"] for m in synth.of_type("AWS::SageMaker::Model").values()]
+    uris = {p.spec.id: p.model_s3_uri for p in plans}
     for spec in served:
-        env = lmi_environment(spec.serving)
+        env = lmi_environment(spec.serving, model_uri=uris[spec.id])
         assert any(m["Environment"] == env for m in models), spec.id
         assert all("djl-inference:" in m["Image"] for m in models)
     targets = synth.of_type("AWS::ApplicationAutoScaling::ScalableTarget")
@@ -271,38 +273,21 @@ def test_openai_mode_creates_no_gpu_and_points_functions_at_the_url(openai_synth
         env = openai_synth.env(name)
         assert env["PARLEY_MODEL_BACKEND"] == "openai"
         assert env["PARLEY_OPENAI_BASE_URL"] == "https://llm.example.com/v1"
-        # The key is resolved from Secrets Manager at deploy time; the template holds only its name.
-        assert env["PARLEY_OPENAI_API_KEY"] == "{{resolve:secretsmanager:parley/openai-key:SecretString:::}}"
+        # Only the secret's name: the functions read the key at run time, so neither the template nor
+        # the function configuration holds it.
+        assert "PARLEY_OPENAI_API_KEY" not in env
+        assert env["PARLEY_OPENAI_API_KEY_SECRET"] == "parley/openai-key"
+    for name in ("chat", "workflows"):  # the functions that call the model
+        assert ("secretsmanager:GetSecretValue",
+                "arn:aws:secretsmanager:us-east-1:<Ref AWS::AccountId>:secret:parley/openai-key-??????"
+                ) in openai_synth.granted(name)
+    assert not any(a == "secretsmanager:GetSecretValue" for a, _ in openai_synth.granted("api"))
     # No endpoint alarms or grants without endpoints.
     for policy in openai_synth.of_type("AWS::IAM::Policy").values():
         assert "sagemaker:InvokeEndpoint" not in json.dumps(policy)
 
 
 # --- Observability -------------------------------------------------------------------------------
-
-def test_alarms_from_the_seed(synth) -> None:
-    alarms = [a["Properties"] for a in synth.of_type("AWS::CloudWatch::Alarm").values()]
-    obs = synth.params.observability
-
-    def stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
-        return [m["MetricStat"] for m in alarm.get("Metrics", []) if "MetricStat" in m]
-
-    ttft = next(a for a in alarms if any(s["Metric"]["MetricName"] == "TimeToFirstTokenMs" for s in stats(a)))
-    (stat,) = stats(ttft)
-    assert stat["Stat"] == "p95" and ttft["Threshold"] == obs.ttft_p95_ms
-    assert stat["Metric"]["Namespace"] == "Parley"
-    assert stat["Metric"]["Dimensions"] == [{"Name": "service", "Value": "parley"}]
-    expressions = [m.get("Expression", "") for a in alarms for m in a.get("Metrics", [])]
-    assert any("100 * e / (n + e)" in e for e in expressions)  # error rate
-    assert any("100 * h / (h + m)" in e for e in expressions)  # cache hit rate
-    cache = next(a for a in alarms if any("h + m" in m.get("Expression", "") for m in a.get("Metrics", [])))
-    assert cache["ComparisonOperator"] == "LessThanThreshold" and cache["Threshold"] == obs.cache_hit_rate_min_percent
-    endpoint_alarms = [a for a in alarms if any(s["Metric"]["MetricName"] == "Invocation5XXErrors" for s in stats(a))]
-    assert len(endpoint_alarms) == len(synth.stack.inference.endpoints)
-    topic = one(synth, "AWS::SNS::Topic")
-    assert "KmsMasterKeyId" in topic
-    assert all(a["AlarmActions"] for a in alarms)
-
 
 def test_dashboard_shows_latency_percentiles_and_endpoints(synth) -> None:
     body = json.dumps(one(synth, "AWS::CloudWatch::Dashboard")["DashboardBody"])

@@ -19,7 +19,7 @@ def test_create_conversation_twice_with_a_key(lclient, make_user):
     assert first.json() == second.json()
     assert len(lclient.get("/conversations", headers=auth).json()["conversations"]) == 1
     other_body = lclient.post("/conversations", json={"title": "different"}, headers=auth | key)
-    assert other_body.status_code == 422 and other_body.json()["code"] == "idempotency_key_reused"
+    assert other_body.status_code == 409 and other_body.json()["code"] == "idempotency_key_reused"
     # keys are scoped to the user
     other_user = make_user()
     third = lclient.post("/conversations", json={"title": "once"}, headers=other_user | key)
@@ -66,5 +66,6 @@ def test_replay_while_running_is_409(limits_app, make_user):
         r = httpx.post(f"{server.url}/conversations/{cid}/messages", json=body, headers=auth | key, timeout=30)
         assert r.status_code == 409
         assert r.json()["retryable"] is True
+        assert int(r.headers["Retry-After"]) >= 1
         t.join()
     assert done["events"][-1].name == "message_end"

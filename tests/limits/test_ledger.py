@@ -41,12 +41,44 @@ def test_spending_cap_is_enforced_like_a_limit(lclient, make_user):
     cid = lclient.post("/conversations", json={}, headers=auth).json()["conversationId"]
     assert lclient.put("/usage/cap", json={"monthlyCapUsd": 0.0000001}, headers=auth).json() == {"success": True}
     assert lclient.get("/usage", headers=auth).json()["cost"]["cap"] == pytest.approx(0.0000001)
-    assert lclient.post(f"/conversations/{cid}/messages", json={"content": "first"}, headers=auth).status_code == 200
-    r = lclient.post(f"/conversations/{cid}/messages", json={"content": "second"}, headers=auth)
-    assert r.status_code == 429 and "cap" in r.json()["message"]
+    r = lclient.post(f"/conversations/{cid}/messages", json={"content": "first"}, headers=auth)
+    assert r.status_code == 429 and "cap of $0.0000001" in r.json()["message"]
+    assert int(r.headers["Retry-After"]) >= 1
     lclient.put("/usage/cap", json={"monthlyCapUsd": None}, headers=auth)
     assert lclient.post(f"/conversations/{cid}/messages", json={"content": "third"}, headers=auth).status_code == 200
     assert lclient.put("/usage/cap", json={"monthlyCapUsd": -1}, headers=auth).status_code == 422
+
+
+@pytest.mark.parametrize(("cap", "shown"), [(0, "$0.00"), (0.0001, "$0.0001")])
+def test_a_cap_below_one_turn_refuses_the_first_send(lclient, make_user, cap, shown):
+    auth = make_user("plus")
+    cid = lclient.post("/conversations", json={}, headers=auth).json()["conversationId"]
+    lclient.put("/usage/cap", json={"monthlyCapUsd": cap}, headers=auth)
+    r = lclient.post(f"/conversations/{cid}/messages", json={"content": "hello"}, headers=auth)
+    assert r.status_code == 429 and f"cap of {shown}" in r.json()["message"]
+    completion = lclient.post("/v1/chat/completions", headers=auth,
+                              json={"model": "auto", "messages": [{"role": "user", "content": "hello"}]})
+    assert completion.status_code == 429
+    usage = lclient.get("/usage", headers=auth).json()
+    assert usage["requests"]["used"] == 0 and usage["cost"]["monthToDate"] == 0
+    assert lclient.get(f"/conversations/{cid}", headers=auth).json()["messages"] == []
+
+
+def test_a_send_is_refused_when_its_worst_case_would_pass_the_cap(lclient, make_user):
+    auth = make_user("plus")
+    cid = lclient.post("/conversations", json={"model": "parley-fast"}, headers=auth).json()["conversationId"]
+    lclient.put("/usage/cap", json={"monthlyCapUsd": 1}, headers=auth)
+    assert lclient.post(f"/conversations/{cid}/messages", json={"content": "one"}, headers=auth).status_code == 200
+    spent = lclient.get("/usage", headers=auth).json()["cost"]["monthToDate"]
+    assert 0 < spent < 0.01
+    models = {m["id"]: m for m in lclient.get("/models", headers=auth).json()["models"]}
+    # parley-fast may fall back to parley-smart: its whole output budget there is the worst case.
+    worst_output = models["parley-fast"]["maxOutput"] / 1000 * models["parley-smart"]["priceOutPer1k"]
+    lclient.put("/usage/cap", json={"monthlyCapUsd": spent + worst_output * 0.9}, headers=auth)
+    r = lclient.post(f"/conversations/{cid}/messages", json={"content": "two"}, headers=auth)
+    assert r.status_code == 429 and "could cost up to" in r.json()["message"]
+    lclient.put("/usage/cap", json={"monthlyCapUsd": spent + worst_output * 2}, headers=auth)
+    assert lclient.post(f"/conversations/{cid}/messages", json={"content": "two"}, headers=auth).status_code == 200
 
 
 def test_usage_is_per_user(lclient, make_user):

@@ -10,7 +10,7 @@ import pytest
 
 from parley.auth.local_jwt import issue_token
 from parley.settings import DEV_JWT_SECRET
-from tests.support import LiveServer
+from tests.support import LiveServer, ScriptedBackend, backend
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +75,47 @@ def test_max_tokens_gives_length(server):
 
 def test_errors_in_openai_shape(server):
     client = client_for(server)
-    with pytest.raises(openai.BadRequestError) as bad:
+    with pytest.raises(openai.NotFoundError) as unknown:
         client.chat.completions.create(model="gpt-17", messages=[{"role": "user", "content": "x"}])
-    assert bad.value.body["code"] == "unknown_model"
-    with pytest.raises(openai.BadRequestError):
+    assert unknown.value.status_code == 404
+    assert unknown.value.code == "model_not_found" and unknown.value.type == "invalid_request_error"
+    assert unknown.value.param == "model" and "gpt-17" in unknown.value.message
+    with pytest.raises(openai.BadRequestError) as empty:
         client.chat.completions.create(model="auto", messages=[])
-    with pytest.raises(openai.AuthenticationError):
+    assert empty.value.param == "messages" and empty.value.type == "invalid_request_error"
+    with pytest.raises(openai.AuthenticationError) as bad_key:
         openai.OpenAI(base_url=f"{server.url}/v1", api_key="nope", max_retries=0).models.list()
-    with pytest.raises(openai.BadRequestError):
+    assert bad_key.value.status_code == 401
+    assert bad_key.value.code == "invalid_api_key" and bad_key.value.type == "invalid_request_error"
+    no_key = httpx.get(f"{server.url}/v1/models")
+    assert no_key.status_code == 401 and no_key.json()["error"]["type"] == "invalid_request_error"
+    with pytest.raises(openai.BadRequestError) as n:
         client.chat.completions.create(model="auto", n=2, messages=[{"role": "user", "content": "x"}])
+    assert n.value.param == "n"
+    with pytest.raises(openai.BadRequestError) as hot:
+        client.chat.completions.create(model="auto", temperature=5, messages=[{"role": "user", "content": "x"}])
+    assert hot.value.param == "temperature" and hot.value.code == "invalid_value"
+    with pytest.raises(openai.BadRequestError) as tools:
+        client.chat.completions.create(model="auto", messages=[{"role": "user", "content": "x"}],
+                                       tools=[{"type": "function", "function": {"name": "f"}}])
+    assert tools.value.param == "tools"
+
+
+def test_stream_names_the_model_that_answers_after_a_fallback(app, server):
+    class FirstUnavailable(ScriptedBackend):
+        async def stream(self, spec, request):
+            self.unavailable = spec.id == "parley-fast"
+            async for event in super().stream(spec, request):
+                yield event
+
+    with backend(app, FirstUnavailable(["fine"])):
+        chunks = list(client_for(server).chat.completions.create(
+            model="parley-fast", messages=[{"role": "user", "content": "x"}], stream=True))
+        whole = client_for(server).chat.completions.create(
+            model="parley-fast", messages=[{"role": "user", "content": "x"}])
+    content = [c for c in chunks if c.choices and c.choices[0].delta.content]
+    assert content and all(c.model == "parley-smart" for c in content)
+    assert whole.model == "parley-smart"
 
 
 def test_limits_and_ledger_apply(server):

@@ -24,8 +24,9 @@ def small_window_catalog(window: int = 4000, max_output: int = 300):
 
 def make_app(catalog=None, **overrides):
     prefix = f"wf-{uuid.uuid4().hex[:6]}"
-    settings = Settings(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False,
-                        table_conversations=f"{prefix}-conversations", summary_keep_recent=2, **overrides)
+    options = dict(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False,
+                   table_conversations=f"{prefix}-conversations", summary_keep_recent=2)
+    settings = Settings(**{**options, **overrides})
     return create_app(settings, container=build_container(settings, catalog=catalog) if catalog else None)
 
 
@@ -170,3 +171,16 @@ def test_conversation_past_128k_tokens(make_user):
     messages = client.get(f"/conversations/{cid}", headers=auth).json()["messages"]
     assert len(messages) == 60
     assert all(m["content"] == f"Part {i}. {block}" for i, m in enumerate(messages[::2]))
+
+
+def test_title_is_ready_when_the_first_answer_ends_and_keeps_punctuation(make_user):
+    # The answer streams for about a second; the title starts with the turn, so it is stored by then.
+    app = make_app(sim_ttft_ms=50, sim_tokens_per_s=60, sim_reply_tokens_min=60, sim_reply_tokens_max=60)
+    client = TestClient(app)
+    auth = make_user("plus")
+    cid = client.post("/conversations", json={}, headers=auth).json()["conversationId"]
+    events = send(client, auth, cid, "Hi! What's the best Rust book?")
+    assert events[-1].name == "message_end"
+    title = client.get(f"/conversations/{cid}", headers=auth).json()["title"]
+    assert title == "What's the best Rust book"
+    app.state.container.workflows.wait()

@@ -10,8 +10,12 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from model_endpoints.catalog import AUTO
 from parley import __version__
+from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
+from parley.api.methods import install_method_not_allowed
+from parley.api.openapi import install_openapi
 from parley.api.routes import api_keys, attachments, chat, conversations, export, openai, system, usage
 from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
@@ -20,7 +24,7 @@ from parley.settings import Settings
 DESCRIPTION = """\
 Parley: a self-hostable, ChatGPT-style conversational AI platform.
 
-Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.json`, `/docs` and,
+Every route needs `Authorization: Bearer <token>` except `/health`, `/openapi.json`, `/docs`, `/redoc` and,
 in local mode only, `POST /dev/token`. Errors are `{code, message, retryable}`; another user's
 resources answer 404 exactly like missing ones.
 """
@@ -53,9 +57,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await container.chat.shutdown(grace_s=settings.shutdown_grace_s)
 
     app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS,
-                  lifespan=lifespan)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.container = container
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(system.router)
     app.include_router(conversations.router)
     app.include_router(chat.router)
@@ -67,6 +72,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)
+    install_openapi(app, [AUTO, *(m.id for m in container.catalog.models)],
+                    container.attachments.declared.json_schema())
+    install_method_not_allowed(app)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

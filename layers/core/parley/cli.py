@@ -1,4 +1,5 @@
-"""The ``parley`` command: ``parley dev`` serves local mode; ``parley token`` prints a local JWT."""
+"""The ``parley`` command: ``parley dev`` serves local mode; ``parley token`` prints a local JWT;
+``parley models stage`` copies model weights to S3 for SageMaker endpoints."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from model_endpoints.stage import add_models_parser
 from parley.coldstore.cli import add_coldstore_parser
 from parley.settings import Settings
 
@@ -60,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--tier", choices=["free", "plus"], default="free")
     token.set_defaults(func=_token)
     add_coldstore_parser(sub)
+    add_models_parser(sub)
     return parser
 
 

@@ -20,9 +20,12 @@ class ApiError(Exception):
         status: int | None = None,
         retryable: bool | None = None,
         headers: Mapping[str, str] | None = None,
+        param: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        #: The request field at fault, where one is (OpenAI's error ``param``).
+        self.param = param
         if code is not None:
             self.code = code
         if status is not None:

@@ -79,6 +79,9 @@ class Settings(BaseModel):
     openai_base_url: str | None = None
     #: A secret: never logged.
     openai_api_key: str | None = None
+    #: Secrets Manager secret (name or ARN) holding the key, read once when the backend is first
+    #: built (AWS mode: the key never sits in the function's configuration).
+    openai_api_key_secret: str | None = None
     sim_ttft_ms: int = 150
     sim_tokens_per_s: float = 60.0
     sim_fail_after: int | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPBearer
 
 from parley.auth import Identity
@@ -27,3 +27,5 @@ ContainerDep = Annotated[Container, Depends(container)]
 IdentityDep = Annotated[Identity, Depends(identity)]
 ConversationId = Annotated[str, Path(pattern=ID_PATTERN, description="A conversation id (ULID)")]
 MessageId = Annotated[str, Path(pattern=ID_PATTERN, description="A message id (ULID)")]
+IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=255,
+                                                 description="Retries with the same key answer what the first got")]

@@ -25,23 +25,44 @@ _HTTP_CODES = {
 }
 
 
-#: OpenAI's error types by status, for the `/v1` API.
-_OPENAI_TYPES = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-                 409: "conflict_error", 413: "invalid_request_error", 415: "invalid_request_error",
-                 422: "invalid_request_error", 429: "rate_limit_error"}
+#: Our error codes that OpenAI spells differently, with the status OpenAI answers them with.
+_OPENAI_CODES = {"unknown_model": (404, "model_not_found"), "validation_error": (400, "invalid_value")}
 
 
 def error_response(status: int, code: str, message: str, retryable: bool = False, headers=None,
-                   request: Request | None = None) -> JSONResponse:
+                   request: Request | None = None, param: str | None = None) -> JSONResponse:
     if request is not None and request.url.path.startswith("/v1/"):
-        # The OpenAI-compatible API answers in OpenAI's error shape, which its clients parse.
-        error = {"message": message, "type": _OPENAI_TYPES.get(status, "server_error"), "param": None, "code": code}
-        return JSONResponse(status_code=400 if status == 422 else status, content={"error": error}, headers=headers)
+        return _openai_error(status, code, message, headers, param)
     return JSONResponse(
         status_code=status,
         content={"code": code, "message": message, "retryable": retryable},
         headers=headers,
     )
+
+
+def _openai_error(status: int, code: str, message: str, headers, param: str | None) -> JSONResponse:
+    """The OpenAI-compatible API answers in OpenAI's error shape and vocabulary, which its clients
+    parse: a client error is type ``invalid_request_error`` (a bad key too, code ``invalid_api_key``)."""
+    status, code = _OPENAI_CODES.get(code, (400 if status == 422 else status, code))
+    if status == 401:
+        code = "invalid_api_key"
+    if status == 429:
+        kind = "rate_limit_error"
+    elif status >= 500:
+        kind = "server_error"
+    else:
+        kind = "invalid_request_error"
+    error = {"message": message, "type": kind, "param": param, "code": code}
+    return JSONResponse(status_code=status, content={"error": error}, headers=headers)
+
+
+def _param(exc: RequestValidationError) -> str | None:
+    """The top-level body field of the first error (OpenAI's ``param``)."""
+    for err in exc.errors():
+        loc = [p for p in err.get("loc", ()) if p != "body"]
+        if loc and isinstance(loc[0], str):
+            return loc[0]
+    return None
 
 
 def _describe(exc: RequestValidationError) -> str:
@@ -52,14 +73,27 @@ def _describe(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
+    """A body was sent as something other than JSON: every body this API takes is JSON, so that
+    is the wrong media type (415), not an invalid value (422)."""
+    content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if not content_type or content_type == "application/json" or content_type.endswith("+json"):
+        return False
+    return any(tuple(err.get("loc", ()))[:1] == ("body",) for err in exc.errors())
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.retryable, exc.headers or None, request)
+        return error_response(exc.status, exc.code, exc.message, exc.retryable, exc.headers or None, request,
+                              exc.param)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "validation_error", _describe(exc), request=request)
+        if _body_not_json(request, exc):
+            return error_response(415, "unsupported_media_type", "the body must be JSON (Content-Type: "
+                                  "application/json)", request=request)
+        return error_response(422, "validation_error", _describe(exc), request=request, param=_param(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -2,15 +2,48 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from parley.conversations.model import Conversation, Message
+from parley.conversations.titles import MAX_TITLE_CHARS, TITLE_PATTERN
+from parley.ids import ID_PATTERN
+from parley.textrules import NOT_BLANK
 
 
 class CamelModel(BaseModel):
     # Infinity and NaN are valid JSON numbers to some parsers but never a valid quantity here.
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False)
+
+
+class RequestModel(CamelModel):
+    """A request body: types exactly as declared (``false`` is not 0, ``"5"`` is not 5, ``"yes"`` is not true)."""
+
+    model_config = ConfigDict(strict=True)
+
+
+#: Visible text after cleaning (see parley.conversations.titles), as sent at most 255 characters.
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE_CHARS, pattern=TITLE_PATTERN,
+                             description="Control and invisible characters are removed, whitespace collapsed")]
+#: A catalog model id or `auto` (see `GET /models`); an unknown one is a 422. The published schema
+#: lists the catalog's ids (see parley.api.openapi), so that it admits exactly the known ones.
+MODEL_ID_MARK = "x-parley-model-id"
+ModelId = Annotated[str, Field(min_length=1, max_length=100, json_schema_extra={MODEL_ID_MARK: True})]
+
+
+def _integral(value: object) -> object:
+    # JSON Schema counts 10.0 as an integer; strict pydantic would not. "10" stays refused.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def json_int(**constraints: int) -> Any:
+    """An integer as JSON Schema means it (10 and 10.0, never "10"), in a strict model. The
+    constraints come before the conversion, or they would not reach the published schema."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_integral)]
 
 
 class ErrorBody(CamelModel):
@@ -23,9 +56,9 @@ class SuccessBody(CamelModel):
     success: bool = True
 
 
-class CreateConversationRequest(CamelModel):
-    title: str | None = Field(default=None, max_length=2000)
-    model: str | None = Field(default=None, max_length=100)
+class CreateConversationRequest(RequestModel):
+    title: Title | None = None
+    model: ModelId | None = None
     system_prompt: str | None = Field(default=None, max_length=20_000)
 
 
@@ -156,21 +189,22 @@ class MessageList(CamelModel):
     messages: list[MessageBody]
 
 
-class UpdateConversationRequest(CamelModel):
-    title: str | None = Field(default=None, max_length=2000)
-    current_message_id: str | None = Field(default=None, max_length=64)
+class UpdateConversationRequest(RequestModel):
+    title: Title | None = None
+    current_message_id: str | None = Field(default=None, pattern=ID_PATTERN)
     archived: bool | None = None
 
 
-class SendMessageRequest(CamelModel):
-    content: str = Field(min_length=1, description="The message text")
+class SendMessageRequest(RequestModel):
+    content: str = Field(min_length=1, max_length=100_000, pattern=NOT_BLANK,
+                         description="The message text (at most `PARLEY_MAX_MESSAGE_CHARS`, 100000 by default)")
     parent_message_id: str | None = Field(default=None, pattern=r"^[0-9A-HJKMNP-TV-Z]{26}$")
     attachments: list[str] = Field(default_factory=list, max_length=20)
-    model: str | None = Field(default=None, max_length=100)
+    model: ModelId | None = None
 
 
-class RegenerateRequest(CamelModel):
-    model: str | None = Field(default=None, max_length=100)
+class RegenerateRequest(RequestModel):
+    model: ModelId | None = None
 
 
 class ModelInfo(CamelModel):
@@ -189,7 +223,7 @@ class ModelList(CamelModel):
     default: str
 
 
-class DevTokenRequest(CamelModel):
+class DevTokenRequest(RequestModel):
     user_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.@-]+$")
     tier: str = Field(default="free", pattern=r"^(free|plus)$")
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from parley.attachments.chunking import Chunk, chunk_extracted, chunks_from_json, chunks_to_json
+from parley.attachments.declared import DeclaredUploads
 from parley.attachments.errors import AttachmentError, InvalidAttachment
 from parley.attachments.kinds import normalize_content_type
 from parley.attachments.limits import Limits, check_attachment_count, human_size, validate_upload
@@ -88,19 +89,20 @@ class AttachmentConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AttachmentConfig:
-        """From ``Settings``: ``attachment_*`` fields where they exist, mode-dependent defaults for the rest."""
+        """From ``Settings``; the two mode-dependent fields default by mode when unset (None).
+
+        Read as given: a ``0`` (no chunk overlap) is a value, never "unset" (no ``or default``).
+        """
         local = settings.mode == "local"
-        inline = getattr(settings, "attachment_process_inline", None)
-        isolation = getattr(settings, "attachment_isolation", None)
-        defaults = cls()
+        inline = settings.attachment_process_inline
         return cls(
             limits=Limits.from_settings(settings),
-            upload_expires_s=getattr(settings, "attachment_upload_expires_s", None) or defaults.upload_expires_s,
-            unused_ttl_s=getattr(settings, "attachment_unused_ttl_s", None) or defaults.unused_ttl_s,
-            chunk_tokens=getattr(settings, "attachment_chunk_tokens", None) or defaults.chunk_tokens,
-            chunk_overlap=getattr(settings, "attachment_chunk_overlap", None) or defaults.chunk_overlap,
-            process_inline=local if inline is None else bool(inline),
-            isolation=isolation or ("forkserver" if local else "fork"),
+            upload_expires_s=settings.attachment_upload_expires_s,
+            unused_ttl_s=settings.attachment_unused_ttl_s,
+            chunk_tokens=settings.attachment_chunk_tokens,
+            chunk_overlap=settings.attachment_chunk_overlap,
+            process_inline=local if inline is None else inline,
+            isolation=settings.attachment_isolation or ("forkserver" if local else "fork"),
         )
 
 
@@ -186,6 +188,8 @@ class AttachmentService:
         self._blobs = blobs
         self._signer = signer
         self._config = config
+        #: The declarations certain to be accepted (published as the upload's request schema).
+        self.declared = DeclaredUploads(config.limits)
         self._extract = extractor or make_extractor(config.isolation)
         self._clock = clock
 
@@ -208,6 +212,10 @@ class AttachmentService:
 
     def create_upload(self, user_id: str, filename: str, content_type: str | None, size: int) -> UploadTicket:
         """Validate the declared file (413/415/422), record it ``pending`` and presign its upload."""
+        if not self.declared.admits(filename, content_type, size):
+            validate_upload(filename, content_type, size, self._config.limits)  # the precise 413/415/422
+            raise InvalidAttachment(f"{filename}: declare a file name with a supported extension and a matching "
+                                    "content type (or none)")
         declared = validate_upload(filename, content_type, size, self._config.limits)
         # The upload is bound to the type as declared (re-checked against the bytes later); a missing
         # or odd one is replaced by the canonical type of the kind the name implies.

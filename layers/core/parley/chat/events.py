@@ -55,6 +55,11 @@ class EventLog:
         self.offset += len(delta)
         self._append(SseEvent("content_chunk", {"delta": delta}, self.offset))
 
+    def note(self, name: str, data: dict[str, Any]) -> None:
+        """An event between chunks (``model_switched``): it shares the id of the text before it, so a
+        resume from a later id does not repeat it (the final event names the model anyway)."""
+        self._append(SseEvent(name, data, self.offset))
+
     def end(self, name: str, data: dict[str, Any]) -> None:
         self._append(SseEvent(name, data, self.offset + 1))
 

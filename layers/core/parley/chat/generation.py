@@ -205,6 +205,9 @@ class Generation:
                     break
                 fell_back_from.append(spec.id)
                 logger.warning("model unavailable, falling back", extra={"model": spec.id, "code": exc.code})
+                # message_start named the model the turn began with: say which one streams instead.
+                self.log.note("model_switched", {"model": plan.chain[index + 1].id, "previousModel": spec.id,
+                                                 "reason": exc.code})
             except InferenceError as exc:
                 error = exc
                 break

@@ -302,6 +302,7 @@ class ChatService:
                 f"it has room for {input_budget(spec, params.max_tokens)}", code="context_length_exceeded"
             )
         request = InferenceRequest(tuple(context.messages), params, context.input_tokens)
+        self._ledger.check_budget(admission, worst_case_cost(chain, request))
         assistant = Message(
             message_id=new_id(),
             conversation_id=conversation.conversation_id,
@@ -338,6 +339,8 @@ class ChatService:
             extra=extra,
             expected_current=expected_current,
         )
+        if user_message is not None and len(history) == 1 and conversation.title_source == "default":
+            self._start_title(who, conversation.conversation_id, user_message.message_id)
         cached = self._cache_result(lookup)
         aws_s = time.perf_counter() - aws_started
         if key:
@@ -376,6 +379,23 @@ class ChatService:
         plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
 
+    def _start_title(self, who: Identity, conversation_id: str, user_message_id: str) -> None:
+        """A title from the first message, started with the turn (it needs only the stored user
+        message), so that it is ready by the time the first answer ends. Off the hot path: the
+        workflow start is one more AWS call in AWS mode, made on the turn's pool, never awaited."""
+        if self._workflows is None or not self._opts.generate_titles:
+            return
+        workflows = self._workflows
+        payload = {"conversationId": conversation_id, "userId": who.user_id, "leafMessageId": user_message_id}
+
+        def start() -> None:
+            try:
+                workflows.start("title", f"title-{conversation_id}", payload)
+            except Exception:
+                logger.exception("title workflow did not start", extra={"conversation_id": conversation_id})
+
+        self._pool.submit(start)
+
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
         """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""
         if not anchor.attachments or self._attachments is None:
@@ -406,7 +426,7 @@ class ChatService:
         ledger as a chat turn, but the messages come with the request and nothing else is stored."""
         received = time.perf_counter()
         if not any(m.role == "user" for m in messages):
-            raise ValidationFailed("messages must contain at least one user message")
+            raise ValidationFailed("messages must contain at least one user message", param="messages")
         requested = self._check_model(model)
         messages = self._screen_completion(who, messages)
         last_user = next(m for m in reversed(messages) if m.role == "user")
@@ -414,7 +434,7 @@ class ChatService:
         text_of = [_text_of(m.content) for m in messages]
         if len(text_of[-1]) > self._opts.max_message_chars:
             raise ValidationFailed(f"content must be at most {self._opts.max_message_chars} characters",
-                                   code="content_too_long")
+                                   code="content_too_long", param="messages")
         context_tokens = sum(count_tokens(t) + PER_MESSAGE_OVERHEAD for t in text_of) + 1000 * image_count
         aws_started = time.perf_counter()
         admission = self._ledger.admit(who)
@@ -426,9 +446,10 @@ class ChatService:
             if context_tokens + max_tokens > spec.context_window:
                 raise ValidationFailed(
                     f"this request needs {context_tokens + max_tokens} tokens; {spec.id} takes {spec.context_window}",
-                    code="context_length_exceeded",
+                    code="context_length_exceeded", param="messages",
                 )
             request = InferenceRequest(tuple(messages), replace(params, max_tokens=max_tokens), context_tokens)
+            self._ledger.check_budget(admission, worst_case_cost(chain, request))
             key = None
             if self._opts.cache_enabled:
                 shared = not any(m.role == "system" for m in messages) and not image_count
@@ -493,22 +514,19 @@ class ChatService:
         self, who: Identity, conversation: Conversation, history: list[Message], summary: Summary | None,
         spec: ModelSpec,
     ) -> Callable[[Message], None]:
-        """Background work a saved answer may call for: a title after the first exchange, a summary
-        once the branch's unsummarized history passes the threshold. Neither delays the answer."""
+        """Background work a saved answer may call for: a summary once the branch's unsummarized
+        history passes the threshold. It never delays the answer."""
         covered = 0
         if summary is not None:
             covered = next(i for i, m in enumerate(history) if m.message_id == summary.through_message_id) + 1
         uncovered_tokens = sum(m.tokens for m in history[covered:])
         threshold = self._opts.summary_trigger_fraction * input_budget(spec, spec.max_output)
-        first_exchange = len(history) == 1 and conversation.title_source == "default"
 
         def after(message: Message) -> None:
             if self._workflows is None or message.finish_reason not in ("stop", "length"):
                 return
             base = {"conversationId": conversation.conversation_id, "userId": who.user_id,
                     "leafMessageId": message.message_id}
-            if first_exchange and self._opts.generate_titles:
-                self._workflows.start("title", f"title-{conversation.conversation_id}", base)
             if uncovered_tokens + message.tokens > threshold:
                 self._workflows.start("summarize", f"sum-{message.message_id}", base)
 
@@ -594,7 +612,7 @@ class ChatService:
 
     def _check_model(self, model: str | None) -> str | None:
         if model is not None and not self._catalog.is_known(model):
-            raise ValidationFailed(f"unknown model '{model}'; see GET /models", code="unknown_model")
+            raise ValidationFailed(f"unknown model '{model}'; see GET /models", code="unknown_model", param="model")
         return model
 
     # -- running turns (on the event loop) -------------------------------------------------------
@@ -773,6 +791,11 @@ async def run_blocking(func: Callable[..., Any], *args: Any) -> Any:
     concurrent streams behind each other.
     """
     return await anyio.to_thread.run_sync(functools.partial(func, *args))
+
+
+def worst_case_cost(chain: list[ModelSpec], request: InferenceRequest) -> float:
+    """What a turn may cost at most: its whole output budget at the priciest model that may answer."""
+    return max(spec.cost(request.context_tokens, request.params.max_tokens) for spec in chain)
 
 
 def _text_of(content: str | list[dict[str, Any]]) -> str:

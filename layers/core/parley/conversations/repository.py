@@ -228,6 +228,7 @@ class ConversationRepository:
         if current_message_id is not None:
             actions.append(model.current_message_id.set(current_message_id))
         if not actions:
+            self.get(user_id, conversation_id)  # nothing to change, but a missing or foreign one is still a 404
             return
         item = model(conversation_id, CONVERSATION_SK)
         try:
@@ -368,6 +369,13 @@ class ConversationRepository:
         actions: list[Action] = []
         if len(content.encode("utf-8")) <= self._inline_max_bytes:
             actions.append(model.content.set(content))
+        else:
+            # Too large for the item: offloaded like a saved message's content, so that a resume in
+            # another process keeps following a long answer. Its own key: the final save (which
+            # may follow a stop from elsewhere) is never overwritten by a late checkpoint.
+            key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}.partial"
+            self._blobs.put_text(key, content)
+            actions += [model.content.remove(), model.content_key.set(key)]
         actions.append(model.checkpoint_at.set(now_ms()))
         try:
             item.update(actions=actions, condition=(model.status == "generating"))

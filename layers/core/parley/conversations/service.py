@@ -6,22 +6,11 @@ from collections.abc import Callable
 
 from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.conversations.repository import ConversationRepository, DuplicateRequest
+from parley.conversations.titles import DEFAULT_TITLE, clean_title
 from parley.conversations.tree import branch_to, link_children, newest_leaf_under
-from parley.errors import NotFound, ValidationFailed
+from parley.errors import Conflict, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
-
-MAX_TITLE_CHARS = 255
-DEFAULT_TITLE = "New chat"
-
-
-def clean_title(title: str) -> str:
-    cleaned = " ".join(title.split())
-    if not cleaned:
-        raise ValidationFailed("title must not be empty")
-    if len(cleaned) > MAX_TITLE_CHARS:
-        raise ValidationFailed(f"title must be at most {MAX_TITLE_CHARS} characters")
-    return cleaned
 
 
 class ConversationService:
@@ -114,7 +103,8 @@ class ConversationService:
             _, messages = self._repo.load(user_id, conversation_id)
             by_id = link_children(messages)
             if current_message_id not in by_id:
-                raise NotFound("message not found in this conversation")
+                # 409, not 404: the conversation exists; its current state has no such message.
+                raise Conflict("message not found in this conversation", code="message_not_in_conversation")
             # Switching to any message shows the newest branch below it, as a client expects.
             leaf = newest_leaf_under(by_id, current_message_id)
         self._repo.update(

@@ -80,9 +80,8 @@ class IdempotencyStore:
         except DoesNotExist:
             return None
         if item.fingerprint != key.fingerprint:
-            raise ValidationFailed(
-                "this Idempotency-Key was used with a different request body", code="idempotency_key_reused"
-            )
+            # 409: the key conflicts with the request it already stands for (the body is valid as such).
+            raise Conflict("this Idempotency-Key was used with a different request body", code="idempotency_key_reused")
         return PriorResult(
             status=item.status,
             conversation_id=item.conversation_id,
@@ -93,4 +92,4 @@ class IdempotencyStore:
     @staticmethod
     def in_progress() -> Conflict:
         return Conflict("the first request with this Idempotency-Key is still running", code="request_in_progress",
-                        retryable=True)
+                        retryable=True, headers={"Retry-After": "1"})

@@ -123,6 +123,9 @@ def _status_error(status: int, raw: bytes, spec: ModelSpec, redact: Callable[[st
     log.warning("model server answered HTTP %s for %s", status, spec.id)
     if status in UNAVAILABLE_STATUS:
         return ModelUnavailable(f"model {spec.id} is unavailable (HTTP {status})", retryable=True)
+    if status >= 500:
+        # The server failed before the first token: another model of the chain may answer.
+        return ModelUnavailable(f"model server answered HTTP {status}: {message}", retryable=True)
     if status == 404:
         # The server does not know this model (or the URL is wrong): another model may answer.
         return ModelUnavailable(f"model {spec.id} was not found on its server: {message}", retryable=False)
@@ -132,9 +135,7 @@ def _status_error(status: int, raw: bytes, spec: ModelSpec, redact: Callable[[st
             retryable=False,
             code="model_config_error",
         )
-    return InferenceError(
-        f"model server answered HTTP {status}: {message}", retryable=status >= 500, code="model_error"
-    )
+    return InferenceError(f"model server answered HTTP {status}: {message}", retryable=False, code="model_error")
 
 
 def _origin(url: str) -> str:

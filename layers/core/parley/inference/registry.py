@@ -27,6 +27,7 @@ class BackendRegistry:
         sagemaker_max_streams: int = 64,
         openai_base_url: str | None = None,
         openai_api_key: str | None = None,
+        openai_api_key_secret: str | None = None,
     ) -> None:
         self.sim_ttft_ms = sim_ttft_ms
         self.sim_tokens_per_s = sim_tokens_per_s
@@ -37,6 +38,7 @@ class BackendRegistry:
         self.sagemaker_max_streams = sagemaker_max_streams
         self.openai_base_url = openai_base_url
         self._openai_api_key = openai_api_key
+        self._openai_api_key_secret = openai_api_key_secret
         self._backends: dict[str, InferenceBackend] = {}
         self._overrides: dict[str, InferenceBackend] = {}
         self._lock = threading.Lock()
@@ -53,6 +55,7 @@ class BackendRegistry:
             sagemaker_endpoint_url=settings.sagemaker_endpoint_url,
             openai_base_url=settings.openai_base_url,
             openai_api_key=settings.openai_api_key,
+            openai_api_key_secret=settings.openai_api_key_secret,
         )
 
     def backend_for(self, spec: ModelSpec) -> InferenceBackend:
@@ -107,8 +110,16 @@ class BackendRegistry:
         if kind == "openai":
             from parley.inference.openai_http import OpenAICompatibleBackend
 
-            return OpenAICompatibleBackend(base_url=self.openai_base_url, api_key=self._openai_api_key)
+            return OpenAICompatibleBackend(base_url=self.openai_base_url, api_key=self._openai_key())
         raise ValueError(f"unknown backend kind {kind!r}")
+
+    def _openai_key(self) -> str | None:
+        if self._openai_api_key is None and self._openai_api_key_secret:
+            import boto3
+
+            client = boto3.client("secretsmanager", region_name=self.region)
+            self._openai_api_key = client.get_secret_value(SecretId=self._openai_api_key_secret)["SecretString"]
+        return self._openai_api_key
 
     def _sagemaker_client(self) -> Any:
         import boto3

@@ -214,10 +214,11 @@ def _invoke_error(exc: Exception, endpoint: str, redact: Callable[[str], str]) -
             if original in UNAVAILABLE_STATUS:
                 return ModelUnavailable(f"model {endpoint} is overloaded", retryable=True)
             detail = redact(server_message(str(exc.response.get("OriginalMessage") or message)))
-            return InferenceError(
-                f"model error: {detail}", retryable=original >= 500 or original == 0, code="model_error"
-            )
-        if code in UNAVAILABLE_CODES or status in UNAVAILABLE_STATUS:
+            if original >= 500 or original == 0:
+                # The container failed before the first token: another model of the chain may answer.
+                return ModelUnavailable(f"model error: {detail}", retryable=True)
+            return InferenceError(f"model error: {detail}", retryable=False, code="model_error")
+        if code in UNAVAILABLE_CODES or status in UNAVAILABLE_STATUS or status >= 500:
             return ModelUnavailable(f"model {endpoint} is unavailable ({code})", retryable=True)
         lowered = message.lower()
         if code == "ValidationError" and "endpoint" in lowered and "not found" in lowered:

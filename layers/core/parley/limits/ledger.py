@@ -36,6 +36,9 @@ class Admission:
     reset_at: int
     periods: Periods
     stale: tuple[str, ...] = ()
+    #: The monthly cap and this month's recorded cost when admitted (nanodollars; None: no cap).
+    cap_nusd: int | None = None
+    cost_nusd: int = 0
 
     @property
     def remaining(self) -> int:
@@ -88,7 +91,8 @@ class UsageLedger:
         condition = (
             (hour.does_not_exist() | (hour < limit))
             & (tokens.does_not_exist() | (tokens < token_limit))
-            & (cap.does_not_exist() | cost.does_not_exist() | (cost < cap))
+            # A $0 cap refuses the first send too (no cost recorded yet is not under the cap).
+            & (cap.does_not_exist() | (cost.does_not_exist() & (cap > 0)) | (cost < cap))
             & (
                 pen_until.does_not_exist()
                 | (pen_until < int(now))
@@ -106,7 +110,28 @@ class UsageLedger:
         if _num(attrs.get(PENALTY_UNTIL)) > now:
             effective = min(limit, int(_num(attrs.get(PENALTY_LIMIT))))
         stale = stale_attributes(set(attrs), p)
-        return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale))
+        cap_nusd = int(attrs[CAP]) if attrs.get(CAP) is not None else None
+        return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale),
+                         cap_nusd=cap_nusd, cost_nusd=int(_num(attrs.get(p.cost_attr))))
+
+    def check_budget(self, admission: Admission, worst_case_usd: float, now: float | None = None) -> None:
+        """Refuse a turn whose worst-case cost (its whole output budget, at the priciest model that
+        may answer it) would take this month's spend past the cap: a cap is never overshot by a
+        turn that admission could have foreseen. (Turns in flight at the same time are not
+        reserved against each other: each is checked against what is recorded.)"""
+        if admission.cap_nusd is None:
+            return
+        worst = to_nano(worst_case_usd)
+        if admission.cost_nusd + worst <= admission.cap_nusd:
+            return
+        now = time.time() if now is None else now
+        p = admission.periods
+        retry_after = max(int(p.month_ends - now), 1)
+        message = (f"this message could cost up to ${usd(from_nano(worst))}, which would pass the monthly spending "
+                   f"cap of ${usd(from_nano(admission.cap_nusd))} (${usd(from_nano(admission.cost_nusd))} spent)")
+        raise RateLimited(f"{message}; raise the cap or try again in {retry_after} s",
+                          headers={"Retry-After": str(retry_after),
+                                   **rate_headers(admission.limit, admission.remaining, admission.reset_at, now)})
 
     def release(self, who: Identity, admission: Admission) -> None:
         """Give back a send that was admitted but stored nothing (it failed validation later)."""
@@ -126,7 +151,7 @@ class UsageLedger:
         if _num(old.get(p.tokens_attr)) >= token_limit:
             message, reset = f"daily token limit of {token_limit} reached", p.day_ends
         elif cap is not None and _num(old.get(p.cost_attr)) >= _num(cap):
-            message, reset = f"monthly spending cap of ${from_nano(cap):.2f} reached", p.month_ends
+            message, reset = f"monthly spending cap of ${usd(from_nano(cap))} reached", p.month_ends
         elif pen_until > now and used >= _num(old.get(PENALTY_LIMIT)) and used < limit:
             message, reset = "sending is slowed down after repeated blocked messages", int(pen_until)
             limit = int(_num(old.get(PENALTY_LIMIT)))
@@ -249,6 +274,12 @@ class UsageLedger:
 
     def _client(self) -> Any:
         return self._t.ledger._get_connection().connection.client
+
+
+def usd(amount: float) -> str:
+    """Dollars as people write them, without rounding a small amount away: 5.00, 0.0001, 0.00."""
+    exact = f"{amount:.9f}".rstrip("0")
+    return exact if len(exact.split(".")[1]) > 2 else f"{amount:.2f}"
 
 
 def _num(value: Any) -> float:

@@ -16,6 +16,7 @@ from model_endpoints.catalog import Catalog, ModelSpec
 from parley.context.builder import Summary, applicable_summary, input_budget
 from parley.conversations.model import Message
 from parley.conversations.repository import ConversationRepository
+from parley.conversations.titles import visible_text
 from parley.conversations.tree import branch_to, link_children
 from parley.errors import NotFound
 from parley.inference.base import (
@@ -177,8 +178,10 @@ class WorkflowTasks:
 
 
 def clean_title(raw: str) -> str:
+    """A model's title as shown: its first line, visible text only, without surrounding quotes or a
+    full stop at the end, at most 8 words and 80 characters. Punctuation inside is kept ("What's")."""
     line = raw.strip().splitlines()[0] if raw.strip() else ""
-    line = line.strip().strip("\"'“”‘’").rstrip(".!?:;").strip()
+    line = visible_text(line).strip("\"'“”‘’ ").rstrip(".!?:;,").strip()
     words = line.split()
-    return " ".join(words[:8])[:80]
+    return " ".join(words[:8])[:80].rstrip(".!?:;, ")
 

@@ -14,11 +14,12 @@ from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, IdentityDep
-from parley.api.schemas import CamelModel, ErrorBody, SuccessBody
+from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.auth.api_keys import ApiKeyInfo, ApiKeyRepository, authenticated_with_api_key
 from parley.auth.identity import Identity
 from parley.container import Container
 from parley.errors import Unauthorized
+from parley.textrules import NOT_BLANK
 
 router = APIRouter(
     prefix="/api-keys",
@@ -27,8 +28,9 @@ router = APIRouter(
 )
 
 
-class CreateApiKeyRequest(CamelModel):
-    name: str = Field(min_length=1, max_length=100, description="What the key is for (shown in lists)")
+class CreateApiKeyRequest(RequestModel):
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK,
+                      description="What the key is for (shown in lists)")
 
     @field_validator("name")
     @classmethod

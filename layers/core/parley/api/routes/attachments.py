@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import Field
 
 from parley.api.deps import IdentityDep
-from parley.api.schemas import CamelModel, ErrorBody, SuccessBody
+from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody, json_int
 from parley.attachments.service import AttachmentService, UploadTicket
 from parley.attachments.store import Attachment
 from parley.ids import ID_PATTERN
@@ -38,10 +38,10 @@ router = APIRouter(
 )
 
 
-class CreateAttachmentRequest(CamelModel):
+class CreateAttachmentRequest(RequestModel):
     filename: str = Field(min_length=1, max_length=1024)
     content_type: str | None = Field(default=None, max_length=255)
-    size: int = Field(ge=0, le=2**53, description="Bytes; the upload must be exactly this size")
+    size: json_int(ge=0, le=2**53) = Field(description="Bytes; the upload must be exactly this size")
 
 
 class CreateAttachmentResponse(CamelModel):

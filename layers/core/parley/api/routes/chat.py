@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, ConversationId, IdentityDep, MessageId
+from parley.api.deps import ContainerDep, ConversationId, IdempotencyHeader, IdentityDep, MessageId
+from parley.api.openapi import CHAT_EVENT
 from parley.api.schemas import ErrorBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse, encode_events
 from parley.chat.generation import Generation, TurnPlan
@@ -20,11 +21,10 @@ router = APIRouter(prefix="/conversations", tags=["chat"])
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-Sent Events: `message_start`, `content_chunk`..., then `message_end` or `error`",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {"text/event-stream": {"schema": CHAT_EVENT}},
     },
 }
 
-IdempotencyHeader = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
 
 def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
@@ -104,8 +104,9 @@ async def resume(
     message_id: MessageId,
     who: IdentityDep,
     c: ContainerDep,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
-    last_event_id_query: Annotated[int | None, Query(alias="lastEventId", ge=-1)] = None,
+    last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^(-1|[0-9]{1,15})$",
+                                         description="An event id of this stream")] = None,  # type: ignore[assignment]
+    last_event_id_query: Annotated[int | None, Query(alias="lastEventId", ge=-1, le=10**15)] = None,
 ) -> SseResponse:
     """Resume an answer's stream: what came after `Last-Event-ID` (header, or `lastEventId`), then
     the live generation to its end, from whichever process is generating it. Event ids are offsets

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Query, status
 
-from parley.api.deps import ContainerDep, ConversationId, IdentityDep
+from parley.api.deps import ContainerDep, ConversationId, IdempotencyHeader, IdentityDep
 from parley.api.schemas import (
     ConversationDetail,
     ConversationList,
@@ -35,7 +35,7 @@ def create_conversation(
     body: CreateConversationRequest,
     who: IdentityDep,
     c: ContainerDep,
-    idempotency: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency: IdempotencyHeader = None,
 ) -> CreateConversationResponse:
     """Start a conversation. `model` defaults to `auto`; an unknown model is a 422.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -17,6 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.openapi import COMPLETION_EVENT
+from parley.api.schemas import ModelId, json_int
 from parley.api.sse import SseResponse
 from parley.chat.events import PING, SseEvent
 from parley.chat.generation import Generation
@@ -46,30 +48,44 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ER
 FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
 
 
+#: Request bodies take types exactly as declared, like the native API's (no "true" for true).
+STRICT = ConfigDict(strict=True)
+
+
 class TextPart(BaseModel):
+    model_config = STRICT
+
     type: Literal["text"]
-    text: str
+    text: str = Field(max_length=100_000)
 
 
 class ImageUrl(BaseModel):
-    url: str = Field(max_length=8_000_000)
+    model_config = STRICT
+
+    # Fetching remote URLs would let any caller make the platform download anything.
+    url: str = Field(max_length=8_000_000, pattern="^data:image/",
+                     description="A data: URL (remote images are not fetched)")
     detail: str | None = None
 
 
 class ImagePart(BaseModel):
+    model_config = STRICT
+
     type: Literal["image_url"]
     image_url: ImageUrl
 
 
 class CompletionMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart | ImagePart]
+    content: Annotated[str, Field(max_length=100_000)] | list[TextPart | ImagePart]
     name: str | None = None
 
 
 class StreamOptions(BaseModel):
+    model_config = STRICT
+
     include_usage: bool = False
 
 
@@ -77,18 +93,23 @@ class CompletionRequest(BaseModel):
     """OpenAI's Chat Completions body. Parameters Parley does not implement are accepted and ignored,
     except those that would change the answer's shape (n > 1, tools), which are refused."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
-    model: str = Field(max_length=100)
-    messages: list[CompletionMessage] = Field(min_length=1, max_length=2000)
+    model: ModelId
+    messages: list[CompletionMessage] = Field(
+        min_length=1, max_length=2000,
+        json_schema_extra={"contains": {"type": "object", "required": ["role"],
+                                        "properties": {"role": {"const": "user"}}}},
+        description="At least one of them from the user",
+    )
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(default=None, ge=1, le=131072)
-    max_completion_tokens: int | None = Field(default=None, ge=1, le=131072)
+    max_tokens: json_int(ge=1, le=131072) | None = None
+    max_completion_tokens: json_int(ge=1, le=131072) | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     stop: str | list[str] | None = None
-    n: int | None = Field(default=None, ge=1, le=1)
+    n: json_int(ge=1, le=1) | None = None
     user: str | None = Field(default=None, max_length=256)
 
 
@@ -106,7 +127,8 @@ class ModelsList(BaseModel):
 
 def to_messages(body: CompletionRequest) -> list[ChatMessage]:
     if getattr(body, "tools", None) or getattr(body, "functions", None):
-        raise ValidationFailed("tools and function calling are not supported", code="unsupported_parameter")
+        raise ValidationFailed("tools and function calling are not supported", code="unsupported_parameter",
+                               param="tools" if getattr(body, "tools", None) else "functions")
     out: list[ChatMessage] = []
     for m in body.messages:
         role = "system" if m.role == "developer" else m.role
@@ -121,7 +143,7 @@ def to_messages(body: CompletionRequest) -> list[ChatMessage]:
                 if not part.image_url.url.startswith("data:image/"):
                     # Fetching remote URLs would let any caller make the platform download anything.
                     raise ValidationFailed("image_url must be a data: URL (remote images are not fetched)",
-                                           code="invalid_image_url")
+                                           code="invalid_image_url", param="messages")
                 parts.append({"type": "image_url", "image_url": {"url": part.image_url.url}})
         out.append(ChatMessage(role, parts))  # type: ignore[arg-type]
     return out
@@ -148,7 +170,8 @@ def list_models(who: IdentityDep, c: ContainerDep) -> ModelsList:
 
 @router.post("/chat/completions", response_model=None, responses={200: {
     "description": "A `chat.completion`, or with `stream: true` Server-Sent Events of `chat.completion.chunk`",
-    "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+    "content": {"application/json": {"schema": {"type": "object"}},
+                "text/event-stream": {"schema": COMPLETION_EVENT}}}})
 async def chat_completions(body: CompletionRequest, who: IdentityDep, c: ContainerDep) -> Any:
     """Chat Completions, streamed (`stream: true`: `chat.completion.chunk` events, then `[DONE]`) or not."""
     plan = await run_in_threadpool(
@@ -210,6 +233,8 @@ async def openai_chunks(
         elif event.name == "message_start":
             model = event.data.get("model", model)
             yield chunk({"role": "assistant", "content": ""})
+        elif event.name == "model_switched":
+            model = event.data["model"]  # a fallback answers: later chunks name it
         elif event.name == "content_chunk":
             yield chunk({"content": event.data["delta"]})
         elif event.name == "message_end":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, IdentityDep
-from parley.api.schemas import CamelModel, ErrorBody, SuccessBody
+from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.limits.ledger import UsageReport
 
 router = APIRouter(prefix="/usage", tags=["usage"], responses={401: {"model": ErrorBody}})
@@ -47,8 +48,8 @@ class UsageBody(CamelModel):
     slowed_until: int | None = None
 
 
-class CapRequest(CamelModel):
-    monthly_cap_usd: float | None
+class CapRequest(RequestModel):
+    monthly_cap_usd: float | None = Field(ge=0, le=1_000_000, description="US dollars; `null` clears the cap")
 
 
 def _iso(epoch_s: int) -> int:
