@@ -23,6 +23,9 @@ from parley.idempotency.records import IdempotencyStore
 from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.safety import OffenderPolicy, parse_tiers
+from parley.search.indexer import SearchIndexer
+from parley.search.local import LocalSearchIndex
+from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
@@ -54,6 +57,7 @@ class Container:
     attachments: AttachmentService
     coldstore: ColdStore
     api_keys: ApiKeyRepository
+    search: SearchService
 
     @property
     def s3(self) -> Any:
@@ -91,6 +95,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         coldstore.discard(user_id, conversation_id)
 
     repo.set_delete_hook(on_delete)
+    search_index = LocalSearchIndex(search_index_dir(settings))
+    repo.set_search_indexer(SearchIndexer(search_index))
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
@@ -158,7 +164,16 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         api_keys=api_keys,
         attachments=attachments,
         coldstore=coldstore,
+        search=SearchService(search_index, repo.get_many),
     )
+
+
+def search_index_dir(settings: Settings) -> str:
+    if settings.search_index_dir:
+        return settings.search_index_dir
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="parley-search-")
 
 
 def presign_endpoint(settings: Settings) -> str | Callable[[], str] | None:

@@ -113,6 +113,9 @@ class Settings(BaseModel):
     coldstore_sse: Literal["AES256", "aws:kms"] = "AES256"
     coldstore_kms_key_id: str | None = None
     coldstore_max_conversations_per_run: int = 1000
+    #: Where per-user search indexes live (one directory each). Unset: a fresh temporary directory per
+    #: app (tests); `parley dev` should point it under its data directory so that it persists.
+    search_index_dir: str | None = None
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

@@ -21,6 +21,7 @@ from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.ids import is_id, now_ms
+from parley.search.indexer import SearchIndexer
 from parley.storage.blobs import BlobStore
 from parley.storage.models import is_condition_failure
 from parley.storage.tables import (
@@ -68,6 +69,11 @@ class ConversationRepository:
         self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
         self._restorer: Callable[[str, str], None] | None = None
         self._on_delete: Callable[[str, str], object] | None = None
+        self._search: SearchIndexer | None = None
+
+    def set_search_indexer(self, indexer: SearchIndexer) -> None:
+        """Install what keeps the search index in step with writes (local mode; on AWS, the stream)."""
+        self._search = indexer
 
     def set_delete_hook(self, hook: Callable[[str, str], object]) -> None:
         """Install what else a conversation's deletion removes (its attachments): hook(user_id, conversation_id)."""
@@ -84,14 +90,16 @@ class ConversationRepository:
         self._fill(item, conversation)
         if not extra:
             item.save(condition=self._t.conversation.pk.does_not_exist())
-            return
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.save(item, condition=self._t.conversation.pk.does_not_exist())
-                for add in extra:
-                    add(tx)
-        except TransactWriteError as exc:
-            raise self._turn_error(exc, tx, conversation.user_id) from exc
+        else:
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    tx.save(item, condition=self._t.conversation.pk.does_not_exist())
+                    for add in extra:
+                        add(tx)
+            except TransactWriteError as exc:
+                raise self._turn_error(exc, tx, conversation.user_id) from exc
+        if self._search is not None:
+            self._search.created(conversation)
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         try:
@@ -101,6 +109,13 @@ class ConversationRepository:
         if item.user_id != user_id:
             raise NotFound(NOT_FOUND)
         return self._to_conversation(item)
+
+    def get_many(self, user_id: str, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
+        """The user's conversations among ``conversation_ids`` (missing and foreign ones left out),
+        in one consistent BatchGetItem per 100 ids."""
+        keys = [(cid, CONVERSATION_SK) for cid in dict.fromkeys(conversation_ids)]
+        found = self._t.conversation.batch_get(keys, consistent_read=True) if keys else []
+        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id}
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -176,6 +191,8 @@ class ConversationRepository:
             if is_condition_failure(exc):
                 return False
             raise
+        if self._search is not None:
+            self._search.retitled(user_id, conversation_id, title)
         return True
 
     def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
@@ -234,6 +251,11 @@ class ConversationRepository:
             if is_condition_failure(exc):
                 raise NotFound(NOT_FOUND) from exc
             raise
+        if self._search is not None:
+            if title is not None:
+                self._search.retitled(user_id, conversation_id, title)
+            if archived is not None:
+                self._search.archived(user_id, conversation_id, archived)
 
     def delete(self, user_id: str, conversation_id: str) -> None:
         """Delete what the conversation owns elsewhere (its attachments), then the conversation item
@@ -249,6 +271,8 @@ class ConversationRepository:
             if is_condition_failure(exc):
                 raise NotFound(NOT_FOUND) from exc
             raise
+        if self._search is not None:
+            self._search.deleted(user_id, conversation_id)
         self._delete_partition(conversation_id)
         self._blobs.delete_prefix(self._blob_prefix(conversation_id))
 
@@ -330,6 +354,8 @@ class ConversationRepository:
                     add(tx)
         except TransactWriteError as exc:
             raise self._turn_error(exc, tx, user_id) from exc
+        if self._search is not None:
+            self._search.messages(user_id, new_messages)
 
     def finish_turn(
         self, user_id: str, message: Message, *, preview: str, now: int, extra: Sequence[TxExtra] = ()
@@ -354,6 +380,8 @@ class ConversationRepository:
                     add(tx)
         except TransactWriteError as exc:
             raise self._turn_error(exc, tx, user_id) from exc
+        if self._search is not None:
+            self._search.messages(user_id, [message])
 
     def checkpoint(self, message: Message, content: str) -> bool:
         """Save partial content of a generating message; returns whether a stop was requested.
