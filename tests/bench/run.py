@@ -26,6 +26,7 @@ BENCHES = {
     "safety": "tests.bench.bench_safety",  # issue 9
     "authorizer": "tests.api_keys.bench_authorizer",  # issue 10
     "coldstore": "tests.bench.bench_coldstore",  # issue 11
+    "search": "tests.bench.bench_search",  # issue 17
 }
 
 
