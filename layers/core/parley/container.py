@@ -22,6 +22,8 @@ from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore
 from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
+from parley.personal.context import PersonalContext
+from parley.personal.instructions import InstructionsService
 from parley.safety import OffenderPolicy, parse_tiers
 from parley.search.indexer import SearchIndexer
 from parley.search.local import LocalSearchIndex
@@ -29,6 +31,7 @@ from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
+from parley.storage.profile_table import build_profile_table
 from parley.storage.tables import ConversationTable, build_conversation_table
 from parley.storage.usage_table import build_usage_table
 from parley.workflows.runner import InProcessStarter, StepFunctionsStarter, WorkflowStarter
@@ -58,6 +61,7 @@ class Container:
     coldstore: ColdStore
     api_keys: ApiKeyRepository
     search: SearchService
+    instructions: InstructionsService
 
     @property
     def s3(self) -> Any:
@@ -122,6 +126,10 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         settings.default_system_prompt,
         normal_limit=lambda who: settings.limit_per_hour(who.tier),
     )
+    profiles = build_profile_table(settings.table_profiles, region, host)
+    instructions = InstructionsService(profiles, lambda who, text: safety.screen_user_text(who, text)[1],
+                                       settings.instructions_token_budget)
+    personal = PersonalContext(instructions)
     chat = ChatService(
         repository=repo,
         catalog=catalog,
@@ -143,6 +151,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         workflows=workflows,
         safety=safety,
         attachments=attachments,
+        personal=personal,
     )
     return Container(
         settings=settings,
@@ -165,6 +174,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         attachments=attachments,
         coldstore=coldstore,
         search=SearchService(search_index, repo.get_many),
+        instructions=instructions,
     )
 
 

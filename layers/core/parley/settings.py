@@ -36,6 +36,8 @@ class Settings(BaseModel):
     table_idempotency: str = "parley-idempotency"
     table_attachments: str = "parley-attachments"
     table_api_keys: str = "parley-api-keys"
+    #: Custom instructions and memories, one partition per user.
+    table_profiles: str = "parley-profiles"
     bucket_data: str = "parley-data"
     #: Endpoint overrides (local mode points these at its own emulated AWS).
     dynamodb_endpoint: str | None = None
@@ -116,6 +118,9 @@ class Settings(BaseModel):
     #: Where per-user search indexes live (one directory each). Unset: a fresh temporary directory per
     #: app (tests); `parley dev` should point it under its data directory so that it persists.
     search_index_dir: str | None = None
+    #: Token budgets in every turn's system context: custom instructions, and the memories chosen for it.
+    instructions_token_budget: int = Field(default=800, ge=0)
+    memory_token_budget: int = Field(default=400, ge=0)
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

@@ -42,6 +42,7 @@ from parley.ids import new_id, now_ms
 from parley.inference.base import ChatMessage, GenerationParams, InferenceBackend, InferenceRequest
 from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
+from parley.personal.context import PersonalContext
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
 from parley.safety import neutralize_template_tokens
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
@@ -109,8 +110,10 @@ class ChatService:
         workflows: WorkflowStarter | None = None,
         safety: SafetyGate | None = None,
         attachments: AttachmentService | None = None,
+        personal: PersonalContext | None = None,
     ) -> None:
         self._attachments = attachments
+        self._personal = personal
         self._workflows = workflows
         self._safety = safety
         self._repo = repository
@@ -168,7 +171,7 @@ class ChatService:
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
-        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True)
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True, about=text)
 
     def prepare_regenerate(
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
@@ -195,6 +198,7 @@ class ChatService:
         turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None, bool]],
         *,
         use_cache: bool,
+        about: str | None = None,
     ) -> TurnPlan | Replay:
         """Admit, load, build the turn (its history and new user message), plan and persist it.
 
@@ -207,6 +211,9 @@ class ChatService:
         received = time.perf_counter()
         requested = self._check_model(model)
         aws_started = time.perf_counter()
+        # The user's instructions and memories are read beside the conversation (one more call, in parallel).
+        personal = (self._pool.submit(self._personal.blocks, who.user_id, about)
+                    if self._personal is not None and about is not None else None)
         admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
         try:
@@ -214,7 +221,7 @@ class ChatService:
                 history, user_message, continues = turn(conversation, link_children(messages))
                 try:
                     plan = self._plan(who, conversation, history, summaries, user_message, requested, now_ms(),
-                                      admission, idempotency, use_cache=use_cache,
+                                      admission, idempotency, use_cache=use_cache, personal=personal,
                                       expected_current=conversation.current_message_id if continues else ANY_CURRENT)
                     break
                 except ConcurrentChange:
@@ -258,8 +265,10 @@ class ChatService:
         *,
         use_cache: bool,
         expected_current: str | None | object = ANY_CURRENT,
+        personal: Any = None,
     ) -> TurnPlan:
         anchor = history[-1]
+        preamble = self._preamble(who, conversation, personal, anchor)
         default_prompt = conversation.system_prompt is None
         system_prompt = conversation.system_prompt or self._opts.default_system_prompt
         system_tokens = self._default_system_tokens() if default_prompt else count_tokens(system_prompt)
@@ -288,6 +297,7 @@ class ChatService:
                 render=model_text,
                 turn_content=self._turn_content(anchor, turn) if turn is not None else None,
                 turn_extra_tokens=turn.tokens if turn is not None else 0,
+                preamble=preamble,
             )
             if context.input_tokens <= input_budget(spec, params.max_tokens):
                 chain = chain[index:]
@@ -316,7 +326,7 @@ class ChatService:
             extra.append(lambda tx: tx.save(record, condition=self._idem.condition()))
         key = None
         if use_cache and self._opts.cache_enabled:
-            shared = default_prompt and not anchor.attachments
+            shared = default_prompt and not anchor.attachments and not preamble
             key = cache_key(model=spec.id, request=request,
                             attachment_hashes=turn.content_hashes if turn is not None else (),
                             scope_user=None if shared else who.user_id)
@@ -371,6 +381,16 @@ class ChatService:
         )
         plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
+
+    def _preamble(self, who: Identity, conversation: Conversation, personal: Any, anchor: Message) -> list:
+        """The user's instructions and the memories relevant to this turn (none in a temporary chat)."""
+        if self._personal is None:
+            return []
+        if personal is None:  # a regenerate: memories are ranked by the message it answers again
+            blocks = self._personal.blocks(who.user_id, anchor.content)
+        else:
+            blocks = personal.result()
+        return [b for b in blocks if b.kind != "memory" or not getattr(conversation, "temporary", False)]
 
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
         """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""

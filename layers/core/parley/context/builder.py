@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from model_endpoints.catalog import ModelSpec
+from parley.context.preamble import ContextBlock, record_of
 from parley.conversations.model import Message
 from parley.inference.base import ChatMessage
 from parley.tokens import PER_MESSAGE_OVERHEAD
@@ -62,6 +63,7 @@ class BuiltContext:
     summary_through: str | None = None
     dropped: int = 0
     details: dict[str, object] = field(default_factory=dict)
+    preamble: tuple[ContextBlock, ...] = ()
 
     def record(self) -> dict[str, object]:
         """What is stored on the assistant message about its context.
@@ -81,6 +83,7 @@ class BuiltContext:
             record["summaryUsed"] = True
         if self.dropped:
             record["droppedMessages"] = self.dropped
+        record.update(record_of(self.preamble))
         return record
 
 
@@ -99,15 +102,19 @@ def build_context(
     render: Callable[[Message], str] | None = None,
     turn_content: str | list[dict[str, object]] | None = None,
     turn_extra_tokens: int = 0,
+    preamble: Sequence[ContextBlock] = (),
 ) -> BuiltContext:
     """Context for answering the last message of ``history`` (the branch, root first).
 
     The last message (the user's turn) is always included; if even it cannot fit, the caller has
     rejected it earlier (content limits are far below any model window). ``turn_content`` replaces
     what the model sees of it (attached documents and images), costing ``turn_extra_tokens`` more.
+    ``preamble`` (custom instructions, memories: each already within its own budget) follows the
+    system prompt as system messages of their own.
     """
     budget = input_budget(spec, max_output)
     used = system_tokens + PER_MESSAGE_OVERHEAD + turn_extra_tokens
+    used += sum(block.tokens + PER_MESSAGE_OVERHEAD for block in preamble)
 
     covered: frozenset[str] = frozenset()
     summary_index = -1
@@ -136,6 +143,7 @@ def build_context(
     eligible = [m for m in history if m.message_id not in covered and m.role in ("user", "assistant")]
     dropped = len(eligible) - len(chosen)
     messages = [ChatMessage("system", system_prompt)]
+    messages += [ChatMessage("system", block.text) for block in preamble]
     if summary_index >= 0 and summary is not None:
         messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
     messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]  # type: ignore[arg-type]
@@ -148,4 +156,5 @@ def build_context(
         trimmed=dropped > 0,
         summary_through=summary.through_message_id if summary_index >= 0 and summary else None,
         dropped=dropped,
+        preamble=tuple(preamble),
     )

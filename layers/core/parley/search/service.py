@@ -43,6 +43,10 @@ class SearchService:
         self._index = index
         self._conversations = conversations
 
+    @property
+    def index(self) -> SearchIndex:
+        return self._index
+
     def search(self, user_id: str, q: str, *, limit: int, cursor: str | None, archived: bool | None = None,
                from_ms: int | None = None, to_ms: int | None = None) -> ResultPage:
         words, phrases = parse_query(q)
