@@ -10,7 +10,19 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
-from parley.api.routes import api_keys, attachments, chat, conversations, export, me, openai, search, system, usage
+from parley.api.routes import (
+    api_keys,
+    attachments,
+    chat,
+    conversations,
+    export,
+    me,
+    memories,
+    openai,
+    search,
+    system,
+    usage,
+)
 from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
 from parley.settings import Settings
@@ -59,6 +71,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(openai.router)
     app.include_router(search.router)
     app.include_router(me.router)
+    app.include_router(memories.router)
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)

@@ -24,6 +24,7 @@ from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.personal.context import PersonalContext
 from parley.personal.instructions import InstructionsService
+from parley.personal.memories import MemoryService
 from parley.safety import OffenderPolicy, parse_tiers
 from parley.search.indexer import SearchIndexer
 from parley.search.local import LocalSearchIndex
@@ -62,6 +63,7 @@ class Container:
     api_keys: ApiKeyRepository
     search: SearchService
     instructions: InstructionsService
+    memories: MemoryService
 
     @property
     def s3(self) -> Any:
@@ -127,9 +129,10 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         normal_limit=lambda who: settings.limit_per_hour(who.tier),
     )
     profiles = build_profile_table(settings.table_profiles, region, host)
-    instructions = InstructionsService(profiles, lambda who, text: safety.screen_user_text(who, text)[1],
-                                       settings.instructions_token_budget)
-    personal = PersonalContext(instructions)
+    screen = lambda who, text: safety.screen_user_text(who, text)[1]  # noqa: E731
+    instructions = InstructionsService(profiles, screen, settings.instructions_token_budget)
+    memories = MemoryService(profiles, screen, settings.memory_token_budget)
+    personal = PersonalContext(profiles, instructions, memories)
     chat = ChatService(
         repository=repo,
         catalog=catalog,
@@ -175,6 +178,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         coldstore=coldstore,
         search=SearchService(search_index, repo.get_many),
         instructions=instructions,
+        memories=memories,
     )
 
 

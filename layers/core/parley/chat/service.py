@@ -168,6 +168,7 @@ class ChatService:
                 tokens=count_tokens(text),
                 details=safety_details,
                 attachments=list(attachments),
+                expires_at=conversation.expires_at,
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
@@ -317,6 +318,7 @@ class ChatService:
             created_at=now,
             model=spec.id,
             status="generating",
+            expires_at=conversation.expires_at,
         )
         extra = []
         if idempotency is not None:
@@ -361,6 +363,11 @@ class ChatService:
             start_data["routeReason"] = reason
         if cached:
             start_data["cached"] = True
+        record = context.record()
+        if user_message is not None and self._personal is not None and not conversation.temporary:
+            created = self._personal.remember(who, user_message)
+            if created is not None:
+                record["memoryCreated"] = created
         plan = TurnPlan(
             user_id=who.user_id,
             conversation_id=conversation.conversation_id,
@@ -368,7 +375,7 @@ class ChatService:
             assistant=assistant,
             chain=[self._catalog.by_id.get(cached.model, spec)] if cached else chain,
             request=request,
-            context_record=context.record(),
+            context_record=record,
             start_data=start_data,
             route_reason=reason,
             cached=cached,
@@ -390,7 +397,7 @@ class ChatService:
             blocks = self._personal.blocks(who.user_id, anchor.content)
         else:
             blocks = personal.result()
-        return [b for b in blocks if b.kind != "memory" or not getattr(conversation, "temporary", False)]
+        return [b for b in blocks if b.kind != "memory" or not conversation.temporary]
 
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
         """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""

@@ -33,8 +33,10 @@ from parley.storage.tables import (
     list_pk,
     list_sk,
     message_sk,
+    ms_of,
     summary_sk,
     to_nano,
+    ttl_of,
 )
 
 NOT_FOUND = "conversation not found"
@@ -106,7 +108,7 @@ class ConversationRepository:
             item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(NOT_FOUND) from exc
-        if item.user_id != user_id:
+        if item.user_id != user_id or self._expired(item):
             raise NotFound(NOT_FOUND)
         return self._to_conversation(item)
 
@@ -115,7 +117,7 @@ class ConversationRepository:
         in one consistent BatchGetItem per 100 ids."""
         keys = [(cid, CONVERSATION_SK) for cid in dict.fromkeys(conversation_ids)]
         found = self._t.conversation.batch_get(keys, consistent_read=True) if keys else []
-        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id}
+        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -139,7 +141,7 @@ class ConversationRepository:
         summaries: list[Summary] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
             if item.sk == CONVERSATION_SK:
-                if item.user_id != user_id:
+                if item.user_id != user_id or self._expired(item):
                     raise NotFound(NOT_FOUND)
                 conversation = self._to_conversation(item)
             elif item.sk.startswith(MESSAGE_SK_PREFIX):
@@ -238,17 +240,21 @@ class ConversationRepository:
         actions: list[Action] = []
         if title is not None:
             actions += [model.title.set(title), model.title_source.set("user")]
+        condition = model.user_id == user_id
         if archived is not None:
             actions += [model.archived.set(archived), model.list_pk.set(list_pk(user_id, archived))]
+            condition &= model.temporary.does_not_exist()  # a temporary chat stays out of the lists
         if current_message_id is not None:
             actions.append(model.current_message_id.set(current_message_id))
         if not actions:
             return
         item = model(conversation_id, CONVERSATION_SK)
         try:
-            item.update(actions=actions, condition=model.user_id == user_id)
+            item.update(actions=actions, condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
+                if archived is not None and self.get(user_id, conversation_id).temporary:
+                    raise BadRequest("a temporary chat cannot be archived", code="temporary_conversation") from exc
                 raise NotFound(NOT_FOUND) from exc
             raise
         if self._search is not None:
@@ -299,6 +305,7 @@ class ConversationRepository:
         item.cost_nusd = to_nano(message.cost)
         item.attachments = list(message.attachments)
         item.details = message.details or None
+        item.expires_at = ttl_of(message.expires_at)
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
             key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
             self._blobs.put_text(key, message.content)
@@ -499,8 +506,15 @@ class ConversationRepository:
         item.preview = c.preview
         item.archived = c.archived
         item.message_count = c.message_count
-        item.list_pk = list_pk(c.user_id, c.archived)
+        item.temporary = c.temporary or None
+        item.expires_at = ttl_of(c.expires_at)
+        item.list_pk = list_pk(c.user_id, c.archived, c.temporary)
         item.list_sk = list_sk(c.updated_at, c.conversation_id)
+
+    @staticmethod
+    def _expired(item: Any) -> bool:
+        """A temporary chat past its time (DynamoDB's TTL deletes it within days, not at once)."""
+        return item.expires_at is not None and ms_of(item.expires_at) <= now_ms()
 
     @staticmethod
     def _to_conversation(item: Any) -> Conversation:
@@ -521,6 +535,8 @@ class ConversationRepository:
             total_output_tokens=int(item.total_output_tokens or 0),
             total_cost=from_nano(item.total_cost_nusd),
             cold=bool(item.cold),
+            temporary=bool(item.temporary),
+            expires_at=ms_of(item.expires_at),
         )
 
     def _to_message(self, item: Any) -> Message:
@@ -541,5 +557,6 @@ class ConversationRepository:
             cost=from_nano(item.cost_nusd),
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
+            expires_at=ms_of(item.expires_at),
         )
 

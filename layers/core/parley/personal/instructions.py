@@ -8,6 +8,7 @@ the budget is cut, and the turn's metadata says so.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -48,6 +49,12 @@ def render(instructions: Instructions) -> str:
     return "\n\n".join(parts)
 
 
+def instructions_of(item: Any) -> Instructions:
+    modes = dict(item.model_text or {})
+    return Instructions(item.about_me or "", item.how_to_respond or "", int(item.updated_at),
+                        (modes.get("aboutMe"), modes.get("howToRespond")), int(item.tokens or 0))
+
+
 class InstructionsService:
     def __init__(self, table: ProfileTable, screen: Screen, token_budget: int) -> None:
         self._t = table
@@ -59,9 +66,7 @@ class InstructionsService:
             item = self._t.instructions.get(user_id, INSTRUCTIONS_SK, consistent_read=True)
         except DoesNotExist:
             return Instructions()
-        modes = dict(item.model_text or {})
-        return Instructions(item.about_me or "", item.how_to_respond or "", int(item.updated_at),
-                            (modes.get("aboutMe"), modes.get("howToRespond")), int(item.tokens or 0))
+        return instructions_of(item)
 
     def put(self, who: Identity, about_me: str, how_to_respond: str) -> Instructions:
         """Screen both fields (a blocked one refuses the whole update), then store them."""
@@ -77,9 +82,8 @@ class InstructionsService:
         item.save()
         return result
 
-    def block(self, user_id: str) -> ContextBlock | None:
+    def block_of(self, instructions: Instructions) -> ContextBlock | None:
         """The instructions as the turn's context takes them, cut to the budget."""
-        instructions = self.get(user_id)
         if instructions.empty or self._budget <= 0:
             return None
         text = render(instructions)

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Iterable
 
 from parley.conversations.model import Conversation, Message
-from parley.ids import now_ms
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,11 @@ class SearchIndexer:
             logger.warning("search index update failed", extra={"operation": what}, exc_info=True)
 
     def created(self, conversation: Conversation) -> None:
+        """Index the title: only a conversation with an indexed title has its messages indexed, so a
+        temporary chat (never indexed) leaves nothing in the index."""
         c = conversation
+        if c.temporary:
+            return
         self._safe("created", c.user_id, lambda: self._index.add(
             c.user_id, [IndexedMessage(c.conversation_id, None, TITLE_ROLE, c.title, c.created_at)]))
 
@@ -43,7 +46,7 @@ class SearchIndexer:
             self._safe("messages", user_id, lambda: self._index.add(user_id, docs))
 
     def retitled(self, user_id: str, conversation_id: str, title: str) -> None:
-        self._safe("retitled", user_id, lambda: self._index.set_title(user_id, conversation_id, title, now_ms()))
+        self._safe("retitled", user_id, lambda: self._index.set_title(user_id, conversation_id, title))
 
     def archived(self, user_id: str, conversation_id: str, archived: bool) -> None:
         self._safe("archived", user_id, lambda: self._index.set_archived(user_id, conversation_id, archived))

@@ -137,9 +137,11 @@ class LocalSearchIndex:
             archived=int(archived),
         )
 
-    def _is_archived(self, index: tantivy.Index, conversation_id: str) -> bool:
+    def _title_state(self, index: tantivy.Index, conversation_id: str) -> bool | None:
+        """Whether the conversation is archived; None when it has no title document, i.e. is not
+        searchable at all (a temporary chat): then none of its messages is indexed either."""
         titles = self._docs(index, self._term("doc_id", title_doc_id(conversation_id)), 1)
-        return bool(titles and self._first(titles[0], "archived"))
+        return bool(self._first(titles[0], "archived")) if titles else None
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -149,22 +151,27 @@ class LocalSearchIndex:
             return
 
         def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
-            archived: dict[str, bool] = {}
+            archived: dict[str, bool | None] = {}
             for doc in docs:
                 if doc.conversation_id not in archived:
-                    archived[doc.conversation_id] = self._is_archived(index, doc.conversation_id)
+                    archived[doc.conversation_id] = self._title_state(index, doc.conversation_id)
+                state = archived[doc.conversation_id]
+                if state is None and doc.role != TITLE_ROLE:
+                    continue
                 writer.delete_documents_by_term("doc_id", doc.message_id or title_doc_id(doc.conversation_id))
-                writer.add_document(self._document(doc, archived[doc.conversation_id]))
+                writer.add_document(self._document(doc, bool(state)))
 
         self._write(user_id, change)
 
-    def set_title(self, user_id: str, conversation_id: str, title: str, created_at: int) -> None:
-        """Index or replace the title; a renamed conversation keeps its first indexed creation time."""
+    def set_title(self, user_id: str, conversation_id: str, title: str) -> None:
+        """Replace an indexed title (keeping its time); a conversation never indexed stays so."""
 
         def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
             titles = self._docs(index, self._term("doc_id", title_doc_id(conversation_id)), 1)
-            archived = bool(titles and self._first(titles[0], "archived"))
-            when = int(self._first(titles[0], "created_at")) if titles else created_at
+            if not titles:
+                return
+            archived = bool(self._first(titles[0], "archived"))
+            when = int(self._first(titles[0], "created_at"))
             writer.delete_documents_by_term("doc_id", title_doc_id(conversation_id))
             writer.add_document(self._document(
                 IndexedMessage(conversation_id, None, TITLE_ROLE, title, when), archived))

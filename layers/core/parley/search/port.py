@@ -55,9 +55,11 @@ class SearchPage:
 
 class SearchIndex(Protocol):
     def add(self, user_id: str, docs: list[IndexedMessage]) -> None:
-        """Index texts (a message id already indexed is replaced)."""
+        """Index texts (a message id already indexed is replaced). Messages are indexed only in a
+        conversation whose title is (see ``SearchIndexer.created``)."""
 
-    def set_title(self, user_id: str, conversation_id: str, title: str, created_at: int) -> None: ...
+    def set_title(self, user_id: str, conversation_id: str, title: str) -> None:
+        """Replace the title of an indexed conversation (one never indexed stays unindexed)."""
 
     def set_archived(self, user_id: str, conversation_id: str, archived: bool) -> None: ...
 
