@@ -149,6 +149,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
             summary_trigger_fraction=settings.summary_trigger_fraction,
             generate_titles=settings.generate_titles,
             attachment_share=settings.attachment_context_share,
+            recall_tokens=settings.recall_token_budget,
         ),
         run_blocking=run_blocking,
         workflows=workflows,

@@ -121,6 +121,8 @@ class Settings(BaseModel):
     #: Token budgets in every turn's system context: custom instructions, and the memories chosen for it.
     instructions_token_budget: int = Field(default=800, ge=0)
     memory_token_budget: int = Field(default=400, ge=0)
+    #: Tokens for older messages recalled into a long conversation's context, beyond its summary.
+    recall_token_budget: int = Field(default=1500, ge=0)
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

@@ -65,6 +65,8 @@ class ChatOptions:
     summary_trigger_fraction: float = 0.5
     generate_titles: bool = True
     attachment_share: float = 0.5
+    #: Tokens for older messages recalled into a long conversation's context (0: none).
+    recall_tokens: int = 0
 
 
 @dataclass
@@ -299,6 +301,7 @@ class ChatService:
                 turn_content=self._turn_content(anchor, turn) if turn is not None else None,
                 turn_extra_tokens=turn.tokens if turn is not None else 0,
                 preamble=preamble,
+                recall_budget=self._opts.recall_tokens,
             )
             if context.input_tokens <= input_budget(spec, params.max_tokens):
                 chain = chain[index:]
