@@ -27,6 +27,7 @@ BENCHES = {
     "authorizer": "tests.api_keys.bench_authorizer",  # issue 10
     "coldstore": "tests.bench.bench_coldstore",  # issue 11
     "search": "tests.bench.bench_search",  # issue 17
+    "recall": "tests.bench.bench_recall",  # issue 17
 }
 
 
