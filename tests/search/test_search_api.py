@@ -214,3 +214,31 @@ def test_bad_queries_are_clear_4xx_or_empty(client, auth):
     assert client.get("/search", headers=auth).status_code == 422
     assert search(client, auth, "x", limit=0).status_code == 422
     assert client.get("/search", params={"q": "x"}).status_code == 401
+
+
+def test_a_lost_index_is_rebuilt_from_the_table_cold_and_archived_included(app, client, auth, settings, tmp_path):
+    hot = new_conversation(client, auth, title="Hot one")
+    say(app, client, auth, hot, "the quetzal has green feathers")
+    shelved = new_conversation(client, auth)
+    say(app, client, auth, shelved, "the quetzal nests in trees")
+    client.patch(f"/conversations/{shelved}", json={"archived": True}, headers=auth)
+    frozen = new_conversation(client, auth)
+    say(app, client, auth, frozen, "the quetzal is sacred")
+    assert app.state.container.coldstore.archive(frozen, now=now_ms() + 31 * DAY_MS) == "archived"
+    temporary = new_conversation(client, auth, temporary=True)
+    say(app, client, auth, temporary, "the quetzal in a temporary chat")
+
+    # Another app on the same tables, with an empty index directory (a new machine, a lost folder).
+    from fastapi.testclient import TestClient
+
+    from parley.app import create_app
+
+    other = create_app(settings.model_copy(update={"search_index_dir": str(tmp_path)}))
+    with TestClient(other) as fresh:
+        found = results(fresh, auth, "quetzal")
+        assert {r["conversationId"] for r in found} == {hot, shelved, frozen}
+        assert {r["conversationId"] for r in results(fresh, auth, "quetzal", archived="false")} == {hot, frozen}
+        assert [r["title"] for r in results(fresh, auth, "hot")] == ["Hot one"]
+    # Rebuilding read the cold conversation without restoring it.
+    stub = app.state.container.tables.conversation.get(frozen, "C")
+    assert stub.cold is True

@@ -28,6 +28,7 @@ from parley.personal.memories import MemoryService
 from parley.safety import OffenderPolicy, parse_tiers
 from parley.search.indexer import SearchIndexer
 from parley.search.local import LocalSearchIndex
+from parley.search.rebuild import rebuild
 from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
@@ -102,6 +103,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
 
     repo.set_delete_hook(on_delete)
     search_index = LocalSearchIndex(search_index_dir(settings))
+    search_index.set_rebuilder(lambda user_id: rebuild(search_index, user_id, repo.list, coldstore.snapshot))
     repo.set_search_indexer(SearchIndexer(search_index))
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)

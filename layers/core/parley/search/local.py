@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import html
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 import tantivy
@@ -23,6 +25,8 @@ SNIPPET_CHARS = 180
 #: Open indexes kept in memory (each holds file handles and a reader).
 OPEN_INDEXES = 64
 WRITER_HEAP_BYTES = 15_000_000
+
+logger = logging.getLogger(__name__)
 
 
 def analyzer() -> tantivy.TextAnalyzer:
@@ -71,6 +75,7 @@ class _UserIndex:
     def __init__(self, path: Path, schema: tantivy.Schema, text_analyzer: tantivy.TextAnalyzer) -> None:
         path.mkdir(parents=True, exist_ok=True)
         exists = tantivy.Index.exists(str(path))
+        self.fresh = not exists
         self.index = tantivy.Index.open(str(path)) if exists else tantivy.Index(schema, path=str(path))
         self.index.register_tokenizer(TOKENIZER, text_analyzer)
         self.lock = threading.Lock()
@@ -85,6 +90,11 @@ class LocalSearchIndex:
         self._analyzer = analyzer()
         self._open: OrderedDict[str, _UserIndex] = OrderedDict()
         self._open_lock = threading.Lock()
+        self._on_new: Callable[[str], object] | None = None
+
+    def set_rebuilder(self, on_new: Callable[[str], object]) -> None:
+        """What fills an index created for a user who may already have conversations."""
+        self._on_new = on_new
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -98,7 +108,13 @@ class LocalSearchIndex:
                 while len(self._open) > OPEN_INDEXES:
                     self._open.popitem(last=False)
             self._open.move_to_end(key)
-            return found
+            rebuild, found.fresh = found.fresh, False
+        if rebuild and self._on_new is not None:
+            try:
+                self._on_new(user_id)
+            except Exception:  # a partial index still serves; what is written from now on is indexed
+                logger.warning("search index rebuild failed", exc_info=True)
+        return found
 
     def _write(self, user_id: str, change) -> None:
         user = self._user(user_id)
