@@ -95,3 +95,20 @@ def test_budget_is_respected(app, client, auth, settings):
     assert count_tokens(block) <= settings.instructions_token_budget
     details = last_answer(client, auth, cid)["details"]
     assert details["instructionsUsed"] is True and details["instructionsTrimmed"] is True
+
+
+def test_a_change_made_through_another_process_reaches_the_next_turn(app, client, auth, settings, tmp_path):
+    """Each process keeps the instructions it read; the turn's admission says when they changed."""
+    from fastapi.testclient import TestClient
+
+    from parley.app import create_app
+
+    other = create_app(settings.model_copy(update={"search_index_dir": str(tmp_path)}))
+    put(client, auth, "I live in Porto.", "")
+    cid = new_conversation(client, auth)
+    request, _ = turn(app, client, auth, cid, "Hello")
+    assert "Porto" in system_texts(request)[1]
+    with TestClient(other) as elsewhere:
+        assert put(elsewhere, auth, "I moved to Faro.", "").status_code == 200
+    request, _ = turn(app, client, auth, cid, "Hello again")
+    assert "Faro" in system_texts(request)[1] and "Porto" not in system_texts(request)[1]

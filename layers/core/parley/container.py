@@ -132,8 +132,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     )
     profiles = build_profile_table(settings.table_profiles, region, host)
     screen = lambda who, text: safety.screen_user_text(who, text)[1]  # noqa: E731
-    instructions = InstructionsService(profiles, screen, settings.instructions_token_budget)
-    memories = MemoryService(profiles, screen, settings.memory_token_budget)
+    instructions = InstructionsService(profiles, screen, settings.instructions_token_budget, ledger.bump_profile)
+    memories = MemoryService(profiles, screen, settings.memory_token_budget, ledger.bump_profile)
     personal = PersonalContext(profiles, instructions, memories)
     chat = ChatService(
         repository=repo,

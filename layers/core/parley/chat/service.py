@@ -174,7 +174,7 @@ class ChatService:
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
-        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True, about=text)
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True)
 
     def prepare_regenerate(
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
@@ -201,7 +201,6 @@ class ChatService:
         turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None, bool]],
         *,
         use_cache: bool,
-        about: str | None = None,
     ) -> TurnPlan | Replay:
         """Admit, load, build the turn (its history and new user message), plan and persist it.
 
@@ -214,9 +213,6 @@ class ChatService:
         received = time.perf_counter()
         requested = self._check_model(model)
         aws_started = time.perf_counter()
-        # The user's instructions and memories are read beside the conversation (one more call, in parallel).
-        personal = (self._pool.submit(self._personal.blocks, who.user_id, about)
-                    if self._personal is not None and about is not None else None)
         admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
         aws_s = time.perf_counter() - aws_started
         try:
@@ -224,7 +220,7 @@ class ChatService:
                 history, user_message, continues = turn(conversation, link_children(messages))
                 try:
                     plan = self._plan(who, conversation, history, summaries, user_message, requested, now_ms(),
-                                      admission, idempotency, use_cache=use_cache, personal=personal,
+                                      admission, idempotency, use_cache=use_cache,
                                       expected_current=conversation.current_message_id if continues else ANY_CURRENT)
                     break
                 except ConcurrentChange:
@@ -268,10 +264,9 @@ class ChatService:
         *,
         use_cache: bool,
         expected_current: str | None | object = ANY_CURRENT,
-        personal: Any = None,
     ) -> TurnPlan:
         anchor = history[-1]
-        preamble = self._preamble(who, conversation, personal, anchor)
+        preamble = self._preamble(who, conversation, admission, anchor)
         default_prompt = conversation.system_prompt is None
         system_prompt = conversation.system_prompt or self._opts.default_system_prompt
         system_tokens = self._default_system_tokens() if default_prompt else count_tokens(system_prompt)
@@ -392,14 +387,12 @@ class ChatService:
         plan.on_saved.append(self._after_turn_hook(who, conversation, history, summary, spec))
         return plan
 
-    def _preamble(self, who: Identity, conversation: Conversation, personal: Any, anchor: Message) -> list:
-        """The user's instructions and the memories relevant to this turn (none in a temporary chat)."""
+    def _preamble(self, who: Identity, conversation: Conversation, admission: Admission, anchor: Message) -> list:
+        """The user's instructions and the memories relevant to the message answered (none in a
+        temporary chat). Read only when the admission says they changed since this process last did."""
         if self._personal is None:
             return []
-        if personal is None:  # a regenerate: memories are ranked by the message it answers again
-            blocks = self._personal.blocks(who.user_id, anchor.content)
-        else:
-            blocks = personal.result()
+        blocks = self._personal.blocks(who.user_id, anchor.content, admission.profile_version)
         return [b for b in blocks if b.kind != "memory" or not conversation.temporary]
 
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:

@@ -27,6 +27,9 @@ from parley.storage.usage_table import LEDGER_SK, UsageTable
 CAP = "cap_nusd"
 PENALTY_UNTIL = "pen_until"
 PENALTY_LIMIT = "pen_limit"
+#: Counts changes to the user's custom instructions and memories: the admission of each turn reads it
+#: (no extra call), so a turn re-reads them only when they changed, and never for a user without any.
+PROFILE_VERSION = "profile_v"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,8 @@ class Admission:
     reset_at: int
     periods: Periods
     stale: tuple[str, ...] = ()
+    #: See PROFILE_VERSION; None when the user never set instructions or memories.
+    profile_version: int | None = None
 
     @property
     def remaining(self) -> int:
@@ -106,7 +111,9 @@ class UsageLedger:
         if _num(attrs.get(PENALTY_UNTIL)) > now:
             effective = min(limit, int(_num(attrs.get(PENALTY_LIMIT))))
         stale = stale_attributes(set(attrs), p)
-        return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale))
+        version = int(_num(attrs[PROFILE_VERSION])) if PROFILE_VERSION in attrs else None
+        return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale),
+                         profile_version=version)
 
     def release(self, who: Identity, admission: Admission) -> None:
         """Give back a send that was admitted but stored nothing (it failed validation later)."""
@@ -178,6 +185,10 @@ class UsageLedger:
         actions = [Path(PENALTY_UNTIL).set(int(now) + limit.penalty_s), Path(PENALTY_LIMIT).set(limit.limit_per_hour)]
         self._update_raw(item, actions, None, "NONE")
         return True
+
+    def bump_profile(self, user_id: str) -> None:
+        """Record that the user's instructions or memories changed (after the change is written)."""
+        self._update_raw(self._t.ledger(user_id, LEDGER_SK), [Path(PROFILE_VERSION).add(1)], None, "NONE")
 
     # -- reading and settings ----------------------------------------------------------------------
 

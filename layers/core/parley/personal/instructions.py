@@ -7,6 +7,7 @@ the budget is cut, and the turn's metadata says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,10 +57,12 @@ def instructions_of(item: Any) -> Instructions:
 
 
 class InstructionsService:
-    def __init__(self, table: ProfileTable, screen: Screen, token_budget: int) -> None:
+    def __init__(self, table: ProfileTable, screen: Screen, token_budget: int,
+                 changed: Callable[[str], None] = lambda _user_id: None) -> None:
         self._t = table
         self._screen = screen
         self._budget = token_budget
+        self._changed = changed
 
     def get(self, user_id: str) -> Instructions:
         try:
@@ -80,6 +83,7 @@ class InstructionsService:
         item.tokens = count_tokens(render(result)) if not result.empty else 0
         item.updated_at = result.updated_at
         item.save()
+        self._changed(who.user_id)
         return result
 
     def block_of(self, instructions: Instructions) -> ContextBlock | None:

@@ -10,7 +10,7 @@ context, best first, within ``memory_token_budget``.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +66,13 @@ def memory_of(item: Any) -> Memory:
 
 
 class MemoryService:
-    def __init__(self, table: ProfileTable, screen: Screen, token_budget: int) -> None:
+    def __init__(self, table: ProfileTable, screen: Screen, token_budget: int,
+                 changed: Callable[[str], None] = lambda _user_id: None) -> None:
         self._t = table
         self._screen = screen
         self._budget = token_budget
+        #: Called after every change (the turn's admission then tells processes to re-read).
+        self._changed = changed
 
     def list(self, user_id: str) -> list[Memory]:
         """The user's memories, oldest first (one consistent Query of their partition)."""
@@ -92,6 +95,7 @@ class MemoryService:
                                                                       memory.created_at, memory.tokens)
         item.model_text, item.source_conversation_id, item.source_message_id = mode, conversation_id, message_id
         item.save(condition=self._t.memory.pk.does_not_exist())
+        self._changed(who.user_id)
         return memory
 
     def delete(self, user_id: str, memory_id: str) -> None:
@@ -102,6 +106,7 @@ class MemoryService:
             if is_condition_failure(exc):
                 raise NotFound(_NOT_FOUND) from exc
             raise
+        self._changed(user_id)
 
     def block_of(self, memories: Sequence[Memory], about: str) -> ContextBlock | None:
         """The memories relevant to ``about``, best first, as many as the budget holds."""
