@@ -7,6 +7,8 @@ import { completeSignIn, refresh, signOutUrl } from "../auth/cognito";
 import { loadSession, saveSession, type Session } from "../auth/session";
 import type { AppConfig } from "../config";
 import { Chat } from "./Chat";
+import { SearchDialog } from "./SearchDialog";
+import { Settings } from "./Settings";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
 import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
@@ -36,6 +38,9 @@ export function App({ config }: { config: AppConfig }) {
   const [chatVersion, setChatVersion] = useState(0);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [theme, setTheme] = useState<Theme>(loadTheme);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [focus, setFocus] = useState<{ messageId: string; nonce: number } | null>(null);
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -118,6 +123,20 @@ export function App({ config }: { config: AppConfig }) {
 
   useEffect(() => applyTheme(theme), [theme]);
 
+  // Ctrl+K (Cmd+K on a Mac) opens search from anywhere, as in other chat clients.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSearchOpen(true);
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+  const closeSearch = useCallback(() => setSearchOpen(false), []);
+  const closeSettings = useCallback(() => setSettingsOpen(false), []);
+
   if (!session) {
     return (
       <SignIn
@@ -144,6 +163,8 @@ export function App({ config }: { config: AppConfig }) {
         theme={theme}
         onTheme={() => setTheme(nextTheme(theme))}
         onSignOut={() => signOut()}
+        onSearch={() => setSearchOpen(true)}
+        onSettings={() => setSettingsOpen(true)}
         onSelect={(id) => {
           navigate(id);
           setDrawerOpen(false);
@@ -167,6 +188,7 @@ export function App({ config }: { config: AppConfig }) {
         catalog={catalog}
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
+        focus={focus}
         onOpenDrawer={() => setDrawerOpen(true)}
         onCreated={(id) => {
           setConversationId(id);
@@ -178,6 +200,19 @@ export function App({ config }: { config: AppConfig }) {
           refreshUsage();
         }}
       />
+      {searchOpen && (
+        <SearchDialog
+          api={api}
+          onClose={closeSearch}
+          onOpen={(id, messageId) => {
+            setSearchOpen(false);
+            setFocus(messageId ? { messageId, nonce: Date.now() } : null);
+            navigate(id);
+            setDrawerOpen(false);
+          }}
+        />
+      )}
+      {settingsOpen && <Settings api={api} onClose={closeSettings} />}
     </div>
   );
 }

@@ -25,6 +25,8 @@ interface Props {
   onOpenDrawer(): void;
   /** Local mode: say that answers are simulated. */
   simulated: boolean;
+  /** A message to show (a search result): scrolled to and highlighted once the chat has it. */
+  focus?: { messageId: string; nonce: number } | null;
 }
 
 interface Pending {
@@ -65,7 +67,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, focus }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -76,6 +78,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
+  const [memoryNote, setMemoryNote] = useState<{ memoryId: string; content: string; undone?: boolean } | null>(null);
   const drafts = useMemo(() => new DraftAttachments(api), [api]);
   useEffect(() => () => drafts.dispose(), [drafts]);
   const files = useDraftItems(drafts);
@@ -166,6 +169,24 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     return whenIdle(() => setRenderFrom((f) => Math.max(0, f - BATCH)));
   }, [renderFrom]);
 
+  // A search result opened here: render down to its message, then bring it into view.
+  useEffect(() => {
+    if (!focus || !detail) return;
+    const at = detail.messages.findIndex((m) => m.messageId === focus.messageId);
+    if (at < 0) return; // on another branch: the chat opens as usual
+    if (at < renderFrom) setRenderFrom(at);
+    stick.current = false;
+    scrollOnRender.current = false;
+    const t = setTimeout(() => {
+      const el = inner.current?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(focus.messageId)}"]`);
+      if (!el) return;
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("focused");
+      setTimeout(() => el.classList.remove("focused"), 2500);
+    }, 50);
+    return () => clearTimeout(t);
+  }, [focus?.nonce, detail]);
+
   const scrollToEnd = () => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -243,6 +264,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         outcome = await api.resume(convId, s.messageId!, s.lastEventId, handlers).catch(() => s);
       }
       if (!here()) return;
+      if (outcome.kind === "end" && outcome.end.memoryCreated) setMemoryNote(outcome.end.memoryCreated);
       if (outcome.kind === "error") {
         const e = outcome.error;
         const rateLimited = e.code === "rate_limited";
@@ -511,6 +533,31 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           })}
           {pending && <StreamingMessage live={pending.live} start={pending.start} modelName={modelName} />}
           {problem && <Notice problem={problem} onDismiss={() => setProblem(null)} />}
+          {memoryNote && (
+            <div class="notice memory-note" role="status">
+              <span class="notice-text">
+                {memoryNote.undone ? "Memory removed." : `Memory updated: ${memoryNote.content}`}
+              </span>
+              <span class="notice-actions">
+                {!memoryNote.undone && (
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void api
+                        .deleteMemory(memoryNote.memoryId)
+                        .then(() => setMemoryNote({ ...memoryNote, undone: true }))
+                        .catch(() => setMemoryNote(null))
+                    }
+                  >
+                    Undo
+                  </button>
+                )}
+                <button type="button" class="icon" aria-label="Dismiss" onClick={() => setMemoryNote(null)}>
+                  <Icon name="close" />
+                </button>
+              </span>
+            </div>
+          )}
         </div>
         </NearViewportContext.Provider>
       </div>
