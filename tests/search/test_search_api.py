@@ -242,3 +242,22 @@ def test_a_lost_index_is_rebuilt_from_the_table_cold_and_archived_included(app, 
     # Rebuilding read the cold conversation without restoring it.
     stub = app.state.container.tables.conversation.get(frozen, "C")
     assert stub.cold is True
+
+
+def test_another_processes_writes_are_caught_up_before_a_search(app, client, auth, settings, tmp_path):
+    """As in AWS until the stream indexer exists: each process has its own index and others write."""
+    from fastapi.testclient import TestClient
+
+    from parley.app import create_app
+
+    other = create_app(settings.model_copy(update={"search_index_dir": str(tmp_path), "search_catch_up": True}))
+    first = new_conversation(client, auth)
+    say(app, client, auth, first, "the gharial has a long snout")
+    with TestClient(other) as elsewhere:
+        assert [r["conversationId"] for r in results(elsewhere, auth, "gharial")] == [first]
+        second = new_conversation(client, auth)
+        say(app, client, auth, second, "a gharial basks on the bank")  # written by the first process only
+        assert {r["conversationId"] for r in results(elsewhere, auth, "gharial")} == {first, second}
+        client.patch(f"/conversations/{first}", json={"archived": True}, headers=auth)
+        assert {r["conversationId"] for r in results(elsewhere, auth, "gharial", archived="false")} == {second}
+        assert {r["conversationId"] for r in results(elsewhere, auth, "gharial", archived="true")} == {first}

@@ -28,7 +28,7 @@ from parley.personal.memories import MemoryService
 from parley.safety import OffenderPolicy, parse_tiers
 from parley.search.indexer import SearchIndexer
 from parley.search.local import LocalSearchIndex
-from parley.search.rebuild import rebuild
+from parley.search.rebuild import catch_up
 from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
@@ -103,7 +103,11 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
 
     repo.set_delete_hook(on_delete)
     search_index = LocalSearchIndex(search_index_dir(settings))
-    search_index.set_rebuilder(lambda user_id: rebuild(search_index, user_id, repo.list, coldstore.snapshot))
+
+    def catch_up_search(user_id: str) -> None:
+        catch_up(search_index, user_id, repo.list, coldstore.snapshot)
+
+    search_index.set_rebuilder(catch_up_search)
     repo.set_search_indexer(SearchIndexer(search_index))
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
@@ -179,10 +183,15 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         api_keys=api_keys,
         attachments=attachments,
         coldstore=coldstore,
-        search=SearchService(search_index, repo.get_many),
+        search=SearchService(search_index, repo.get_many,
+                             catch_up=catch_up_search if search_catches_up(settings) else None),
         instructions=instructions,
         memories=memories,
     )
+
+
+def search_catches_up(settings: Settings) -> bool:
+    return settings.search_catch_up if settings.search_catch_up is not None else settings.mode == "aws"
 
 
 def search_index_dir(settings: Settings) -> str:

@@ -118,6 +118,9 @@ class Settings(BaseModel):
     #: Where per-user search indexes live (one directory each). Unset: a fresh temporary directory per
     #: app (tests); `parley dev` should point it under its data directory so that it persists.
     search_index_dir: str | None = None
+    #: Bring the user's index up to date from the table before each search (None: in aws mode, where
+    #: other Lambda containers write; locally every write is indexed as it happens).
+    search_catch_up: bool | None = None
     #: Token budgets in every turn's system context: custom instructions, and the memories chosen for it.
     instructions_token_budget: int = Field(default=800, ge=0)
     memory_token_budget: int = Field(default=400, ge=0)

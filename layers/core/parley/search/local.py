@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import logging
 import threading
 from collections import OrderedDict
@@ -25,6 +26,7 @@ SNIPPET_CHARS = 180
 #: Open indexes kept in memory (each holds file handles and a reader).
 OPEN_INDEXES = 64
 WRITER_HEAP_BYTES = 15_000_000
+MARK_FILE = "parley-mark.json"
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def mark(fragment: str, ranges: list[tuple[int, int]]) -> str:
 
 class _UserIndex:
     def __init__(self, path: Path, schema: tantivy.Schema, text_analyzer: tantivy.TextAnalyzer) -> None:
+        self.path = path
         path.mkdir(parents=True, exist_ok=True)
         exists = tantivy.Index.exists(str(path))
         self.fresh = not exists
@@ -158,6 +161,21 @@ class LocalSearchIndex:
         searchable at all (a temporary chat): then none of its messages is indexed either."""
         titles = self._docs(index, self._term("doc_id", title_doc_id(conversation_id)), 1)
         return bool(self._first(titles[0], "archived")) if titles else None
+
+    # -- the high-water mark of what was indexed (see parley.search.rebuild) --------------------
+
+    def mark(self, user_id: str) -> int | None:
+        try:
+            return int(json.loads((self._user(user_id).path / MARK_FILE).read_text())["updatedAt"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def set_mark(self, user_id: str, updated_at: int) -> None:
+        user = self._user(user_id)
+        with user.lock:
+            temporary = user.path / f"{MARK_FILE}.tmp"
+            temporary.write_text(json.dumps({"updatedAt": int(updated_at)}))
+            temporary.replace(user.path / MARK_FILE)
 
     # -- writes --------------------------------------------------------------------------------
 

@@ -39,9 +39,11 @@ def _fingerprint(q: str, archived: bool | None, from_ms: int | None, to_ms: int 
 
 class SearchService:
     def __init__(self, index: SearchIndex,
-                 conversations: Callable[[str, list[str]], dict[str, Conversation]]) -> None:
+                 conversations: Callable[[str, list[str]], dict[str, Conversation]],
+                 catch_up: Callable[[str], object] | None = None) -> None:
         self._index = index
         self._conversations = conversations
+        self._catch_up = catch_up
 
     @property
     def index(self) -> SearchIndex:
@@ -58,8 +60,12 @@ class SearchService:
             if seen != fingerprint or not raw_offset.isdigit() or int(raw_offset) > MAX_OFFSET:
                 raise BadRequest("cursor is not valid for this search", code="invalid_cursor")
             offset = int(raw_offset)
+        if self._catch_up is not None:
+            self._catch_up(user_id)
         page = self._index.search(user_id, SearchRequest(words, phrases, archived, from_ms, to_ms, offset, limit))
         found = self._conversations(user_id, sorted({h.conversation_id for h in page.hits}))
-        results = [Result(h, found[h.conversation_id].title) for h in page.hits if h.conversation_id in found]
+        # The table decides: deleted or expired conversations are gone, and the archive flag is current.
+        results = [Result(h, found[h.conversation_id].title) for h in page.hits if h.conversation_id in found
+                   and (archived is None or found[h.conversation_id].archived == archived)]
         more = page.more and offset + limit <= MAX_OFFSET
         return ResultPage(results, encode_cursor([str(offset + limit), fingerprint]) if more else None)
