@@ -8,22 +8,16 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from model_endpoints.catalog import load_catalog
 from parley.app import create_app
 from parley.container import build_container
 from parley.context.recall import HEADER
 from parley.settings import Settings
 from parley.tokens import count_tokens
 from tests.support import ScriptedBackend, backend, parse_sse
+from tests.workflows.test_summaries import small_window_catalog
 
 FILLER = ("weather garden river bicycle window paper music kitchen travel morning market bridge lamp "
           "pencil ocean forest cloud street table coffee").split()
-
-
-def small_window_catalog(window: int = 3000, max_output: int = 300):
-    catalog = load_catalog()
-    models = tuple(m.model_copy(update={"context_window": window, "max_output": max_output}) for m in catalog.models)
-    return catalog.model_copy(update={"models": models})
 
 
 def make_client(**overrides) -> tuple[object, TestClient]:
@@ -31,7 +25,7 @@ def make_client(**overrides) -> tuple[object, TestClient]:
     settings = Settings(mode="local", sim_ttft_ms=0, sim_tokens_per_s=0, cache_enabled=False, generate_titles=False,
                         limit_free_per_hour=10_000, table_conversations=f"{prefix}-conversations",
                         summary_trigger_fraction=100.0, **overrides)
-    app = create_app(settings, container=build_container(settings, catalog=small_window_catalog()))
+    app = create_app(settings, container=build_container(settings, catalog=small_window_catalog(3000)))
     return app, TestClient(app)
 
 

@@ -528,7 +528,8 @@ class ChatService:
                     "leafMessageId": message.message_id}
             if first_exchange and self._opts.generate_titles:
                 self._workflows.start("title", f"title-{conversation.conversation_id}", base)
-            if uncovered_tokens + message.tokens > threshold:
+            # A temporary chat is not summarized: a summary item would outlive its expiring messages.
+            if uncovered_tokens + message.tokens > threshold and not conversation.temporary:
                 self._workflows.start("summarize", f"sum-{message.message_id}", base)
 
         return after
