@@ -59,3 +59,18 @@ def test_ordinary_chats_have_no_ttl(app, client, auth):
 
 def test_temporary_must_be_a_boolean(client, auth):
     assert client.post("/conversations", json={"temporary": "yes"}, headers=auth).status_code == 422
+
+
+def test_oversized_contents_of_a_temporary_chat_go_where_they_expire(app, client, auth, settings):
+    big = "w " * (settings.content_inline_max_bytes // 2 + 100)
+    cid = new_conversation(client, auth, temporary=True)
+    turn(app, client, auth, cid, big)
+    table = app.state.container.tables
+    [user] = [i for i in table.item.query(cid, consistent_read=True) if getattr(i, "role", None) == "user"]
+    assert user.content is None and user.content_key.startswith("temporary/conversations/")
+    blobs = app.state.container.blobs
+    assert blobs.get_text(user.content_key) == big
+    assert client.get(f"/conversations/{cid}", headers=auth).json()["messages"][0]["content"] == big
+    assert client.delete(f"/conversations/{cid}", headers=auth).status_code == 200
+    listed = blobs.client.list_objects_v2(Bucket=blobs.bucket, Prefix=f"temporary/conversations/{cid}/")
+    assert listed.get("KeyCount", 0) == 0

@@ -40,6 +40,9 @@ from parley.storage.tables import (
 )
 
 NOT_FOUND = "conversation not found"
+#: Where a temporary chat's oversized contents go in S3: a lifecycle rule expires that prefix (items
+#: expire by their TTL, objects by age).
+TEMPORARY_BLOB_PREFIX = "temporary/"
 LIST_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
@@ -281,6 +284,7 @@ class ConversationRepository:
             self._search.deleted(user_id, conversation_id)
         self._delete_partition(conversation_id)
         self._blobs.delete_prefix(self._blob_prefix(conversation_id))
+        self._blobs.delete_prefix(TEMPORARY_BLOB_PREFIX + self._blob_prefix(conversation_id))
 
     def _delete_partition(self, conversation_id: str) -> None:
         with self._t.item.batch_write() as batch:
@@ -308,6 +312,8 @@ class ConversationRepository:
         item.expires_at = ttl_of(message.expires_at)
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
             key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
+            if message.expires_at is not None:
+                key = TEMPORARY_BLOB_PREFIX + key
             self._blobs.put_text(key, message.content)
             item.content, item.content_key = None, key
         else:
