@@ -8,6 +8,7 @@ lifecycle rules and the S3 trigger cannot drift from what the code writes.
 Data bucket layout:
 
 * ``conversations/<conversation id>/<message id>``: message contents too large for an item;
+* ``temporary/conversations/...``: the same for temporary chats, expired by a lifecycle rule;
 * ``cold/<user>/<conversation id>.json.gz``: archived (cold) conversations, and the job's cursor;
 * ``uploads/<attachment id>``: browser uploads (presigned POST), deleted once processed;
 * ``attachments/<attachment id>/...``: what processing derived (extracted text, chunks, images).
@@ -18,13 +19,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from parley.attachments.uploads import OBJECTS_PREFIX, UPLOADS_PREFIX
+from parley.conversations.repository import TEMPORARY_BLOB_PREFIX
 from parley.settings import Settings
 
 CONVERSATIONS_PREFIX = "conversations/"
 #: The cold store's prefix (``Settings.coldstore_prefix``, set by the CDK app from this value).
 COLD_PREFIX: str = Settings.model_fields["coldstore_prefix"].default
 ATTACHMENTS_PREFIX = OBJECTS_PREFIX
-__all__ = ["ATTACHMENTS_PREFIX", "COLD_PREFIX", "CONVERSATIONS_PREFIX", "UPLOADS_PREFIX"]
+TEMPORARY_PREFIX = TEMPORARY_BLOB_PREFIX
+__all__ = ["ATTACHMENTS_PREFIX", "COLD_PREFIX", "CONVERSATIONS_PREFIX", "TEMPORARY_PREFIX", "UPLOADS_PREFIX"]
 
 # -- DynamoDB -------------------------------------------------------------------------------------
 
@@ -70,7 +73,7 @@ COLD_RESTORE: BucketGrant = {COLD_PREFIX: (GET, DELETE)}
 #: Reading attachments into a turn; deleting them with their conversation or when found expired.
 ATTACHMENT_USE: BucketGrant = {ATTACHMENTS_PREFIX: (GET, DELETE), UPLOADS_PREFIX: (DELETE,)}
 #: Message contents offloaded to S3: written by the chat path, deleted with the conversation.
-CONTENT_READ_WRITE: BucketGrant = {CONVERSATIONS_PREFIX: (GET, PUT, DELETE)}
+CONTENT_READ_WRITE: BucketGrant = {CONVERSATIONS_PREFIX: (GET, PUT, DELETE), TEMPORARY_PREFIX: (GET, PUT, DELETE)}
 
 
 def merge(*grants: BucketGrant) -> dict[str, tuple[str, ...]]:
@@ -105,4 +108,4 @@ def coldstore_bucket_grant() -> dict[str, tuple[str, ...]]:
 
 def workflows_bucket_grant() -> dict[str, tuple[str, ...]]:
     """Workflow tasks read conversations (long messages live in S3) and write only to DynamoDB."""
-    return {CONVERSATIONS_PREFIX: (GET,)}
+    return {CONVERSATIONS_PREFIX: (GET,), TEMPORARY_PREFIX: (GET,)}

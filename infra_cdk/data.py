@@ -18,7 +18,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra_cdk.access import COLD_PREFIX, INDEX_ACTIONS, UPLOADS_PREFIX, BucketGrant, TableGrant
+from infra_cdk.access import COLD_PREFIX, INDEX_ACTIONS, TEMPORARY_PREFIX, UPLOADS_PREFIX, BucketGrant, TableGrant
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import Parameters
 from parley.settings import Settings
@@ -34,6 +34,8 @@ STREAMS = {"table_attachments": dynamodb.StreamViewType.KEYS_ONLY}
 #: Glacier Instant Retrieval (and Standard-IA) bill every object as at least 128 KB, and each
 #: transition costs a request: smaller archives (and the job's cursor file) stay in Standard.
 COLD_MIN_TRANSITION_BYTES = 128 * 1024
+#: Days after which S3 deletes a temporary chat's offloaded contents (the chat's own 30, plus one).
+TEMPORARY_CONTENTS_DAYS = 31
 
 
 def secure_bucket(scope: Construct, construct_id: str, **props: Any) -> s3.Bucket:
@@ -183,6 +185,12 @@ class Data(Construct):
                 id="expire-orphan-uploads",
                 prefix=UPLOADS_PREFIX,
                 expiration=Duration.days(data.uploads_expire_days),
+            ),
+            # A temporary chat expires 30 days after it began: its items by TTL, its contents here.
+            s3.LifecycleRule(
+                id="expire-temporary-contents",
+                prefix=TEMPORARY_PREFIX,
+                expiration=Duration.days(TEMPORARY_CONTENTS_DAYS),
             ),
             # Never an expiration on cold/: an archive is the only copy of a conversation.
             s3.LifecycleRule(

@@ -28,6 +28,8 @@ BENCHES = {
     "authorizer": "tests.api_keys.bench_authorizer",  # issue 10
     "coldstore": "tests.bench.bench_coldstore",  # issue 11
     "sizing": "tests.bench.bench_sizing",  # issue 18: endpoints fit their GPUs
+    "search": "tests.bench.bench_search",  # issue 17
+    "recall": "tests.bench.bench_recall",  # issue 17
     "suite": "tests.bench.bench_suite",  # issue 15: the test suite's wall time (only when named)
 }
 #: Named explicitly only: not part of a plain `make bench`.

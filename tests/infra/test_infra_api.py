@@ -90,6 +90,8 @@ BUFFERED = [
     ("POST", "/attachments"), ("GET", "/attachments/a1"), ("DELETE", "/attachments/a1"),
     ("GET", "/api-keys"), ("POST", "/api-keys"), ("DELETE", "/api-keys/k1"),
     ("GET", "/v1/models"),
+    ("GET", "/search"), ("GET", "/me/instructions"), ("PUT", "/me/instructions"),
+    ("GET", "/memories"), ("POST", "/memories"), ("DELETE", "/memories/m1"),
 ]
 
 

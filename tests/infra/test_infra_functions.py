@@ -201,7 +201,8 @@ def test_request_paths_restore_export_and_use_attachments(synth, name: str) -> N
                            ("attachments/", "s3:GetObject"), ("attachments/", "s3:DeleteObject"),
                            ("uploads/", "s3:DeleteObject"),
                            ("conversations/", "s3:GetObject"), ("conversations/", "s3:PutObject"),
-                           ("conversations/", "s3:DeleteObject")]:
+                           ("conversations/", "s3:DeleteObject"), ("temporary/", "s3:GetObject"),
+                           ("temporary/", "s3:PutObject"), ("temporary/", "s3:DeleteObject")]:
         assert (action, _objects(synth, prefix)) in granted, (name, action, prefix)
     assert ("s3:ListBucket", bucket) in granted
     # Nothing on the whole bucket, and never a write to cold/ (only the job archives).
@@ -261,7 +262,9 @@ def test_authorizer_role_gets_and_updates_api_keys_only(synth) -> None:
 
 
 def test_workflows_read_conversation_contents_only(synth) -> None:
+    # Temporary chats' contents too (titles are generated for them; they are never summarized).
     assert _s3_grants(synth, "workflows") == {("s3:GetObject", _objects(synth, "conversations/")),
+                                              ("s3:GetObject", _objects(synth, "temporary/")),
                                               ("s3:ListBucket", synth.arn(synth.stack.data.bucket))}
 
 

@@ -92,6 +92,9 @@ def test_data_bucket_lifecycle(synth) -> None:
         data.abort_multipart_days
     assert rules["expire-orphan-uploads"]["Prefix"] == "uploads/"
     assert rules["expire-orphan-uploads"]["ExpirationInDays"] == data.uploads_expire_days
+    # A temporary chat's offloaded contents go with it (its items carry a DynamoDB TTL).
+    assert rules["expire-temporary-contents"]["Prefix"] == "temporary/"
+    assert rules["expire-temporary-contents"]["ExpirationInDays"] == 31
     cold = rules["cold-transition"]
     assert cold["Prefix"] == "cold/"
     assert cold["Transitions"] == [{"StorageClass": "GLACIER_IR", "TransitionInDays": data.cold_transition_days}]

@@ -92,3 +92,17 @@ def test_only_the_attachments_table_has_a_stream_and_it_carries_keys_only(synth)
             streams[field] = spec["StreamViewType"]
     # The attachments function needs only the expired record's key to delete its objects.
     assert streams == {"table_attachments": "KEYS_ONLY"}
+
+
+def test_profiles_table_is_deployed_and_only_the_request_paths_may_use_it(synth) -> None:
+    """Custom instructions and memories (one partition per user): read and written by the api and
+    chat functions, never by the authorizer, the attachments or the cold-store function."""
+    table = synth.stack.data.tables["table_profiles"]
+    arn = synth.arn(table)
+    props = synth.resources[synth.logical_id(table)]["Properties"]
+    assert sorted((k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]) == [("pk", "HASH"), ("sk", "RANGE")]
+    for name in ("api", "chat"):
+        actions = {a for a, r in synth.granted(name) if r.startswith(arn)}
+        assert {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"} <= actions, name
+    for name in ("authorizer", "attachments", "coldstore"):
+        assert not {a for a, r in synth.granted(name) if r.startswith(arn)}, name

@@ -16,7 +16,19 @@ from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
 from parley.api.methods import install_method_not_allowed
 from parley.api.openapi import install_openapi
-from parley.api.routes import api_keys, attachments, chat, conversations, export, openai, system, usage
+from parley.api.routes import (
+    api_keys,
+    attachments,
+    chat,
+    conversations,
+    export,
+    me,
+    memories,
+    openai,
+    search,
+    system,
+    usage,
+)
 from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
 from parley.settings import Settings
@@ -69,6 +81,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(attachments.router)
     app.include_router(export.router)
     app.include_router(openai.router)
+    app.include_router(search.router)
+    app.include_router(me.router)
+    app.include_router(memories.router)
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,10 +22,18 @@ from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore
 from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
+from parley.personal.context import PersonalContext
+from parley.personal.instructions import InstructionsService
+from parley.personal.memories import MemoryService
 from parley.safety import OffenderPolicy, parse_tiers
+from parley.search.indexer import SearchIndexer
+from parley.search.local import LocalSearchIndex
+from parley.search.rebuild import catch_up
+from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
+from parley.storage.profile_table import build_profile_table
 from parley.storage.tables import ConversationTable, build_conversation_table
 from parley.storage.usage_table import build_usage_table
 from parley.workflows.runner import InProcessStarter, StepFunctionsStarter, WorkflowStarter
@@ -53,6 +62,9 @@ class Container:
     attachments: AttachmentService
     coldstore: ColdStore
     api_keys: ApiKeyRepository
+    search: SearchService
+    instructions: InstructionsService
+    memories: MemoryService
 
     @property
     def s3(self) -> Any:
@@ -95,6 +107,13 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         coldstore.discard(user_id, conversation_id)
 
     repo.set_delete_hook(on_delete)
+    search_index = LocalSearchIndex(search_index_dir(settings))
+
+    def catch_up_search(user_id: str) -> None:
+        catch_up(search_index, user_id, repo.list, coldstore.snapshot)
+
+    search_index.set_rebuilder(catch_up_search)
+    repo.set_search_indexer(SearchIndexer(search_index))
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
@@ -120,6 +139,11 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         settings.default_system_prompt,
         normal_limit=lambda who: settings.limit_per_hour(who.tier),
     )
+    profiles = build_profile_table(settings.table_profiles, region, host)
+    screen = lambda who, text: safety.screen_user_text(who, text)[1]  # noqa: E731
+    instructions = InstructionsService(profiles, screen, settings.instructions_token_budget, ledger.bump_profile)
+    memories = MemoryService(profiles, screen, settings.memory_token_budget, ledger.bump_profile)
+    personal = PersonalContext(profiles, instructions, memories)
     chat = ChatService(
         repository=repo,
         catalog=catalog,
@@ -136,11 +160,13 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
             summary_trigger_fraction=settings.summary_trigger_fraction,
             generate_titles=settings.generate_titles,
             attachment_share=settings.attachment_context_share,
+            recall_tokens=settings.recall_token_budget,
         ),
         run_blocking=run_blocking,
         workflows=workflows,
         safety=safety,
         attachments=attachments,
+        personal=personal,
     )
     return Container(
         settings=settings,
@@ -162,7 +188,27 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         api_keys=api_keys,
         attachments=attachments,
         coldstore=coldstore,
+        search=SearchService(search_index, repo.get_many,
+                             catch_up=catch_up_search if search_catches_up(settings) else None),
+        instructions=instructions,
+        memories=memories,
     )
+
+
+def search_catches_up(settings: Settings) -> bool:
+    return settings.search_catch_up if settings.search_catch_up is not None else settings.mode == "aws"
+
+
+def search_index_dir(settings: Settings) -> str:
+    """The setting; else in local mode under the data directory (kept across restarts like the rest);
+    else a fresh temporary directory (a Lambda's /tmp)."""
+    if settings.search_index_dir:
+        return settings.search_index_dir
+    if settings.mode == "local":
+        return str(Path(settings.data_dir) / "search")
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="parley-search-")
 
 
 def presign_endpoint(settings: Settings) -> str | None:

@@ -36,6 +36,8 @@ class Settings(BaseModel):
     table_idempotency: str = "parley-idempotency"
     table_attachments: str = "parley-attachments"
     table_api_keys: str = "parley-api-keys"
+    #: Custom instructions and memories, one partition per user.
+    table_profiles: str = "parley-profiles"
     bucket_data: str = "parley-data"
     #: Endpoint overrides. Unset in local mode: the local servers the app starts (DynamoDB Local
     #: and an S3 server on loopback ports), which keep their data under ``data_dir``.
@@ -126,6 +128,17 @@ class Settings(BaseModel):
     coldstore_sse: Literal["AES256", "aws:kms"] = "AES256"
     coldstore_kms_key_id: str | None = None
     coldstore_max_conversations_per_run: int = 1000
+    #: Where per-user search indexes live (one directory each). Unset: a fresh temporary directory per
+    #: app (tests); `parley dev` should point it under its data directory so that it persists.
+    search_index_dir: str | None = None
+    #: Bring the user's index up to date from the table before each search (None: in aws mode, where
+    #: other Lambda containers write; locally every write is indexed as it happens).
+    search_catch_up: bool | None = None
+    #: Token budgets in every turn's system context: custom instructions, and the memories chosen for it.
+    instructions_token_budget: int = Field(default=800, ge=0)
+    memory_token_budget: int = Field(default=400, ge=0)
+    #: Tokens for older messages recalled into a long conversation's context, beyond its summary.
+    recall_token_budget: int = Field(default=1500, ge=0)
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""

@@ -9,7 +9,9 @@ import type {
   MessageEnd,
   MessageStart,
   MessageTree,
+  Instructions,
   ModelCatalog,
+  SearchPage,
   SendRequest,
   StreamError,
   UploadTicket,
@@ -121,6 +123,24 @@ export class ApiClient {
 
   devToken(userId: string, tier: string): Promise<{ token: string; userId?: string; tier?: string; expiresIn?: number }> {
     return this.json("POST", "/dev/token", { userId, tier });
+  }
+
+  search(q: string, cursor?: string | null): Promise<SearchPage> {
+    const params = new URLSearchParams({ q, limit: "20" });
+    if (cursor) params.set("cursor", cursor);
+    return this.json("GET", `/search?${params}`);
+  }
+
+  getInstructions(): Promise<Instructions> {
+    return this.json("GET", "/me/instructions");
+  }
+
+  putInstructions(i: Instructions): Promise<Instructions> {
+    return this.json("PUT", "/me/instructions", { aboutMe: i.aboutMe, howToRespond: i.howToRespond }, true);
+  }
+
+  deleteMemory(memoryId: string): Promise<{ success: boolean }> {
+    return this.json("DELETE", `/memories/${encodeURIComponent(memoryId)}`, undefined, true);
   }
 
   listConversations(opts: { cursor?: string | null; archived?: boolean; limit?: number } = {}): Promise<ConversationPage> {

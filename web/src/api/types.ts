@@ -103,6 +103,30 @@ export interface MessageEnd {
   tokensUsed?: TokensUsed;
   cost?: number;
   cached?: boolean;
+  /** A memory the message asked to be saved ("remember that ..."); undo with DELETE /memories/{id}. */
+  memoryCreated?: { memoryId: string; content: string };
+}
+
+export interface SearchResult {
+  conversationId: string;
+  /** null when the conversation's title matched (role "title"). */
+  messageId: string | null;
+  title: string;
+  role: string;
+  /** HTML from the server: matched words in <mark>, everything else escaped. */
+  snippet: string;
+  createdAt: number;
+}
+
+export interface SearchPage {
+  results: SearchResult[];
+  nextCursor?: string | null;
+}
+
+export interface Instructions {
+  aboutMe: string;
+  howToRespond: string;
+  updatedAt?: number | null;
 }
 
 export interface StreamError {

@@ -8,6 +8,8 @@ import { loadSession, saveSession, type Session } from "../auth/session";
 import type { AppConfig } from "../config";
 import { Chat } from "./Chat";
 import { toEpochMs } from "./format";
+import { SearchDialog } from "./SearchDialog";
+import { Settings } from "./Settings";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
 import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
@@ -37,6 +39,9 @@ export function App({ config }: { config: AppConfig }) {
   const [chatVersion, setChatVersion] = useState(0);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [theme, setTheme] = useState<Theme>(loadTheme);
+  const [searchOpen, setSearchOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const [focus, setFocus] = useState<{ messageId: string; nonce: number } | null>(null);
   const sessionRef = useRef(session);
   sessionRef.current = session;
 
@@ -146,6 +151,20 @@ export function App({ config }: { config: AppConfig }) {
       ? { until: resetAt, text: requests.limit ? `You have reached your limit of ${requests.limit} messages for now.` : "You have reached your message limit for now." }
       : null;
 
+  // Ctrl+K (Cmd+K on a Mac) opens search from anywhere, as in other chat clients.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === "k") {
+        e.preventDefault();
+        setSearchOpen(true);
+      }
+    };
+    addEventListener("keydown", onKey);
+    return () => removeEventListener("keydown", onKey);
+  }, []);
+  const closeSearch = useCallback(() => setSearchOpen(false), []);
+  const closeSettings = useCallback(() => setSettingsOpen(false), []);
+
   if (!session) {
     return (
       <SignIn
@@ -172,6 +191,8 @@ export function App({ config }: { config: AppConfig }) {
         theme={theme}
         onTheme={() => setTheme(nextTheme(theme))}
         onSignOut={() => signOut()}
+        onSearch={() => setSearchOpen(true)}
+        onSettings={() => setSettingsOpen(true)}
         onSelect={(id) => {
           navigate(id);
           setDrawerOpen(false);
@@ -198,6 +219,7 @@ export function App({ config }: { config: AppConfig }) {
         limited={limited}
         onNewChat={() => navigate(null)}
         onListChanged={() => setListVersion((v) => v + 1)}
+        focus={focus}
         onOpenDrawer={() => setDrawerOpen(true)}
         onCreated={(id) => {
           setConversationId(id);
@@ -209,6 +231,19 @@ export function App({ config }: { config: AppConfig }) {
           refreshUsage();
         }}
       />
+      {searchOpen && (
+        <SearchDialog
+          api={api}
+          onClose={closeSearch}
+          onOpen={(id, messageId) => {
+            setSearchOpen(false);
+            setFocus(messageId ? { messageId, nonce: Date.now() } : null);
+            navigate(id);
+            setDrawerOpen(false);
+          }}
+        />
+      )}
+      {settingsOpen && <Settings api={api} onClose={closeSettings} />}
     </div>
   );
 }

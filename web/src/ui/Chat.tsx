@@ -31,6 +31,8 @@ interface Props {
   limited: { until: number; text: string } | null;
   /** Something the conversation list shows changed here (a chat unarchived). */
   onListChanged(): void;
+  /** A message to show (a search result): scrolled to and highlighted once the chat has it. */
+  focus?: { messageId: string; nonce: number } | null;
 }
 
 interface Pending {
@@ -71,7 +73,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, focus }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -82,6 +84,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
+  const [memoryNote, setMemoryNote] = useState<{ memoryId: string; content: string; undone?: boolean } | null>(null);
   const drafts = useMemo(() => new DraftAttachments(api), [api]);
   useEffect(() => () => drafts.dispose(), [drafts]);
   const thumbs = useMemo(() => new Thumbnails((id) => api.attachmentImage(id)), [api]);
@@ -175,6 +178,24 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
     return whenIdle(() => setRenderFrom((f) => Math.max(0, f - BATCH)));
   }, [renderFrom]);
 
+  // A search result opened here: render down to its message, then bring it into view.
+  useEffect(() => {
+    if (!focus || !detail) return;
+    const at = detail.messages.findIndex((m) => m.messageId === focus.messageId);
+    if (at < 0) return; // on another branch: the chat opens as usual
+    if (at < renderFrom) setRenderFrom(at);
+    stick.current = false;
+    scrollOnRender.current = false;
+    const t = setTimeout(() => {
+      const el = inner.current?.querySelector<HTMLElement>(`[data-message-id="${CSS.escape(focus.messageId)}"]`);
+      if (!el) return;
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("focused");
+      setTimeout(() => el.classList.remove("focused"), 2500);
+    }, 50);
+    return () => clearTimeout(t);
+  }, [focus?.nonce, detail]);
+
   const scrollToEnd = () => {
     const el = scroller.current;
     if (el) el.scrollTop = el.scrollHeight;
@@ -262,6 +283,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         outcome = await api.resume(convId, s.messageId!, s.lastEventId, handlers).catch(() => s);
       }
       if (!here()) return;
+      if (outcome.kind === "end" && outcome.end.memoryCreated) setMemoryNote(outcome.end.memoryCreated);
       if (outcome.kind === "error") {
         const e = outcome.error;
         const rateLimited = e.code === "rate_limited";
@@ -572,6 +594,31 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           })}
           {pending && <StreamingMessage live={pending.live} start={pending.start} modelName={modelName} />}
           {problem && <Notice problem={problem} onDismiss={() => setProblem(null)} />}
+          {memoryNote && (
+            <div class="notice memory-note" role="status">
+              <span class="notice-text">
+                {memoryNote.undone ? "Memory removed." : `Memory updated: ${memoryNote.content}`}
+              </span>
+              <span class="notice-actions">
+                {!memoryNote.undone && (
+                  <button
+                    type="button"
+                    onClick={() =>
+                      void api
+                        .deleteMemory(memoryNote.memoryId)
+                        .then(() => setMemoryNote({ ...memoryNote, undone: true }))
+                        .catch(() => setMemoryNote(null))
+                    }
+                  >
+                    Undo
+                  </button>
+                )}
+                <button type="button" class="icon" aria-label="Dismiss" onClick={() => setMemoryNote(null)}>
+                  <Icon name="close" />
+                </button>
+              </span>
+            </div>
+          )}
         </div>
         </NearViewportContext.Provider>
         </ThumbnailsContext.Provider>

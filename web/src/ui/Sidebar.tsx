@@ -21,6 +21,8 @@ interface Props {
   theme: Theme;
   onTheme(): void;
   onSignOut(): void;
+  onSearch(): void;
+  onSettings(): void;
   onSelect(id: string): void;
   onNew(): void;
   onChanged(id: string, what: "renamed" | "archived" | "unarchived" | "deleted"): void;
@@ -263,6 +265,12 @@ export function Sidebar(p: Props) {
           </span>
           <button type="button" class="icon" onClick={p.onTheme} aria-label={themeLabel} title={themeLabel}>
             <Icon name={p.theme === "dark" ? "moon" : p.theme === "light" ? "sun" : "system"} />
+          </button>
+          <button type="button" class="link" onClick={p.onSearch} title="Search chats (Ctrl+K)">
+            Search
+          </button>
+          <button type="button" class="link" onClick={p.onSettings}>
+            Settings
           </button>
           <button type="button" class="link" onClick={p.onSignOut}>
             Sign out

@@ -60,6 +60,8 @@ class CreateConversationRequest(RequestModel):
     title: Title | None = None
     model: ModelId | None = None
     system_prompt: str | None = Field(default=None, max_length=20_000)
+    #: A temporary chat: not listed or searched, no memory, deleted after 30 days.
+    temporary: bool = Field(default=False, strict=True)
 
 
 class CreateConversationResponse(CamelModel):
@@ -156,6 +158,9 @@ class ConversationHeader(CamelModel):
     current_message_id: str | None
     archived: bool = False
     cold: bool = False
+    temporary: bool = False
+    #: When a temporary chat is deleted (epoch ms).
+    expires_at: int | None = None
     usage: ConversationUsage
 
     @staticmethod
@@ -170,6 +175,8 @@ class ConversationHeader(CamelModel):
             "current_message_id": c.current_message_id,
             "archived": c.archived,
             "cold": c.cold,
+            "temporary": c.temporary,
+            "expires_at": c.expires_at,
             "usage": ConversationUsage(input_tokens=c.total_input_tokens, output_tokens=c.total_output_tokens,
                                        cost=c.total_cost),
         }

@@ -302,6 +302,7 @@ class Generation:
             cost=cost,
             attachments=[],
             details=details,
+            expires_at=base.expires_at,
         )
 
     def _moderate(self, delta: str | None) -> Decision | None:
@@ -377,6 +378,8 @@ def message_end_data(message: Message) -> dict[str, Any]:
         "cost": message.cost,
         "model": message.model,
         "cached": bool(message.details.get("cached", False)),
+        # Additive: the memory this turn's message asked to be saved (the client offers an undo).
+        **({"memoryCreated": message.details["memoryCreated"]} if message.details.get("memoryCreated") else {}),
     }
 
 

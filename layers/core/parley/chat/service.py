@@ -43,6 +43,7 @@ from parley.ids import new_id, now_ms
 from parley.inference.base import ChatMessage, GenerationParams, InferenceBackend, InferenceRequest
 from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
+from parley.personal.context import PersonalContext
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route
 from parley.safety import neutralize_template_tokens
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
@@ -65,6 +66,8 @@ class ChatOptions:
     summary_trigger_fraction: float = 0.5
     generate_titles: bool = True
     attachment_share: float = 0.5
+    #: Tokens for older messages recalled into a long conversation's context (0: none).
+    recall_tokens: int = 0
 
 
 @dataclass
@@ -113,8 +116,10 @@ class ChatService:
         workflows: WorkflowStarter | None = None,
         safety: SafetyGate | None = None,
         attachments: AttachmentService | None = None,
+        personal: PersonalContext | None = None,
     ) -> None:
         self._attachments = attachments
+        self._personal = personal
         self._workflows = workflows
         self._safety = safety
         self._repo = repository
@@ -169,6 +174,7 @@ class ChatService:
                 tokens=count_tokens(text),
                 details=safety_details,
                 attachments=list(attachments),
+                expires_at=conversation.expires_at,
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
@@ -264,6 +270,7 @@ class ChatService:
         expected_current: str | None | object = ANY_CURRENT,
     ) -> TurnPlan:
         anchor = history[-1]
+        preamble = self._preamble(who, conversation, admission, anchor)
         default_prompt = conversation.system_prompt is None
         system_prompt = conversation.system_prompt or self._opts.default_system_prompt
         system_tokens = self._default_system_tokens() if default_prompt else count_tokens(system_prompt)
@@ -292,6 +299,8 @@ class ChatService:
                 render=model_text,
                 turn_content=self._turn_content(anchor, turn) if turn is not None else None,
                 turn_extra_tokens=turn.tokens if turn is not None else 0,
+                preamble=preamble,
+                recall_budget=self._opts.recall_tokens,
             )
             if context.input_tokens <= input_budget(spec, params.max_tokens):
                 chain = chain[index:]
@@ -312,6 +321,7 @@ class ChatService:
             created_at=now,
             model=spec.id,
             status="generating",
+            expires_at=conversation.expires_at,
         )
         extra = []
         if idempotency is not None:
@@ -321,7 +331,7 @@ class ChatService:
             extra.append(lambda tx: tx.save(record, condition=self._idem.condition()))
         key = None
         if use_cache and self._opts.cache_enabled:
-            shared = default_prompt and not anchor.attachments
+            shared = default_prompt and not anchor.attachments and not preamble
             key = cache_key(model=spec.id, request=request,
                             attachment_hashes=turn.content_hashes if turn is not None else (),
                             scope_user=None if shared else who.user_id)
@@ -358,6 +368,11 @@ class ChatService:
             start_data["routeReason"] = reason
         if cached:
             start_data["cached"] = True
+        record = context.record()
+        if user_message is not None and self._personal is not None and not conversation.temporary:
+            created = self._personal.remember(who, user_message)
+            if created is not None:
+                record["memoryCreated"] = created
         plan = TurnPlan(
             user_id=who.user_id,
             conversation_id=conversation.conversation_id,
@@ -365,7 +380,7 @@ class ChatService:
             assistant=assistant,
             chain=[self._catalog.by_id.get(cached.model, spec)] if cached else chain,
             request=request,
-            context_record=context.record(),
+            context_record=record,
             start_data=start_data,
             route_reason=reason,
             cached=cached,
@@ -395,6 +410,14 @@ class ChatService:
                 logger.exception("title workflow did not start", extra={"conversation_id": conversation_id})
 
         self._pool.submit(start)
+
+    def _preamble(self, who: Identity, conversation: Conversation, admission: Admission, anchor: Message) -> list:
+        """The user's instructions and the memories relevant to the message answered (none in a
+        temporary chat). Read only when the admission says they changed since this process last did."""
+        if self._personal is None:
+            return []
+        blocks = self._personal.blocks(who.user_id, anchor.content, admission.profile_version)
+        return [b for b in blocks if b.kind != "memory" or not conversation.temporary]
 
     def _attachments_for(self, who: Identity, anchor: Message, model_id: str) -> TurnAttachments | None:
         """The attached documents (chosen chunks, as untrusted data) and images of the user's turn."""
@@ -527,7 +550,8 @@ class ChatService:
                 return
             base = {"conversationId": conversation.conversation_id, "userId": who.user_id,
                     "leafMessageId": message.message_id}
-            if uncovered_tokens + message.tokens > threshold:
+            # A temporary chat is not summarized: a summary item would outlive its expiring messages.
+            if uncovered_tokens + message.tokens > threshold and not conversation.temporary:
                 self._workflows.start("summarize", f"sum-{message.message_id}", base)
 
         return after

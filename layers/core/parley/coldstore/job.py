@@ -71,6 +71,8 @@ class Sweep:
                 filter=(
                     f"{ex.n('sk')} = {ex.v({'S': stub.SK})} AND (("
                     f"{ex.n('updated_at')} < {ex.v({'N': str(cutoff)})} AND attribute_not_exists({ex.n(stub.COLD)}) "
+                    # A temporary chat is not archived: its TTL deletes it.
+                    f"AND attribute_not_exists({ex.n('temporary')}) "
                     f"AND attribute_not_exists({ex.n(stub.STATE)})) OR attribute_exists({ex.n(stub.STATE)}))"
                 ),
                 projection=_PROJECTION,

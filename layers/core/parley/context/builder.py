@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from model_endpoints.catalog import ModelSpec
+from parley.context.preamble import ContextBlock, record_of
+from parley.context.recall import recall
 from parley.conversations.model import Message
 from parley.inference.base import ChatMessage
 from parley.tokens import PER_MESSAGE_OVERHEAD
@@ -62,6 +64,9 @@ class BuiltContext:
     summary_through: str | None = None
     dropped: int = 0
     details: dict[str, object] = field(default_factory=dict)
+    preamble: tuple[ContextBlock, ...] = ()
+    #: Older messages brought back by recall (not in ``included_ids``), oldest first.
+    retrieved_ids: tuple[str, ...] = ()
 
     def record(self) -> dict[str, object]:
         """What is stored on the assistant message about its context.
@@ -81,6 +86,9 @@ class BuiltContext:
             record["summaryUsed"] = True
         if self.dropped:
             record["droppedMessages"] = self.dropped
+        record.update(record_of(self.preamble))
+        if self.retrieved_ids:
+            record["retrievedMessages"] = list(self.retrieved_ids)
         return record
 
 
@@ -99,15 +107,22 @@ def build_context(
     render: Callable[[Message], str] | None = None,
     turn_content: str | list[dict[str, object]] | None = None,
     turn_extra_tokens: int = 0,
+    preamble: Sequence[ContextBlock] = (),
+    recall_budget: int = 0,
 ) -> BuiltContext:
     """Context for answering the last message of ``history`` (the branch, root first).
 
     The last message (the user's turn) is always included; if even it cannot fit, the caller has
     rejected it earlier (content limits are far below any model window). ``turn_content`` replaces
     what the model sees of it (attached documents and images), costing ``turn_extra_tokens`` more.
+    ``preamble`` (custom instructions, memories: each already within its own budget) follows the
+    system prompt as system messages of their own. When older messages are left out (covered by
+    the summary or trimmed), up to ``recall_budget`` tokens, reserved before the recent history is
+    taken, bring back the ones most relevant to the new message (see ``parley.context.recall``).
     """
     budget = input_budget(spec, max_output)
     used = system_tokens + PER_MESSAGE_OVERHEAD + turn_extra_tokens
+    used += sum(block.tokens + PER_MESSAGE_OVERHEAD for block in preamble)
 
     covered: frozenset[str] = frozenset()
     summary_index = -1
@@ -120,24 +135,44 @@ def build_context(
             used += summary.tokens + PER_MESSAGE_OVERHEAD
             covered = frozenset(m.message_id for m in history[: summary_index + 1])
 
+    def usable(m: Message) -> bool:
+        return m.role in ("user", "assistant") and bool(m.content or m.role == "user")
+
+    reserve = 0
+    if recall_budget > 0 and len(history) > 1:
+        uncovered = sum(m.tokens + PER_MESSAGE_OVERHEAD for m in history if m.message_id not in covered and usable(m))
+        if covered or used + uncovered > budget:
+            reserve = max(0, min(recall_budget, budget - used - history[-1].tokens - PER_MESSAGE_OVERHEAD))
+
     chosen: list[Message] = []
     for message in reversed(history):
         if message.message_id in covered:
             break
-        if message.role not in ("user", "assistant") or (message.role == "assistant" and not message.content):
+        if not usable(message):
             continue
         cost = message.tokens + PER_MESSAGE_OVERHEAD
-        if chosen and used + cost > budget:
+        if chosen and used + reserve + cost > budget:
             break
         chosen.append(message)
         used += cost
     chosen.reverse()
 
+    recalled = None
+    if reserve:
+        kept = {m.message_id for m in chosen}
+        older = [m for m in history[:-1] if m.message_id not in kept and usable(m)]
+        recalled = recall(older, history[-1].content, reserve, render)
+        if recalled is not None:
+            used += recalled.tokens
+
     eligible = [m for m in history if m.message_id not in covered and m.role in ("user", "assistant")]
     dropped = len(eligible) - len(chosen)
     messages = [ChatMessage("system", system_prompt)]
+    messages += [ChatMessage("system", block.text) for block in preamble]
     if summary_index >= 0 and summary is not None:
         messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
+    if recalled is not None:
+        messages.append(ChatMessage("system", recalled.text))
     messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]  # type: ignore[arg-type]
     if turn_content is not None:
         messages[-1] = ChatMessage("user", turn_content)
@@ -148,4 +183,6 @@ def build_context(
         trimmed=dropped > 0,
         summary_through=summary.through_message_id if summary_index >= 0 and summary else None,
         dropped=dropped,
+        preamble=tuple(preamble),
+        retrieved_ids=recalled.ids if recalled is not None else (),
     )

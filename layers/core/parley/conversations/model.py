@@ -37,6 +37,8 @@ class Message:
     attachments: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     children_ids: list[str] = field(default_factory=list)
+    #: A temporary chat's messages expire with it (epoch ms; DynamoDB's TTL removes them).
+    expires_at: int | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +59,10 @@ class Conversation:
     total_output_tokens: int = 0
     total_cost: float = 0.0
     cold: bool = False
+    #: A temporary chat: not listed, not searched, no memory read or written, gone after 30 days.
+    temporary: bool = False
+    #: When a temporary chat expires (epoch ms); None for every other conversation.
+    expires_at: int | None = None
 
 
 @dataclass(slots=True)

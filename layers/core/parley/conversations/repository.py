@@ -21,6 +21,7 @@ from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, interrupted_error
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.ids import is_id, now_ms
+from parley.search.indexer import SearchIndexer
 from parley.storage.blobs import BlobStore
 from parley.storage.models import is_condition_failure
 from parley.storage.tables import (
@@ -32,11 +33,16 @@ from parley.storage.tables import (
     list_pk,
     list_sk,
     message_sk,
+    ms_of,
     summary_sk,
     to_nano,
+    ttl_of,
 )
 
 NOT_FOUND = "conversation not found"
+#: Where a temporary chat's oversized contents go in S3: a lifecycle rule expires that prefix (items
+#: expire by their TTL, objects by age).
+TEMPORARY_BLOB_PREFIX = "temporary/"
 LIST_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
@@ -70,6 +76,11 @@ class ConversationRepository:
         self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
         self._restorer: Callable[[str, str], None] | None = None
         self._on_delete: Callable[[str, str], object] | None = None
+        self._search: SearchIndexer | None = None
+
+    def set_search_indexer(self, indexer: SearchIndexer) -> None:
+        """Install what keeps the search index in step with writes (local mode; on AWS, the stream)."""
+        self._search = indexer
 
     def set_delete_hook(self, hook: Callable[[str, str], object]) -> None:
         """Install what else a conversation's deletion removes (its attachments): hook(user_id, conversation_id)."""
@@ -86,23 +97,32 @@ class ConversationRepository:
         self._fill(item, conversation)
         if not extra:
             item.save(condition=self._t.conversation.pk.does_not_exist())
-            return
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.save(item, condition=self._t.conversation.pk.does_not_exist())
-                for add in extra:
-                    add(tx)
-        except TransactWriteError as exc:
-            raise self._turn_error(exc, tx, conversation.user_id) from exc
+        else:
+            try:
+                with TransactWrite(connection=self._connection) as tx:
+                    tx.save(item, condition=self._t.conversation.pk.does_not_exist())
+                    for add in extra:
+                        add(tx)
+            except TransactWriteError as exc:
+                raise self._turn_error(exc, tx, conversation.user_id) from exc
+        if self._search is not None:
+            self._search.created(conversation)
 
     def get(self, user_id: str, conversation_id: str) -> Conversation:
         try:
             item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(NOT_FOUND) from exc
-        if item.user_id != user_id:
+        if item.user_id != user_id or self._expired(item):
             raise NotFound(NOT_FOUND)
         return self._to_conversation(item)
+
+    def get_many(self, user_id: str, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
+        """The user's conversations among ``conversation_ids`` (missing and foreign ones left out),
+        in one consistent BatchGetItem per 100 ids."""
+        keys = [(cid, CONVERSATION_SK) for cid in dict.fromkeys(conversation_ids)]
+        found = self._t.conversation.batch_get(keys, consistent_read=True) if keys else []
+        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -126,7 +146,7 @@ class ConversationRepository:
         summaries: list[Summary] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
             if item.sk == CONVERSATION_SK:
-                if item.user_id != user_id:
+                if item.user_id != user_id or self._expired(item):
                     raise NotFound(NOT_FOUND)
                 conversation = self._to_conversation(item)
             elif item.sk.startswith(MESSAGE_SK_PREFIX):
@@ -178,6 +198,8 @@ class ConversationRepository:
             if is_condition_failure(exc):
                 return False
             raise
+        if self._search is not None:
+            self._search.retitled(user_id, conversation_id, title)
         return True
 
     def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
@@ -223,8 +245,10 @@ class ConversationRepository:
         actions: list[Action] = []
         if title is not None:
             actions += [model.title.set(title), model.title_source.set("user")]
+        condition = model.user_id == user_id
         if archived is not None:
             actions += [model.archived.set(archived), model.list_pk.set(list_pk(user_id, archived))]
+            condition &= model.temporary.does_not_exist()  # a temporary chat stays out of the lists
         if current_message_id is not None:
             actions.append(model.current_message_id.set(current_message_id))
         if not actions:
@@ -232,11 +256,18 @@ class ConversationRepository:
             return
         item = model(conversation_id, CONVERSATION_SK)
         try:
-            item.update(actions=actions, condition=model.user_id == user_id)
+            item.update(actions=actions, condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
+                if archived is not None and self.get(user_id, conversation_id).temporary:
+                    raise BadRequest("a temporary chat cannot be archived", code="temporary_conversation") from exc
                 raise NotFound(NOT_FOUND) from exc
             raise
+        if self._search is not None:
+            if title is not None:
+                self._search.retitled(user_id, conversation_id, title)
+            if archived is not None:
+                self._search.archived(user_id, conversation_id, archived)
 
     def delete(self, user_id: str, conversation_id: str) -> None:
         """Delete what the conversation owns elsewhere (its attachments), then the conversation item
@@ -252,8 +283,11 @@ class ConversationRepository:
             if is_condition_failure(exc):
                 raise NotFound(NOT_FOUND) from exc
             raise
+        if self._search is not None:
+            self._search.deleted(user_id, conversation_id)
         self._delete_partition(conversation_id)
         self._blobs.delete_prefix(self._blob_prefix(conversation_id))
+        self._blobs.delete_prefix(TEMPORARY_BLOB_PREFIX + self._blob_prefix(conversation_id))
 
     def _delete_partition(self, conversation_id: str) -> None:
         with self._t.item.batch_write() as batch:
@@ -278,8 +312,11 @@ class ConversationRepository:
         item.cost_nusd = to_nano(message.cost)
         item.attachments = list(message.attachments)
         item.details = message.details or None
+        item.expires_at = ttl_of(message.expires_at)
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
             key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
+            if message.expires_at is not None:
+                key = TEMPORARY_BLOB_PREFIX + key
             self._blobs.put_text(key, message.content)
             item.content, item.content_key = None, key
         else:
@@ -333,6 +370,8 @@ class ConversationRepository:
                     add(tx)
         except TransactWriteError as exc:
             raise self._turn_error(exc, tx, user_id) from exc
+        if self._search is not None:
+            self._search.messages(user_id, new_messages)
 
     def finish_turn(
         self, user_id: str, message: Message, *, preview: str, now: int, extra: Sequence[TxExtra] = ()
@@ -357,6 +396,8 @@ class ConversationRepository:
                     add(tx)
         except TransactWriteError as exc:
             raise self._turn_error(exc, tx, user_id) from exc
+        if self._search is not None:
+            self._search.messages(user_id, [message])
 
     def checkpoint(self, message: Message, content: str) -> bool:
         """Save partial content of a generating message; returns whether a stop was requested.
@@ -481,8 +522,15 @@ class ConversationRepository:
         item.preview = c.preview
         item.archived = c.archived
         item.message_count = c.message_count
-        item.list_pk = list_pk(c.user_id, c.archived)
+        item.temporary = c.temporary or None
+        item.expires_at = ttl_of(c.expires_at)
+        item.list_pk = list_pk(c.user_id, c.archived, c.temporary)
         item.list_sk = list_sk(c.updated_at, c.conversation_id)
+
+    @staticmethod
+    def _expired(item: Any) -> bool:
+        """A temporary chat past its time (DynamoDB's TTL deletes it within days, not at once)."""
+        return item.expires_at is not None and ms_of(item.expires_at) <= now_ms()
 
     @staticmethod
     def _to_conversation(item: Any) -> Conversation:
@@ -503,6 +551,8 @@ class ConversationRepository:
             total_output_tokens=int(item.total_output_tokens or 0),
             total_cost=from_nano(item.total_cost_nusd),
             cold=bool(item.cold),
+            temporary=bool(item.temporary),
+            expires_at=ms_of(item.expires_at),
         )
 
     def _to_message(self, item: Any) -> Message:
@@ -523,6 +573,7 @@ class ConversationRepository:
             cost=from_nano(item.cost_nusd),
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
+            expires_at=ms_of(item.expires_at),
         )
         if message.status == "generating":
             heartbeat = max(int(item.checkpoint_at or 0), message.created_at)

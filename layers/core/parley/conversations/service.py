@@ -12,6 +12,9 @@ from parley.errors import Conflict, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 
+#: A temporary chat is deleted this long after it was created.
+TEMPORARY_TTL_MS = 30 * 86_400_000
+
 
 class ConversationService:
     def __init__(
@@ -40,6 +43,7 @@ class ConversationService:
         model: str | None,
         system_prompt: str | None,
         idempotency: IdempotencyKey | None = None,
+        temporary: bool = False,
     ) -> tuple[str, int]:
         """Create a conversation; returns its id and creation time (the first ones, on a repeat)."""
         if idempotency is not None:
@@ -56,6 +60,8 @@ class ConversationService:
             created_at=now,
             updated_at=now,
             system_prompt=system_prompt.strip() or None if system_prompt is not None else None,
+            temporary=temporary,
+            expires_at=now + TEMPORARY_TTL_MS if temporary else None,
         )
         extra = []
         if idempotency is not None:

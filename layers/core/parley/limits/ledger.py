@@ -27,6 +27,9 @@ from parley.storage.usage_table import LEDGER_SK, UsageTable
 CAP = "cap_nusd"
 PENALTY_UNTIL = "pen_until"
 PENALTY_LIMIT = "pen_limit"
+#: Counts changes to the user's custom instructions and memories: the admission of each turn reads it
+#: (no extra call), so a turn re-reads them only when they changed, and never for a user without any.
+PROFILE_VERSION = "profile_v"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +42,8 @@ class Admission:
     #: The monthly cap and this month's recorded cost when admitted (nanodollars; None: no cap).
     cap_nusd: int | None = None
     cost_nusd: int = 0
+    #: See PROFILE_VERSION; None when the user never set instructions or memories.
+    profile_version: int | None = None
 
     @property
     def remaining(self) -> int:
@@ -111,8 +116,9 @@ class UsageLedger:
             effective = min(limit, int(_num(attrs.get(PENALTY_LIMIT))))
         stale = stale_attributes(set(attrs), p)
         cap_nusd = int(attrs[CAP]) if attrs.get(CAP) is not None else None
+        version = int(_num(attrs[PROFILE_VERSION])) if PROFILE_VERSION in attrs else None
         return Admission(limit=effective, used=used, reset_at=p.hour_ends, periods=p, stale=tuple(stale),
-                         cap_nusd=cap_nusd, cost_nusd=int(_num(attrs.get(p.cost_attr))))
+                         cap_nusd=cap_nusd, cost_nusd=int(_num(attrs.get(p.cost_attr))), profile_version=version)
 
     def check_budget(self, admission: Admission, worst_case_usd: float, now: float | None = None) -> None:
         """Refuse a turn whose worst-case cost (its whole output budget, at the priciest model that
@@ -203,6 +209,10 @@ class UsageLedger:
         actions = [Path(PENALTY_UNTIL).set(int(now) + limit.penalty_s), Path(PENALTY_LIMIT).set(limit.limit_per_hour)]
         self._update_raw(item, actions, None, "NONE")
         return True
+
+    def bump_profile(self, user_id: str) -> None:
+        """Record that the user's instructions or memories changed (after the change is written)."""
+        self._update_raw(self._t.ledger(user_id, LEDGER_SK), [Path(PROFILE_VERSION).add(1)], None, "NONE")
 
     # -- reading and settings ----------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ def with_local_servers(settings: Settings) -> Settings:
     return settings.model_copy(update={
         "dynamodb_endpoint": settings.dynamodb_endpoint or endpoints.dynamodb,
         "s3_endpoint": settings.s3_endpoint or endpoints.s3,
+        "data_dir": endpoints.data_dir,
     })
 
 

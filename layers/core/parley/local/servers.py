@@ -185,6 +185,8 @@ class ManagedProcess:
 class Endpoints:
     dynamodb: str
     s3: str
+    #: Where these servers keep their data (what else local mode keeps goes beside it).
+    data_dir: str
 
 
 class LocalServers:
@@ -229,7 +231,7 @@ class LocalServers:
         try:
             for process in self._processes:
                 process.start()
-            endpoints = Endpoints(f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{s3_port}")
+            endpoints = Endpoints(f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{s3_port}", str(self.data_dir))
             self._wait_ready(dynamodb, lambda: _dynamodb_answers(endpoints.dynamodb))
             self._wait_ready(s3, lambda: _s3_answers(endpoints.s3))
         except BaseException:

@@ -11,6 +11,7 @@ from parley.attachments.store import build_attachment_table
 from parley.auth.api_keys import build_api_keys_table
 from parley.settings import Settings
 from parley.storage.ops_tables import build_ops_tables
+from parley.storage.profile_table import build_profile_table
 from parley.storage.tables import build_conversation_table
 from parley.storage.usage_table import build_usage_table
 
@@ -26,7 +27,9 @@ def table_models(settings: Settings) -> list[type[Model]]:
     ops = build_ops_tables(settings.table_cache, settings.table_idempotency, region, host)
     api_keys = build_api_keys_table(settings.table_api_keys, region, host)
     attachments = build_attachment_table(settings.table_attachments, region, host)
-    return [conversations.item, usage.ledger, ops.cache, ops.idempotency, api_keys.item, attachments.record]
+    profiles = build_profile_table(settings.table_profiles, region, host)
+    return [conversations.item, usage.ledger, ops.cache, ops.idempotency, api_keys.item, attachments.record,
+            profiles.item]
 
 
 def create_tables(settings: Settings) -> None:

@@ -9,6 +9,7 @@ conversation items carry its keys) and ordered by last update, with ties broken 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -16,6 +17,7 @@ from pynamodb.attributes import (
     JSONAttribute,
     ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
@@ -37,8 +39,20 @@ def summary_sk(through_message_id: str) -> str:
     return f"{SUMMARY_SK_PREFIX}{through_message_id}"
 
 
-def list_pk(user_id: str, archived: bool) -> str:
+def list_pk(user_id: str, archived: bool, temporary: bool = False) -> str:
+    """The ``by_user`` partition a conversation is listed in (temporary chats: one never listed)."""
+    if temporary:
+        return f"{user_id}#temporary"
     return f"{user_id}#{'archived' if archived else 'active'}"
+
+
+def ttl_of(ms: int | None) -> datetime | None:
+    """Epoch milliseconds as the TTL attribute holds them (DynamoDB reads epoch seconds)."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC) if ms is not None else None
+
+
+def ms_of(value: datetime | None) -> int | None:
+    return int(value.timestamp() * 1000) if value is not None else None
 
 
 def to_nano(usd: float) -> int:
@@ -82,6 +96,8 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         pk = UnicodeAttribute(hash_key=True)
         sk = UnicodeAttribute(range_key=True)
         kind = DiscriminatorAttribute()
+        #: Only on a temporary chat's items: DynamoDB deletes them after this time.
+        expires_at = TTLAttribute(null=True)
 
     class ConversationModel(ConversationItem, discriminator="conversation"):
         user_id = UnicodeAttribute()
@@ -104,6 +120,7 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         #: A stub whose items were moved to S3 (``cold_key``); restored on first access.
         cold = BooleanAttribute(null=True)
         cold_key = UnicodeAttribute(null=True)
+        temporary = BooleanAttribute(null=True)
         by_user = ByUserIndex()
 
     class MessageModel(ConversationItem, discriminator="message"):

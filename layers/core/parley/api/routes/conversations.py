@@ -43,7 +43,8 @@ def create_conversation(
     """
     key = idempotency_key(who.user_id, "create-conversation", idempotency, body.model_dump(mode="json"))
     conversation_id, created_at = c.conversations.create(
-        who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt, idempotency=key
+        who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt, idempotency=key,
+        temporary=body.temporary,
     )
     return CreateConversationResponse(conversation_id=conversation_id, created_at=created_at)
 

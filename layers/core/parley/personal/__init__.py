@@ -1,0 +1,1 @@
+"""What a user keeps across conversations: custom instructions and memories."""

@@ -1,0 +1,286 @@
+"""The search index on tantivy: one index directory per user under a root directory.
+
+Per-user indexes make isolation structural (a query can only ever open its own user's index) and
+keep every index small enough to copy whole to and from S3 on AWS. Writes of one user are
+serialized by a lock; tantivy allows one writer per index, taken for each batch of writes and
+released after its commit, so other processes (a CLI) can write between them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+import tantivy
+
+from parley.search.port import TITLE_ROLE, IndexedMessage, SearchHit, SearchPage, SearchRequest
+
+TOKENIZER = "parley_text"
+SNIPPET_CHARS = 180
+#: Open indexes kept in memory (each holds file handles and a reader).
+OPEN_INDEXES = 64
+WRITER_HEAP_BYTES = 15_000_000
+MARK_FILE = "parley-mark.json"
+
+logger = logging.getLogger(__name__)
+
+
+def analyzer() -> tantivy.TextAnalyzer:
+    """Words, lowercased, accents folded ("café" = "cafe"), English stems ("running" = "run")."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(64))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("conversation_id", stored=True, tokenizer_name="raw")
+    #: Unique per document: the message id, or "T#<conversation id>" for a title.
+    sb.add_text_field("doc_id", stored=True, tokenizer_name="raw")
+    sb.add_text_field("role", stored=True, tokenizer_name="raw")
+    sb.add_text_field("body", stored=True, tokenizer_name=TOKENIZER)
+    sb.add_integer_field("created_at", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("archived", stored=True, indexed=True, fast=True)
+    return sb.build()
+
+
+def title_doc_id(conversation_id: str) -> str:
+    return f"T#{conversation_id}"
+
+
+def mark(fragment: str, ranges: list[tuple[int, int]]) -> str:
+    """The fragment as HTML: each (byte-offset) range in ``<mark>``, the rest escaped."""
+    raw = fragment.encode("utf-8")
+    out, at = [], 0
+    for start, end in sorted(ranges):
+        if start < at:
+            continue
+        out.append(html.escape(raw[at:start].decode("utf-8", "replace")))
+        out.append(f"<mark>{html.escape(raw[start:end].decode('utf-8', 'replace'))}</mark>")
+        at = end
+    out.append(html.escape(raw[at:].decode("utf-8", "replace")))
+    return "".join(out)
+
+
+class _UserIndex:
+    def __init__(self, path: Path, schema: tantivy.Schema, text_analyzer: tantivy.TextAnalyzer) -> None:
+        self.path = path
+        path.mkdir(parents=True, exist_ok=True)
+        exists = tantivy.Index.exists(str(path))
+        self.fresh = not exists
+        self.index = tantivy.Index.open(str(path)) if exists else tantivy.Index(schema, path=str(path))
+        self.index.register_tokenizer(TOKENIZER, text_analyzer)
+        self.lock = threading.Lock()
+
+
+class LocalSearchIndex:
+    """``SearchIndex`` on local disk (``root/<hash of the user id>/``)."""
+
+    def __init__(self, root: str | Path) -> None:
+        self._root = Path(root)
+        self._schema = build_schema()
+        self._analyzer = analyzer()
+        self._open: OrderedDict[str, _UserIndex] = OrderedDict()
+        self._open_lock = threading.Lock()
+        self._on_new: Callable[[str], object] | None = None
+
+    def set_rebuilder(self, on_new: Callable[[str], object]) -> None:
+        """What fills an index created for a user who may already have conversations."""
+        self._on_new = on_new
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _user(self, user_id: str) -> _UserIndex:
+        key = hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:40]
+        with self._open_lock:
+            found = self._open.get(key)
+            if found is None:
+                found = _UserIndex(self._root / key, self._schema, self._analyzer)
+                self._open[key] = found
+                while len(self._open) > OPEN_INDEXES:
+                    self._open.popitem(last=False)
+            self._open.move_to_end(key)
+            rebuild, found.fresh = found.fresh, False
+        if rebuild and self._on_new is not None:
+            try:
+                self._on_new(user_id)
+            except Exception:  # a partial index still serves; what is written from now on is indexed
+                logger.warning("search index rebuild failed", exc_info=True)
+        return found
+
+    def _write(self, user_id: str, change) -> None:
+        user = self._user(user_id)
+        with user.lock:
+            writer = user.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
+            try:
+                change(user.index, writer)
+                writer.commit()
+            except BaseException:
+                writer.rollback()
+                raise
+            finally:
+                writer.wait_merging_threads()  # releases the index lock
+            user.index.reload()
+
+    def _term(self, field: str, value: str | int) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, value)
+
+    def _docs(self, index: tantivy.Index, query: tantivy.Query, limit: int = 100_000) -> list[dict]:
+        searcher = index.searcher()
+        found = searcher.search(query, limit, count=False).hits
+        return [searcher.doc(address).to_dict() for _, address in found]
+
+    @staticmethod
+    def _first(doc: dict, field: str):
+        values = doc.get(field) or [None]
+        return values[0]
+
+    def _document(self, doc: IndexedMessage, archived: bool) -> tantivy.Document:
+        return tantivy.Document(
+            conversation_id=doc.conversation_id,
+            doc_id=doc.message_id or title_doc_id(doc.conversation_id),
+            role=doc.role,
+            body=doc.text,
+            created_at=int(doc.created_at),
+            archived=int(archived),
+        )
+
+    def _title_state(self, index: tantivy.Index, conversation_id: str) -> bool | None:
+        """Whether the conversation is archived; None when it has no title document, i.e. is not
+        searchable at all (a temporary chat): then none of its messages is indexed either."""
+        titles = self._docs(index, self._term("doc_id", title_doc_id(conversation_id)), 1)
+        return bool(self._first(titles[0], "archived")) if titles else None
+
+    # -- the high-water mark of what was indexed (see parley.search.rebuild) --------------------
+
+    def mark(self, user_id: str) -> int | None:
+        try:
+            return int(json.loads((self._user(user_id).path / MARK_FILE).read_text())["updatedAt"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def set_mark(self, user_id: str, updated_at: int) -> None:
+        user = self._user(user_id)
+        with user.lock:
+            temporary = user.path / f"{MARK_FILE}.tmp"
+            temporary.write_text(json.dumps({"updatedAt": int(updated_at)}))
+            temporary.replace(user.path / MARK_FILE)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def add(self, user_id: str, docs: list[IndexedMessage]) -> None:
+        docs = [d for d in docs if d.text.strip()]
+        if not docs:
+            return
+
+        def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
+            archived: dict[str, bool | None] = {}
+            for doc in docs:
+                if doc.conversation_id not in archived:
+                    archived[doc.conversation_id] = self._title_state(index, doc.conversation_id)
+                state = archived[doc.conversation_id]
+                if state is None and doc.role != TITLE_ROLE:
+                    continue
+                writer.delete_documents_by_term("doc_id", doc.message_id or title_doc_id(doc.conversation_id))
+                writer.add_document(self._document(doc, bool(state)))
+
+        self._write(user_id, change)
+
+    def set_title(self, user_id: str, conversation_id: str, title: str) -> None:
+        """Replace an indexed title (keeping its time); a conversation never indexed stays so."""
+
+        def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
+            titles = self._docs(index, self._term("doc_id", title_doc_id(conversation_id)), 1)
+            if not titles:
+                return
+            archived = bool(self._first(titles[0], "archived"))
+            when = int(self._first(titles[0], "created_at"))
+            writer.delete_documents_by_term("doc_id", title_doc_id(conversation_id))
+            writer.add_document(self._document(
+                IndexedMessage(conversation_id, None, TITLE_ROLE, title, when), archived))
+
+        self._write(user_id, change)
+
+    def set_archived(self, user_id: str, conversation_id: str, archived: bool) -> None:
+        """Re-add the conversation's documents with the flag (tantivy documents are immutable)."""
+
+        def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
+            docs = self._docs(index, self._term("conversation_id", conversation_id))
+            writer.delete_documents_by_term("conversation_id", conversation_id)
+            for doc in docs:
+                writer.add_document(tantivy.Document(**{**{k: v[0] for k, v in doc.items()},
+                                                        "archived": int(archived)}))
+
+        self._write(user_id, change)
+
+    def remove_conversation(self, user_id: str, conversation_id: str) -> None:
+        self._write(user_id, lambda _i, w: w.delete_documents_by_term("conversation_id", conversation_id))
+
+    def remove_message(self, user_id: str, conversation_id: str, message_id: str) -> None:
+        self._write(user_id, lambda _i, w: w.delete_documents_by_term("doc_id", message_id))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def text_query(self, words: tuple[str, ...], phrases: tuple[str, ...]) -> tantivy.Query | None:
+        """Any of the words (ranked by BM25), and every quoted phrase; None when nothing is searchable."""
+        q = tantivy.Query
+        must: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        for phrase in phrases:
+            tokens = self._analyzer.analyze(phrase)
+            if len(tokens) == 1:
+                must.append((tantivy.Occur.Must, self._term("body", tokens[0])))
+            elif tokens:
+                must.append((tantivy.Occur.Must, q.phrase_query(self._schema, "body", tokens)))
+        tokens = list(dict.fromkeys(t for w in words for t in self._analyzer.analyze(w)))
+        should = [(tantivy.Occur.Should, self._term("body", t)) for t in tokens]
+        if not must and not should:
+            return None
+        if must and should:
+            return q.boolean_query(must + should)
+        return q.boolean_query(must or should)
+
+    def search(self, user_id: str, request: SearchRequest) -> SearchPage:
+        text = self.text_query(request.words, request.phrases)
+        if text is None:
+            return SearchPage()
+        clauses = [(tantivy.Occur.Must, text)]
+        if request.archived is not None:
+            clauses.append((tantivy.Occur.Must, self._term("archived", int(request.archived))))
+        if request.from_ms is not None or request.to_ms is not None:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
+                self._schema, "created_at", tantivy.FieldType.Integer, request.from_ms, request.to_ms)))
+        query = tantivy.Query.boolean_query(clauses)
+        index = self._user(user_id).index
+        searcher = index.searcher()
+        found = searcher.search(query, request.limit + 1, count=False, offset=request.offset).hits
+        snippets = tantivy.SnippetGenerator.create(searcher, text, self._schema, "body")
+        snippets.set_max_num_chars(SNIPPET_CHARS)
+        hits = []
+        for score, address in found[: request.limit]:
+            doc = searcher.doc(address)
+            snippet = snippets.snippet_from_doc(doc)
+            fragment = snippet.fragment()
+            ranges = [(r.start, r.end) for r in snippet.highlighted()]
+            if not fragment:
+                fragment, ranges = str(self._first(doc.to_dict(), "body") or "")[:SNIPPET_CHARS], []
+            role = str(doc.get_first("role"))
+            hits.append(SearchHit(
+                conversation_id=str(doc.get_first("conversation_id")),
+                message_id=None if role == TITLE_ROLE else str(doc.get_first("doc_id")),
+                role=role,
+                created_at=int(doc.get_first("created_at")),
+                score=float(score),
+                snippet=mark(fragment, ranges),
+            ))
+        return SearchPage(hits, more=len(found) > request.limit)
