@@ -93,6 +93,9 @@ def test_everything_survives_a_restart_and_the_servers_stop_with_the_app(tmp_pat
         assert usage == before["usage"] and before["usage"]["requests"]["used"] == 2
         attachment = httpx.get(f"{url}/attachments/{ticket['attachmentId']}", headers=alice).json()
         assert attachment["status"] == "ready"
+        # The search index is kept under the data directory too.
+        found = httpx.get(f"{url}/search", params={"q": "second question"}, headers=alice).json()["results"]
+        assert any(r["conversationId"] == cid and r["role"] == "user" for r in found), found
         # The key made before the restart still signs in as alice.
         by_key = httpx.get(f"{url}/conversations/{cid}", headers={"Authorization": f"Bearer {key}"})
         assert by_key.status_code == 200 and by_key.json()["title"] == "Kept"

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query
 
 from parley.api.deps import ContainerDep, IdentityDep
 from parley.api.schemas import CamelModel, ErrorBody
+from parley.search.query import MAX_QUERY_CHARS
+from parley.textrules import NOT_BLANK
 
 router = APIRouter(tags=["search"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
@@ -32,7 +34,8 @@ class SearchResults(CamelModel):
 def search(
     who: IdentityDep,
     c: ContainerDep,
-    q: Annotated[str, Query(description='Words (any form: "running" finds "run"); "quoted phrases" must match')],
+    q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NOT_BLANK,
+                            description='Words (any form: "running" finds "run"); "quoted phrases" must match')],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     archived: bool | None = None,
