@@ -132,6 +132,12 @@ def synth() -> Iterator[Synth]:
 
 
 @pytest.fixture(scope="session")
+def default_synth() -> Iterator[Synth]:
+    """What `make synth` deploys with parameters.json as shipped (simulator mode, one region)."""
+    yield from _synth(dict(FAKE))
+
+
+@pytest.fixture(scope="session")
 def openai_synth() -> Iterator[Synth]:
     yield from _synth({**FAKE, "parley.inference.mode": "openai",
                        "parley.inference.openai_base_url": "https://llm.example.com/v1",

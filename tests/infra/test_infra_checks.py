@@ -30,6 +30,10 @@ def test_cfn_lint_is_clean(synth) -> None:
     assert _lint(synth.template, synth.params.region) == []
 
 
+def test_cfn_lint_is_clean_with_the_shipped_parameters(default_synth) -> None:
+    assert _lint(default_synth.template, default_synth.params.region) == []
+
+
 def test_cfn_lint_is_clean_in_openai_mode(openai_synth) -> None:
     assert _lint(openai_synth.template, openai_synth.params.region) == []
 
@@ -51,6 +55,10 @@ def _findings(app: cdk.App) -> list[str]:
 
 def test_cdk_nag_has_no_unacknowledged_findings(synth) -> None:
     assert _findings(synth.app) == []
+
+
+def test_cdk_nag_has_no_unacknowledged_findings_with_the_shipped_parameters(default_synth) -> None:
+    assert _findings(default_synth.app) == []
 
 
 def test_cdk_nag_has_no_unacknowledged_findings_in_openai_mode(openai_synth) -> None:
