@@ -9,6 +9,9 @@ per 1K tokens of the Parley process (utime+stime; DynamoDB Local and the S3 serv
 Prints figures; asserts nothing; ~2 minutes.
 
     .venv/bin/python tests/bench/run.py gateway
+    # before/after on the same machine: another checkout's code (e.g. `git archive` of a commit) served by
+    # this venv
+    BENCH_GATEWAY_SOURCE=/tmp/base .venv/bin/python tests/bench/run.py gateway
 """
 
 from __future__ import annotations
@@ -89,6 +92,9 @@ def run(names: tuple[str, ...] = ("direct", "v1", "native")) -> dict[str, dict[s
     upstream = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/fake_upstream.py"), "--port",
                                  str(upstream_port)], cwd=ROOT)
     env = parley_env(upstream_port, data_dir)
+    if source := os.environ.get("BENCH_GATEWAY_SOURCE"):
+        env["PYTHONPATH"] = f"{source}/layers/core:{source}"
+        print(f"serving the code in {source}")
     parley = subprocess.Popen([str(PARLEY), "dev", "--host", "127.0.0.1", "--port", str(parley_port)], cwd=ROOT,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
