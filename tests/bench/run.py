@@ -28,6 +28,7 @@ BENCHES = {
     "authorizer": "tests.api_keys.bench_authorizer",  # issue 10
     "coldstore": "tests.bench.bench_coldstore",  # issue 11
     "gateway": "tests.bench.bench_gateway",  # issue 21: relay through one `parley dev` process, as the peers
+    "reads": "tests.bench.bench_reads",  # issue 21: what a turn reads as the conversation grows
     "suite": "tests.bench.bench_suite",  # issue 15: the test suite's wall time (only when named)
 }
 #: Named explicitly only: not part of a plain `make bench`.
