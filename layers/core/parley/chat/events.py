@@ -27,7 +27,7 @@ class SseEvent:
         if self.name == "content_chunk" and len(self.data) == 1:
             # The hot path (one per delta): only the text needs JSON escaping.
             return b"id: %d\nevent: content_chunk\ndata: {\"delta\":%s}\n\n" % (
-                self.id, _dumps(self.data["delta"]).encode())
+                self.id, json_text(self.data["delta"]).encode())
         payload = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
         return f"id: {self.id}\nevent: {self.name}\ndata: {payload}\n\n".encode()
 
@@ -36,7 +36,8 @@ class SseEvent:
         return self.name in ("message_end", "error")
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: Compact JSON of one value, non-ASCII kept (what every event payload uses).
+json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class EventLog:

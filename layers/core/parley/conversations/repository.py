@@ -162,14 +162,8 @@ class ConversationRepository:
                     break
                 want = message.parent_id
             messages.reverse()
-        else:
-            summaries = self._summaries(conversation_id)
+        # No leaf (a new conversation, or a new root): no history, and no summary can apply.
         return conversation, messages, summaries
-
-    def _summaries(self, conversation_id: str) -> list[Summary]:
-        return [Summary(item.through_message_id, item.text, int(item.tokens), int(item.covered_messages))
-                for item in self._t.item.query(conversation_id, self._t.item.sk.startswith(SUMMARY_SK_PREFIX),
-                                               consistent_read=True)]
 
     def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Summary]]:
         conversation: Conversation | None = None

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, IdentityDep
 from parley.api.sse import SseResponse
-from parley.chat.events import PING, SseEvent
+from parley.chat.events import PING, SseEvent, json_text
 from parley.chat.generation import Generation
 from parley.errors import ValidationFailed
 from parley.inference.base import ChatMessage, GenerationParams
@@ -165,9 +165,6 @@ async def chat_completions(body: CompletionRequest, who: IdentityDep, c: Contain
     return JSONResponse(completion_body(generation, completion_id, created), headers=plan.headers)
 
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
 def completion_body(generation: Generation, completion_id: str, created: int) -> dict[str, Any]:
     text, end = "", None
     for event in generation.log.events:
@@ -212,7 +209,7 @@ async def openai_chunks(
             head = chunk({"content": ""})
             cut = head.index(b'"content":""') + len(b'"content":')
             prefix[:] = [model, head[:cut], head[cut + 2:]]
-        return prefix[1] + _dumps(text).encode() + prefix[2]
+        return prefix[1] + json_text(text).encode() + prefix[2]
 
     prefix: list[Any] = [object(), b"", b""]  # the model the cached head and tail were made for
     batch: list[SseEvent] | None
