@@ -47,7 +47,7 @@ class Assets:
     def _layer_dirs(self) -> dict[str, Path]:
         if self.fake:
             return {name: self._fake_dir(f"layer-{name}") for name in LAYERS}
-        dirs = {CORE_LAYER: build_core_layer(self._build_dir).path}
+        dirs = {CORE_LAYER: build_core_layer(self._build_dir, self._params.python_version).path}
         for name in LAYERS:
             if name != CORE_LAYER:
                 check_pip_layer(self._build_dir, name, self._params)
@@ -55,7 +55,8 @@ class Assets:
         return dirs
 
     def layer_code(self, name: str) -> lambda_.Code:
-        return lambda_.Code.from_asset(str(self._layer_dirs[name]), exclude=["__pycache__"])
+        # Layers are build outputs: their __pycache__ holds the bytecode compiled for the runtime.
+        return lambda_.Code.from_asset(str(self._layer_dirs[name]))
 
     def function_code(self, entry: str) -> lambda_.Code:
         """The directory holding ``entry`` (a path relative to the repository root)."""

@@ -28,6 +28,7 @@ from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
+from infra_cdk.bytecode import compile_site
 from infra_cdk.layout import (
     CORE_LAYER,
     CORE_SOURCES,
@@ -198,14 +199,16 @@ def build_pip_layers(out: Path, params: Parameters, requirements: list[str] | No
         _prune(docs_site)
 
         for layer, site in ((DEPS_LAYER, deps_site), (DOCS_LAYER, docs_site)):
+            compile_site(site, params.python_version)
             _write_stamp(out, layer, expected_stamp(layer, params, requirements), site)
             _swap_in(site.parent, out / layer)
             built.append(BuiltLayer(layer, out / layer, tree_size(out / layer)))
     return built
 
 
-def build_core_layer(out: Path) -> BuiltLayer:
-    """Copy the core library into ``out/core/python`` (offline, fast)."""
+def build_core_layer(out: Path, python_version: str | None = None) -> BuiltLayer:
+    """Copy the core library into ``out/core/python`` (offline, fast), compiled for ``python_version``
+    when given (and an interpreter of that version is here: see infra_cdk.bytecode)."""
     final = out / CORE_LAYER
     staging = out / f".{CORE_LAYER}-staging-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
@@ -214,6 +217,8 @@ def build_core_layer(out: Path) -> BuiltLayer:
         shutil.copytree(source, staging / "python" / package, ignore=ignore)
     # Local mode's server supervision (DynamoDB Local, the S3 server) never runs on Lambda.
     shutil.rmtree(staging / "python" / "parley" / "local")
+    if python_version is not None:
+        compile_site(staging / "python", python_version)
     _swap_in(staging, final)
     return BuiltLayer(CORE_LAYER, final, tree_size(final))
 

@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     params = load_parameters(path=args.parameters)
     start = time.perf_counter()
     try:
-        built = [build_core_layer(args.out)]
+        built = [build_core_layer(args.out, params.python_version)]
         if not args.core:
             built += build_pip_layers(args.out, params)
     except LayerBuildError as exc:

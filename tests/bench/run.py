@@ -30,6 +30,8 @@ BENCHES = {
     "sizing": "tests.bench.bench_sizing",  # issue 18: endpoints fit their GPUs
     "search": "tests.bench.bench_search",  # issue 17
     "recall": "tests.bench.bench_recall",  # issue 17
+    "gateway": "tests.bench.bench_gateway",  # issue 21: relay through one `parley dev` process, as the peers
+    "reads": "tests.bench.bench_reads",  # issue 21: what a turn reads as the conversation grows
     "suite": "tests.bench.bench_suite",  # issue 15: the test suite's wall time (only when named)
 }
 #: Named explicitly only: not part of a plain `make bench`.

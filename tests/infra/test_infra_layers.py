@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra_cdk.bytecode import lambda_python
 from infra_cdk.layer_build import (
     LayerBuildError,
     build_core_layer,
@@ -53,7 +54,7 @@ def test_core_layer_is_the_core_library_without_caches(tmp_path: Path) -> None:
     python = built.path / "python"
     assert (python / "parley" / "app.py").is_file()
     assert (python / "model_endpoints" / "catalog.json").is_file()
-    assert not list(python.rglob("__pycache__"))
+    assert not list(python.rglob("__pycache__"))  # no version given: nothing compiled
     # Local mode stays local: no server supervision, and nothing anywhere that imports moto.
     assert not (python / "parley" / "local").exists()
     assert not [p for p in python.rglob("*.py") if re.search(r"^\s*(import|from) moto\b", p.read_text(), re.M)]
@@ -61,6 +62,19 @@ def test_core_layer_is_the_core_library_without_caches(tmp_path: Path) -> None:
     (python / "parley" / "stale.py").write_text("")
     build_core_layer(tmp_path)
     assert not (python / "parley" / "stale.py").exists()
+
+
+def test_core_layer_ships_bytecode_for_the_lambda_python(tmp_path: Path) -> None:
+    version = load_parameters().python_version
+    if lambda_python(version) is None:
+        pytest.skip(f"no python{version} on this machine to compile with")
+    python = build_core_layer(tmp_path, version).path / "python"
+    pyc = python / "parley" / "__pycache__" / f"app.cpython-{version.replace('.', '')}.pyc"
+    assert pyc.is_file()
+    # Unchecked hash-based (PEP 552 flags 0b01): valid on a read-only /opt whatever the files' mtimes.
+    assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01
+    assert not [p for p in python.rglob("*.pyc") if f"cpython-{version.replace('.', '')}" not in p.name]
+    assert not [p for p in python.rglob("*.py") if not (p.parent / "__pycache__").is_dir()]
 
 
 def test_missing_or_stale_dependency_layers_are_refused(tmp_path: Path) -> None:

@@ -142,7 +142,8 @@ class Settings(BaseModel):
     safety_policy: SafetyPolicy = "block"
     #: Output moderation per category, e.g. "malware=block,hate=flag" (defaults in parley.safety.output).
     safety_output_actions: str = ""
-    safety_output_check_every: int = 32
+    #: Characters per output moderation window (README: at most one window reaches a client unchecked).
+    safety_output_check_every: int = 256
     #: Repeat offenders: "blocks:limit" tiers, e.g. 3 blocked messages in an hour -> 2 messages an hour.
     safety_offender_tiers: str = "3:2,10:0"
     safety_offender_penalty_s: int = 3600

@@ -65,7 +65,13 @@ class SseResponse(Response):
                 await self._wait()
 
 
-async def encode_events(events: AsyncIterable[SseEvent | None]) -> AsyncIterator[bytes]:
-    """Parley's own SSE events as bytes; ``None`` (a quiet spell) becomes a ping comment."""
+async def encode_events(events: AsyncIterable[SseEvent | list[SseEvent] | None]) -> AsyncIterator[bytes]:
+    """Parley's own SSE events as bytes; ``None`` (a quiet spell) becomes a ping comment, and a list
+    (what had arrived at once, from :meth:`EventLog.batches`) goes out as one write."""
     async for event in events:
-        yield PING if event is None else event.encode()
+        if event is None:
+            yield PING
+        elif isinstance(event, list):
+            yield event[0].encode() if len(event) == 1 else b"".join(e.encode() for e in event)
+        else:
+            yield event.encode()

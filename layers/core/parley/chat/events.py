@@ -24,6 +24,10 @@ class SseEvent:
     id: int
 
     def encode(self) -> bytes:
+        if self.name == "content_chunk" and len(self.data) == 1:
+            # The hot path (one per delta): only the text needs JSON escaping.
+            return b"id: %d\nevent: content_chunk\ndata: {\"delta\":%s}\n\n" % (
+                self.id, json_text(self.data["delta"]).encode())
         payload = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
         return f"id: {self.id}\nevent: {self.name}\ndata: {payload}\n\n".encode()
 
@@ -32,12 +36,20 @@ class SseEvent:
         return self.name in ("message_end", "error")
 
 
+#: Compact JSON of one value, non-ASCII kept (what every event payload uses).
+json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 class EventLog:
-    """Events of one generation, appended by the generator and followed by any number of readers."""
+    """Events of one generation, appended by the generator and followed by any number of readers.
+
+    Readers wait on a future of their own, woken by the next append (no task or Event per event:
+    the relay appends once per model delta), and take every event that arrived meanwhile at once.
+    """
 
     def __init__(self) -> None:
         self._events: list[SseEvent] = []
-        self._changed = asyncio.Event()
+        self._waiters: list[asyncio.Future[None]] = []
         self.offset = 0  # characters of answer emitted so far
 
     @property
@@ -65,25 +77,50 @@ class EventLog:
 
     def _append(self, event: SseEvent) -> None:
         self._events.append(event)
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        if self._waiters:
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
 
     async def follow(self, after: int = -1, *, ping_every: float = 15.0) -> AsyncIterator[SseEvent | None]:
         """Events with id > ``after`` as they arrive; None when ``ping_every`` passes in silence."""
-        index = 0
-        while True:
-            while index < len(self._events):
-                event = self._events[index]
-                index += 1
-                if event.id > after:
-                    yield _from_offset(event, after)
-                if event.terminal:
-                    return
-            waiter = self._changed
-            try:
-                await asyncio.wait_for(waiter.wait(), timeout=ping_every)
-            except TimeoutError:
+        async for batch in self.batches(after, ping_every=ping_every):
+            if batch is None:
                 yield None
+                continue
+            for event in batch:
+                yield event
+
+    async def batches(self, after: int = -1, *, ping_every: float = 15.0
+                      ) -> AsyncIterator[list[SseEvent] | None]:
+        """Like :meth:`follow`, but every event that is already there comes in one list (one write)."""
+        index = 0
+        loop = asyncio.get_running_loop()
+        while True:
+            if index < len(self._events):
+                pending = self._events[index:]
+                index += len(pending)
+                batch = [_from_offset(e, after) for e in pending if e.id > after]
+                if batch:
+                    yield batch
+                if pending[-1].terminal:
+                    return
+                continue
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            timer = loop.call_later(ping_every, _timed_out, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+            if index >= len(self._events):
+                yield None
+
+
+def _timed_out(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _from_offset(event: SseEvent, after: int) -> SseEvent:

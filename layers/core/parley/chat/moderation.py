@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 class SafetyOptions:
     policy: str = "block"
     output_actions: str = ""
-    output_check_every: int = 32
+    output_check_every: int = 256
     offender: OffenderPolicy = OffenderPolicy()
 
 

@@ -178,7 +178,7 @@ class ChatService:
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
-        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True)
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=True, leaf=parent_id)
 
     def prepare_regenerate(
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
@@ -194,7 +194,7 @@ class ChatService:
             return branch_to(by_id, user_message.message_id), None, False
 
         # Regenerating asks for a different answer: it never reads the cache.
-        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=False)
+        return self._prepare(who, conversation_id, model, idempotency, turn, use_cache=False, leaf=message_id)
 
     def _prepare(
         self,
@@ -205,6 +205,7 @@ class ChatService:
         turn: Callable[[Conversation, dict[str, Message]], tuple[list[Message], Message | None, bool]],
         *,
         use_cache: bool,
+        leaf: Any = CONTINUE,
     ) -> TurnPlan | Replay:
         """Admit, load, build the turn (its history and new user message), plan and persist it.
 
@@ -217,7 +218,7 @@ class ChatService:
         received = time.perf_counter()
         requested = self._check_model(model)
         aws_started = time.perf_counter()
-        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id)
+        admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id, leaf)
         aws_s = time.perf_counter() - aws_started
         try:
             for attempt in range(MAX_CONCURRENT_RETRIES + 1):
@@ -231,7 +232,7 @@ class ChatService:
                     if attempt == MAX_CONCURRENT_RETRIES:
                         raise
                     time.sleep(random.uniform(0, 0.005 * (attempt + 1)))
-                    conversation, messages, summaries = self._repo.load_all(who.user_id, conversation_id)
+                    conversation, messages, summaries = self._load_turn(who.user_id, conversation_id, leaf)
         except DuplicateRequest:
             self._ledger.release(who, admission)
             return self._replay(who, idempotency)
@@ -243,16 +244,25 @@ class ChatService:
         return plan
 
     def _admit_and_load(
-        self, who: Identity, conversation_id: str
+        self, who: Identity, conversation_id: str, leaf: Any = CONTINUE
     ) -> tuple[Admission, tuple[Conversation, list[Message], list[Summary]]]:
         admit = self._pool.submit(self._ledger.admit, who)
-        load = self._pool.submit(self._repo.load_all, who.user_id, conversation_id)
+        load = self._pool.submit(self._load_turn, who.user_id, conversation_id, leaf)
         admission = admit.result()  # over a limit: 429 before anything is stored
         try:
             return admission, load.result()
         except Exception:
             self._ledger.release(who, admission)
             raise
+
+    def _load_turn(
+        self, user_id: str, conversation_id: str, leaf: Any
+    ) -> tuple[Conversation, list[Message], list[Summary]]:
+        """The branch the turn continues (from ``leaf``, or the current message), back as far as the
+        largest context window or a summary reaches: not the whole conversation."""
+        budget = max(spec.context_window for spec in self._catalog.models)
+        return self._repo.load_for_turn(user_id, conversation_id, leaf_id=None if leaf is CONTINUE else leaf,
+                                        from_current=leaf is CONTINUE, budget_tokens=budget)
 
     def _plan(
         self,

@@ -43,6 +43,9 @@ NOT_FOUND = "conversation not found"
 #: Where a temporary chat's oversized contents go in S3: a lifecycle rule expires that prefix (items
 #: expire by their TTL, objects by age).
 TEMPORARY_BLOB_PREFIX = "temporary/"
+#: Items per page of a turn's read (newest first): a page of ~1.5 KB messages is ~15 read units, and
+#: a turn near the start of a conversation still reads it in one page.
+TURN_READ_PAGE = 40
 LIST_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
@@ -139,6 +142,48 @@ class ConversationRepository:
             self._restorer(user_id, conversation_id)
             loaded = self._load_once(user_id, conversation_id)
         return loaded
+
+    def load_for_turn(
+        self, user_id: str, conversation_id: str, *, leaf_id: str | None, from_current: bool, budget_tokens: int
+    ) -> tuple[Conversation, list[Message], list[Summary]]:
+        """What a turn needs, not the whole tree: the conversation, its summaries, and messages read
+        newest first (paged) until the branch ending at ``leaf_id`` (or, ``from_current``, at the
+        conversation's current message) is covered back to its root, to a summarized message other
+        than the leaf, or past ``budget_tokens`` (older messages could not fit any context window).
+
+        A consistent GetItem, then one consistent Query (``ScanIndexForward=False`` over the
+        summaries, ``S#``, then the messages, ``M#``, newest first) stopped at the first page that
+        covers it. Messages of other branches read on the way are returned too.
+        """
+        conversation = self.get(user_id, conversation_id)
+        if conversation.cold:
+            return self.load_all(user_id, conversation_id)
+        want = conversation.current_message_id if from_current else leaf_id
+        messages: list[Message] = []
+        summaries: list[Summary] = []
+        through: set[str] = set()
+        tokens = 0
+        if want is not None:
+            items = self._t.item.query(conversation_id, self._t.item.sk > CONVERSATION_SK, consistent_read=True,
+                                       scan_index_forward=False, page_size=TURN_READ_PAGE)
+            for item in items:
+                if item.sk.startswith(SUMMARY_SK_PREFIX):
+                    summaries.append(Summary(item.through_message_id, item.text, int(item.tokens),
+                                             int(item.covered_messages)))
+                    through.add(item.through_message_id)
+                    continue
+                message = self._to_message(item)
+                messages.append(message)
+                if message.message_id != want:
+                    continue
+                tokens += message.tokens
+                leaf = message.message_id == (conversation.current_message_id if from_current else leaf_id)
+                if message.parent_id is None or tokens > budget_tokens or (not leaf and message.message_id in through):
+                    break
+                want = message.parent_id
+            messages.reverse()
+        # No leaf (a new conversation, or a new root): no history, and no summary can apply.
+        return conversation, messages, summaries
 
     def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Summary]]:
         conversation: Conversation | None = None

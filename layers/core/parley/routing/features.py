@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from parley.lazy_re import lazy_compile
+
 SignalTier = Literal["code", "smart", "fast"]
 
 #: Scanned slice of long prompts: questions usually sit at the start or the end of a paste.
@@ -38,7 +40,7 @@ SIMPLE_MAX_WORDS = 40
 _ON_LOWER = re.NOFLAG
 _M = re.MULTILINE
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_CJK = lazy_compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +72,12 @@ class Features:
 
 # --- code -------------------------------------------------------------------------------------------
 
-_FENCE = re.compile(r"```|^~~~", _M)
+_FENCE = lazy_compile(r"```|^~~~", _M)
 
 #: Cheap substring test before the stack-trace pattern, which is costly and rarely matches.
 _STACK_HINTS = ("error", "exception", "traceback", "err!", "panic", "fault", "dumped", "undefined reference",
                 "exit code", "exit status", "cannot find module", "require stack", "line ", ":")
-_STACK_TRACE = re.compile(
+_STACK_TRACE = lazy_compile(
     r"Traceback \(most recent call last\)"
     r"|^\s*File \"[^\"]+\", line \d+"
     r"|^\s*at [\w$.<>/]+\([\w$./]*:\d+(?::\d+)?\)"
@@ -89,7 +91,7 @@ _STACK_TRACE = re.compile(
 )
 
 # "write a function / regex / SQL ..." in the languages we cover.
-_CODE_REQUEST_STRONG = re.compile(
+_CODE_REQUEST_STRONG = lazy_compile(
     r"\b(?:write|create|implement|generate|code|build|give me|show me|make|need)\b[^.?!\n]{0,40}?"
     r"\b(?:function|method|class|regex|regexp|regular expression|sql|unit tests?|tests? for|dockerfile"
     r"|makefile|yaml|algorithm|program|code|snippet|one-liner|cli|api endpoint|bash|shell command"
@@ -102,14 +104,14 @@ _CODE_REQUEST_STRONG = re.compile(
     _ON_LOWER,
 )
 # Objects that are code only some of the time ("a script for a radio ad", "a query letter").
-_CODE_REQUEST_WEAK = re.compile(
+_CODE_REQUEST_WEAK = lazy_compile(
     r"\b(?:write|create|implement|generate|build|make)\b[^.?!\n]{0,30}?\b(?:script|query|server|component"
     r"|endpoint|schema|app)\b|\bimplement\b",
     _ON_LOWER,
 )
 
 # Unambiguous names of languages and developer tools.
-_LANGUAGE = re.compile(
+_LANGUAGE = lazy_compile(
     r"\b(?=\w)(?:python|javascript|typescript|java|golang|kotlin|scala|haskell|php|perl|lua|bash|zsh"
     r"|powershell"
     r"|sql|postgres(?:ql)?|mysql|sqlite|mongodb|regex|regexp|git|github|gitlab|docker|dockerfile"
@@ -121,14 +123,14 @@ _LANGUAGE = re.compile(
     _ON_LOWER,
 )
 # Frameworks whose names are ordinary words: counted when capitalised as a name.
-_CAPITALISED_TOOL = re.compile(
+_CAPITALISED_TOOL = lazy_compile(
     r"\b(?:React|Vue|Svelte|Rust|ESLint|Prettier|Vite|Next\.js|Express\.js|Spring Boot)\b"
 )
 # Names that are often not about code ("rust on my bike", "Taylor Swift", "a ruby ring").
-_AMBIGUOUS_LANGUAGE = re.compile(r"\b(?:rust|swift|ruby|go|node|react|c)\b(?=\s*[:,.?]|\s+(?:code|program))",
+_AMBIGUOUS_LANGUAGE = lazy_compile(r"\b(?:rust|swift|ruby|go|node|react|c)\b(?=\s*[:,.?]|\s+(?:code|program))",
                                  _ON_LOWER)
 
-_HOW_TO = re.compile(
+_HOW_TO = lazy_compile(
     r"\b(?:how (?:do|can|would|should) (?:i|you|we)|how to|what(?:'s| is) the (?:best )?way to"
     r"|wie kann ich|wie mache ich|comment (?:faire|puis-je|je peux)|c[oó]mo (?:puedo|hago|se)"
     r"|como (?:posso|fa[cç]o)|как (?:мне|сделать|можно))\b",
@@ -136,7 +138,7 @@ _HOW_TO = re.compile(
 )
 
 # Words of programming; each distinct one adds a little.
-_CODE_VOCAB = re.compile(
+_CODE_VOCAB = lazy_compile(
     r"\b(?=\w)(?:functions?|methods?|variables?|arrays?|strings?|loops?|recursion|compile[rsd]?|debug\w*"
     r"|bugs?|exceptions?|null|undefined|pointers?|async|await|callbacks?|promises?|api|endpoints?|repo"
     r"|repository"
@@ -150,18 +152,18 @@ _CODE_VOCAB = re.compile(
     _ON_LOWER,
 )
 
-_SQL = re.compile(
+_SQL = lazy_compile(
     r"\b(?:select\s+[\w*,\s]+\s+from|create\s+table|insert\s+into|inner\s+join|left\s+join|group\s+by"
     r"|order\s+by|alter\s+table|where\s+\w+\s*(?:=|in|like)\b)",
     _ON_LOWER,
 )
 
-_INLINE_CODE = re.compile(r"`[^`\n]{1,80}`")
+_INLINE_CODE = lazy_compile(r"`[^`\n]{1,80}`")
 
 # Tokens that are rare in prose and common in source: braces, statement ends, operators, calls on
 # attributes, snake_case and camelCase names, tags, keyword-led lines, command-line flags.
 # (Branches are grouped by how they start so that the engine rejects most positions at once.)
-_SYNTAX = re.compile(
+_SYNTAX = lazy_compile(
     r"[{}]|;\s*$|;\s|==|!=|=>|->|::|&&|\|\||</?[a-z][\w-]*>|\s--?[a-z][\w-]+"
     r"|\b(?:\w+\.\w+\(|[a-z]+_\w+\b|[a-z]+[A-Z][a-zA-Z]*\b|\w+\[\S*\]|for \w+ in\b|in range\(|\w+\(\w+\()"
     r"|^\s*(?:def|class|import|from|return|const|let|var|function|public|private|static|void|for|while"
@@ -169,7 +171,7 @@ _SYNTAX = re.compile(
     _M,
 )
 
-_SHELL_LINE = re.compile(
+_SHELL_LINE = lazy_compile(
     r"^\s*(?:\$\s+)?(?:sudo|git|npm|npx|pip3?|docker|kubectl|ls|grep|find|curl|wget|chmod|chown|brew"
     r"|apt(?:-get)?|yum|ssh|scp|rm|tar|cargo|make)\s+[-.\w/]",
     _M,
@@ -177,13 +179,13 @@ _SHELL_LINE = re.compile(
 
 # --- smart ------------------------------------------------------------------------------------------
 
-_PROOF = re.compile(
+_PROOF = lazy_compile(
     r"\b(?:prove\b|proof\b|show that\b|demonstrate that\b|derive\b|demu[e]?str|démontr|prouve|beweis"
     r"|zeige,? dass\b|prova que\b|dimostra|докаж|доказ)|证明|証明",
     _ON_LOWER,
 )
 
-_MATH = re.compile(
+_MATH = lazy_compile(
     r"[∫∑∏√π∞∂≤≥≠±×÷]|\\(?:frac|int|sum|sqrt|lim|cdot)\b"
     r"|\b(?:\d*[a-z]\s*\^\s*\{?-?\d|\d+[a-z]\s*(?:\^|[+\-=])|[a-z]\s*[+\-*/]\s*[a-z0-9]+\s*="
     r"|[a-z]\([a-z]\)\s*="
@@ -197,8 +199,8 @@ _MATH = re.compile(
     _ON_LOWER,
 )
 
-_NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_QUANTITY_QUESTION = re.compile(
+_NUMBER = lazy_compile(r"\d+(?:[.,:]\d+)*")
+_QUANTITY_QUESTION = lazy_compile(
     r"\b(?:how (?:many|much|long|far|fast|old)|what time|at what|calculate|compute|work out|find|solve"
     r"|estimate|show the math|work it out|by what percent(?:age)?|what percent(?:age)?|higher or lower"
     r"|more or less|how much (?:more|less)|can (?:i|we) afford|what(?:'s| is) the (?:chance|likelihood|odds)"
@@ -210,75 +212,75 @@ _QUANTITY_QUESTION = re.compile(
 # Cues that a request needs reasoning; (pattern, label, weight). One cue of 1.5 reaches the smart
 # threshold on its own; weaker ones need company or length.
 _REASONING: tuple[tuple[re.Pattern[str], str, float], ...] = (
-    (re.compile(r"\b(?:step[- ]by[- ]step|paso a paso|[ée]tape par [ée]tape|schritt f[üu]r schritt"
+    (lazy_compile(r"\b(?:step[- ]by[- ]step|paso a paso|[ée]tape par [ée]tape|schritt f[üu]r schritt"
                 r"|passo a passo|шаг за шагом|пошагово)\b|一步一步|逐步|ステップ", _ON_LOWER),
      "step-by-step", 1.5),
-    (re.compile(r"\b(?:compar\w*|versus|vs\.?|vergleich\w*|сравн\w*)\b|比较|比較"
+    (lazy_compile(r"\b(?:compar\w*|versus|vs\.?|vergleich\w*|сравн\w*)\b|比较|比較"
                 r"|対比", _ON_LOWER), "comparison", 1.5),
-    (re.compile(r"\b(?:analy[sz]\w*|analiz\w*|analis\w*|анализ\w*|diagnos\w*|investigat\w*|break down)\b"
+    (lazy_compile(r"\b(?:analy[sz]\w*|analiz\w*|analis\w*|анализ\w*|diagnos\w*|investigat\w*|break down)\b"
                 r"|分析", _ON_LOWER), "analysis", 1.5),
-    (re.compile(r"\b(?:evaluat\w*|assess\w*|critique|critici[sz]e|review my|eval[úu]a\w*|[ée]valu\w*"
+    (lazy_compile(r"\b(?:evaluat\w*|assess\w*|critique|critici[sz]e|review my|eval[úu]a\w*|[ée]valu\w*"
                 r"|bewert\w*|trustworthy|convincing|strongest|weakest)\b|评价|評価"
                 r"|评估", _ON_LOWER), "evaluation", 1.5),
-    (re.compile(r"\b(?:trade-?offs?|pros and cons|advantages and disadvantages|for and against"
+    (lazy_compile(r"\b(?:trade-?offs?|pros and cons|advantages and disadvantages|for and against"
                 r"|both sides|ventajas y desventajas|avantages et inconv[ée]nients|vor- und nachteile"
                 r"|плюсы и минусы)\b|优缺点|正反|权衡|賛否|メリットとデメリット", _ON_LOWER),
      "trade-offs", 1.5),
-    (re.compile(r"\b(?:justify|reason(?:ing)? through|think (?:it )?(?:through|about)|weigh\w*"
+    (lazy_compile(r"\b(?:justify|reason(?:ing)? through|think (?:it )?(?:through|about)|weigh\w*"
                 r"|counter-?arguments?|objections?|explain your reasoning|show (?:your|the) (?:work|steps"
                 r"|math)"
                 r"|walk (?:me |us )?through the (?:numbers|math|logic)|fallac\w+|paradox\w*|razona\w*"
                 r"|begr[üu]nde\w*|обоснуй)\b", _ON_LOWER), "reasoning", 1.5),
-    (re.compile(r"\b(?:discuss|argue|debate|discute[sz]?|diskutier\w*|обсуди)\b|论述|讨论|論じ", _ON_LOWER),
+    (lazy_compile(r"\b(?:discuss|argue|debate|discute[sz]?|diskutier\w*|обсуди)\b|论述|讨论|論じ", _ON_LOWER),
      "discussion", 1.5),
-    (re.compile(r"\b(?:ethic\w*|moral\w*|fair(?:est|ly)? (?:way|to)|[ée]tic[ao]s?|ethisch\w*)\b"
+    (lazy_compile(r"\b(?:ethic\w*|moral\w*|fair(?:est|ly)? (?:way|to)|[ée]tic[ao]s?|ethisch\w*)\b"
                 r"|伦理|道德|倫理",
                 _ON_LOWER), "ethics", 1.5),
-    (re.compile(r"\bdesign (?:the |an? )?(?:\w+ ){0,3}(?:architecture|system|service|protocol)\b"
+    (lazy_compile(r"\bdesign (?:the |an? )?(?:\w+ ){0,3}(?:architecture|system|service|protocol)\b"
                 r"|\bsystem design\b|\barchitecture for\b", _ON_LOWER), "system design", 1.5),
-    (re.compile(r"\b(?:should (?:i|we)\b[^?.]{0,80}\bor|whether (?:to|or not)|decid\w+ (?:whether|between)"
+    (lazy_compile(r"\b(?:should (?:i|we)\b[^?.]{0,80}\bor|whether (?:to|or not)|decid\w+ (?:whether|between)"
                 r"|choos\w+ between|better or worse|decision framework|who should (?:i|we)"
                 r"|how (?:would you|to|should (?:i|we)|do (?:i|we)) decide|is it too late"
                 r"|decidir entre)\b|应该.{0,20}还是|べきか", _ON_LOWER), "dilemma", 1.5),
-    (re.compile(r"\b(?:what (?:would|will) happen|what happens (?:to|if|when)|what if"
+    (lazy_compile(r"\b(?:what (?:would|will) happen|what happens (?:to|if|when)|what if"
                 r"|how would you|would\b[^.?!]{0,60}\bif|if\b[^.?!]{0,60}\bwould"
                 r"|qu[ée] pasar[ií]a|tendr[ií]a|serait|que se passerait|was w[äa]re,? wenn"
                 r"|w[äa]ren?|что будет,? если)\b|如果.{0,20}会|もし", _ON_LOWER), "hypothetical", 1.5),
-    (re.compile(r"\b(?:root causes?|(?:possible |main |likely )?causes|second-order|implications|consequences"
+    (lazy_compile(r"\b(?:root causes?|(?:possible |main |likely )?causes|second-order|implications|consequences"
                 r"|long-term(?: effects?)?|impacts? (?:of|on)|effects? (?:of|on)|what (?:caused|causes"
                 r"|led to|drove"
                 r"|made)|why did|(?:main |key )?reasons (?:for|why)|main reasons|lessons|learn from"
                 r"|went wrong"
                 r"|impacto|consecuencias|causas|cons[ée]quences|auswirkungen|folgen|ursache\w*|langfristig"
                 r"|последстви\w*|причин\w*)\b|影响|影響|原因|理由", _ON_LOWER), "causal analysis", 1.5),
-    (re.compile(r"\bhow (?:did|does|do|has|have|will|would|could|can|might)\b[^?.!]{0,60}"
+    (lazy_compile(r"\bhow (?:did|does|do|has|have|will|would|could|can|might)\b[^?.!]{0,60}"
                 r"\b(?:chang\w*|affect\w*|impact\w*|shap\w*|influenc\w*|transform\w*|evolv\w*|lead to|led to"
                 r"|contribut\w*)\b|\b(?:ver[äa]ndert|transform[ée]e?|chang[ée]e?|cambiad[oa]|измени\w*)\b"
                 r"|如何改变|どのように変", _ON_LOWER), "causal analysis", 1.5),
-    (re.compile(r"\b(?:estimate|fermi|likelihood|chance (?:that|of|someone)"
+    (lazy_compile(r"\b(?:estimate|fermi|likelihood|chance (?:that|of|someone)"
                 r"|odds)\b", _ON_LOWER), "estimation", 1.5),
-    (re.compile(r"\b(?:plan|planning|strategy|roadmap|itinerary|schedule for|design|outline|approach"
+    (lazy_compile(r"\b(?:plan|planning|strategy|roadmap|itinerary|schedule for|design|outline|approach"
                 r"|plan de|planifi\w*|estrategia|strat[ée]gie|marketingstrategie)\b"
                 r"|计划|戦略|策略|対策", _ON_LOWER),
      "planning", 1.5),
-    (re.compile(r"\b(?:accounting for|taking into account|given that|constraints?|budget|balanc\w+"
+    (lazy_compile(r"\b(?:accounting for|taking into account|given that|constraints?|budget|balanc\w+"
                 r"|anticipat\w*|while (?:keeping|staying|avoiding)|without (?:making|damaging|hurting|losing)"
                 r"|negotiat\w*|risks?)\b", _ON_LOWER), "constraints", 1.0),
-    (re.compile(r"\b(?:which (?:should|would|is better)|decide|decision|is it better|is it (?:ever )?rational"
+    (lazy_compile(r"\b(?:which (?:should|would|is better)|decide|decision|is it better|is it (?:ever )?rational"
                 r"|(?:best|smartest|right) (?:strategy|way|approach|option)|how (?:should|do|can) (?:i|we)"
                 r" (?:handle|approach|deal with))\b", _ON_LOWER), "judgement", 1.0),
-    (re.compile(r"\b(?:persuasive|essay|argu(?:ing|ments?))\b"
+    (lazy_compile(r"\b(?:persuasive|essay|argu(?:ing|ments?))\b"
                 r"|\b\d{3,} words\b", _ON_LOWER), "long-form writing", 1.0),
-    (re.compile(r"\b(?:explain (?:why|how)|in depth|in detail|detailed|walk (?:me|us) through|lay out"
+    (lazy_compile(r"\b(?:explain (?:why|how)|in depth|in detail|detailed|walk (?:me|us) through|lay out"
                 r"|help me understand|the mechanism"
                 r"|the evidence)\b", _ON_LOWER), "in-depth explanation", 1.0),
-    (re.compile(r"[,;]\s*and (?:which|why|how|what|who|whether)\b|\band (?:why|how) (?!much\b|many\b)"
+    (lazy_compile(r"[,;]\s*and (?:which|why|how|what|who|whether)\b|\band (?:why|how) (?!much\b|many\b)"
                 r"|\band what (?:are|is|were|was)\b", _ON_LOWER), "compound question", 1.0),
-    (re.compile(r"\b(?:why|por qu[eé]|pourquoi|warum|почему)\b|为什么|なぜ", _ON_LOWER),
+    (lazy_compile(r"\b(?:why|por qu[eé]|pourquoi|warum|почему)\b|为什么|なぜ", _ON_LOWER),
      "why-question", 0.75),
 )
 
-_TRANSFORM = re.compile(
+_TRANSFORM = lazy_compile(
     r"\b(?:summari[sz]\w*|summary|tl;?dr|translat\w*|rewrite|rephrase|paraphrase|proofread|fix (?:the |my )?"
     r"grammar|shorten|reformat|make (?:this|it|these)(?: \w+)? (?:shorter|longer|catchier|clearer"
     r"|(?:sound )?(?:more|less) \w+)"
@@ -289,28 +291,28 @@ _TRANSFORM = re.compile(
 
 # Evidence that a request is simple: these cancel the length term, never a reasoning cue.
 _SIMPLE: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"\b(?:write|compose|give me|make|create|come up with|suggest|need|draft"
+    (lazy_compile(r"\b(?:write|compose|give me|make|create|come up with|suggest|need|draft"
                 r"|send)\b[^.?!\n]{0,40}?"
                 r"\b(?:poem|haiku|limerick|jokes?|toast|caption|slogan|tagline|names?|title|message|note|card"
                 r"|tweet|post|bio|fun fact|story|lyrics|rhyme|riddle|pun|quote|greeting|wish(?:es)?"
                 r"|opening line|script for|shopping list|packing list|menu|list of|email|invitation|text)\b",
                 _ON_LOWER), "short creative request"),
-    (re.compile(r"\b(?:recommend|suggest|ideas? for|tips?|any (?:good|quick)|gift for|good (?:name|gift|book"
+    (lazy_compile(r"\b(?:recommend|suggest|ideas? for|tips?|any (?:good|quick)|gift for|good (?:name|gift|book"
                 r"|movie|show|podcast|game|place)|recomendar|recommande|empfiehl)\w*\b", _ON_LOWER),
      "suggestion request"),
-    (re.compile(r"\b(?:what does\b[^?]{0,40}\b(?:mean|stand for)|meaning of|(?:synonym|antonym|opposite"
+    (lazy_compile(r"\b(?:what does\b[^?]{0,40}\b(?:mean|stand for)|meaning of|(?:synonym|antonym|opposite"
                 r"|plural|definition) (?:of|for)|how do (?:you|i|we) (?:say|pronounce|spell)"
                 r"|explain (?:in one sentence )?what|in (?:simple|plain) terms|like i'?m (?:five|5)"
                 r"|in one (?:sentence|paragraph)|for a \d+[- ]year[- ]old|qu[ée] significa"
                 r"|qu'est-ce que|was bedeutet|что (?:такое|значит)|comment dit-on"
                 r"|c[oó]mo se dice|wie sagt man|как сказать)\b|是什么意思|とは|って何", _ON_LOWER),
      "definition"),
-    (re.compile(r"^\W*(?:hi|hello|hey|yo|thanks|thank you|thx|ok|okay|cool|great|good (?:morning|night"
+    (lazy_compile(r"^\W*(?:hi|hello|hey|yo|thanks|thank you|thx|ok|okay|cool|great|good (?:morning|night"
                 r"|evening)"
                 r"|hola|bonjour|hallo|привет|你好|こんにちは)\b", _ON_LOWER), "chit-chat"),
 )
 # Short fact questions ("who wrote ...", "what's the capital of ...", "how long does ... take").
-_LOOKUP = re.compile(
+_LOOKUP = lazy_compile(
     r"^\W*(?:(?:so|and|ok|also),?\s+)?(?:what(?:'s| is| are| was| were)|who(?:'s| is| was| were| wrote"
     r"| directed"
     r"| won| invented| painted| sang)|when (?:is|was|did|does|do)|where (?:is|are|was|were|do|does|can)"
@@ -325,7 +327,7 @@ _LOOKUP = re.compile(
 LOOKUP_MAX_WORDS = 12
 
 
-_ENUMERATED = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S|\(\d\)", _M)
+_ENUMERATED = lazy_compile(r"^\s*(?:\d+[.)]|[-*•])\s+\S|\(\d\)", _M)
 
 
 def _scan_slice(text: str) -> str:

@@ -57,7 +57,9 @@ class PromptLeakDetector:
         self._canaries = tuple(_norm(c) for c in canaries if c)
         self._canary_tail = max((len(c) for c in self._canaries), default=0)
         span = max(self._n, self._k)
-        self._recent: deque[tuple[str, int]] = deque(maxlen=span)
+        # The last words and where each starts, apart: a window is then one tuple() per word.
+        self._recent: deque[str] = deque(maxlen=span)
+        self._recent_at: deque[int] = deque(maxlen=span)
         self._pending = ""
         self._pending_at = 0
         self._consumed = 0
@@ -105,18 +107,20 @@ class PromptLeakDetector:
         return False
 
     def _words(self, text: str, base: int) -> None:
+        n, k, recent, recent_at = self._n, self._k, self._recent, self._recent_at
         for m in _WORD.finditer(_norm(text) if not text.isascii() else text.lower()):
-            self._recent.append((m.group(0), base + m.start()))
-            if self._n and len(self._recent) >= self._n:
-                window = tuple(w for w, _ in list(self._recent)[-self._n:])
-                if window in self._windows:
-                    self.leak = Leak("system_prompt_leak.verbatim_window", list(self._recent)[-self._n][1])
+            recent.append(m.group(0))
+            recent_at.append(base + m.start())
+            count = len(recent)
+            if n and count >= n:
+                words = tuple(recent)
+                if (words[count - n:] if count > n else words) in self._windows:
+                    self.leak = Leak("system_prompt_leak.verbatim_window", recent_at[count - n])
                     return
-            if self._shingles and len(self._recent) >= self._k:
-                recent = list(self._recent)[-self._k:]
-                shingle = tuple(w for w, _ in recent)
+            if self._shingles and count >= k:
+                shingle = tuple(recent)[count - k:]
                 if shingle in self._shingles and shingle not in self._matched:
-                    self._matched[shingle] = recent[0][1]
+                    self._matched[shingle] = recent_at[count - k]
                     if len(self._matched) >= self._needed:
                         self.leak = Leak("system_prompt_leak.shingle_overlap", min(self._matched.values()))
                         return

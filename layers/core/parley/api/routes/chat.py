@@ -32,7 +32,7 @@ def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
         return replay_response(result, c)
     generation: Generation = c.chat.start(result)
     return SseResponse(
-        encode_events(generation.log.follow(ping_every=c.settings.ping_interval_s)),
+        encode_events(generation.log.batches(ping_every=c.settings.ping_interval_s)),
         wait_until_saved=generation.wait,
         headers=result.headers,
     )

@@ -20,7 +20,7 @@ from parley.api.deps import ContainerDep, IdentityDep
 from parley.api.openapi import COMPLETION_EVENT
 from parley.api.schemas import ModelId, json_int
 from parley.api.sse import SseResponse
-from parley.chat.events import PING, SseEvent
+from parley.chat.events import PING, SseEvent, json_text
 from parley.chat.generation import Generation
 from parley.errors import ValidationFailed
 from parley.inference.base import ChatMessage, GenerationParams
@@ -226,25 +226,39 @@ async def openai_chunks(
             body["usage"] = usage
         return f"data: {json.dumps(body, ensure_ascii=False, separators=(',', ':'))}\n\n".encode()
 
-    event: SseEvent | None
-    async for event in generation.log.follow(ping_every=ping_every):
-        if event is None:
+    def content(text: str) -> bytes:
+        # One per delta: the same bytes as chunk({"content": text}), with only the text encoded.
+        if prefix[0] != model:
+            head = chunk({"content": ""})
+            cut = head.index(b'"content":""') + len(b'"content":')
+            prefix[:] = [model, head[:cut], head[cut + 2:]]
+        return prefix[1] + json_text(text).encode() + prefix[2]
+
+    prefix: list[Any] = [object(), b"", b""]  # the model the cached head and tail were made for
+    batch: list[SseEvent] | None
+    async for batch in generation.log.batches(ping_every=ping_every):
+        if batch is None:
             yield PING
-        elif event.name == "message_start":
-            model = event.data.get("model", model)
-            yield chunk({"role": "assistant", "content": ""})
-        elif event.name == "model_switched":
-            model = event.data["model"]  # a fallback answers: later chunks name it
-        elif event.name == "content_chunk":
-            yield chunk({"content": event.data["delta"]})
-        elif event.name == "message_end":
-            yield chunk({}, FINISH.get(event.data["finishReason"], "stop"))
-            if include_usage:
-                used = event.data["tokensUsed"]
-                yield chunk({}, usage={"prompt_tokens": used["input"], "completion_tokens": used["output"],
-                                       "total_tokens": used["input"] + used["output"]})
-        elif event.name == "error":
-            error = {"message": event.data["message"], "type": "server_error", "param": None,
-                     "code": event.data["code"]}
-            yield f"data: {json.dumps({'error': error})}\n\n".encode()
+            continue
+        out: list[bytes] = []
+        for event in batch:
+            if event.name == "content_chunk":
+                out.append(content(event.data["delta"]))
+            elif event.name == "message_start":
+                model = event.data.get("model", model)
+                out.append(chunk({"role": "assistant", "content": ""}))
+            elif event.name == "model_switched":
+                model = event.data["model"]  # a fallback answers: later chunks name it
+            elif event.name == "message_end":
+                out.append(chunk({}, FINISH.get(event.data["finishReason"], "stop")))
+                if include_usage:
+                    used = event.data["tokensUsed"]
+                    out.append(chunk({}, usage={"prompt_tokens": used["input"], "completion_tokens": used["output"],
+                                                "total_tokens": used["input"] + used["output"]}))
+            elif event.name == "error":
+                error = {"message": event.data["message"], "type": "server_error", "param": None,
+                         "code": event.data["code"]}
+                out.append(f"data: {json.dumps({'error': error})}\n\n".encode())
+        if out:
+            yield out[0] if len(out) == 1 else b"".join(out)
     yield b"data: [DONE]\n\n"
