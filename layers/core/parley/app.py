@@ -12,7 +12,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
-from parley.api.routes import api_keys, attachments, chat, conversations, export, openai, system, usage
+from parley.api.routes import api_keys, attachments, chat, conversations, export, openai, sharing, system, usage
 from parley.api.schemas import ErrorBody
 from parley.container import Container, build_container
 from parley.settings import Settings
@@ -30,7 +30,8 @@ resources answer 404 exactly like missing ones.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Bad request", 401: "Missing or invalid token", 404: "Not found (or another user's)",
+        400: "Bad request", 401: "Missing or invalid token",
+        403: "A member's role does not allow it (`forbidden_role`)", 404: "Not found (or another user's)",
         409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid input",
         429: "Rate limited (see Retry-After)", 503: "Temporarily unavailable, retry",
     }.items()
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(attachments.router)
     app.include_router(export.router)
     app.include_router(openai.router)
+    app.include_router(sharing.router)
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)

@@ -23,6 +23,9 @@ from parley.limits.ledger import UsageLedger
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.safety import OffenderPolicy, parse_tiers
 from parley.settings import Settings
+from parley.sharing.live import LiveHub
+from parley.sharing.members import MemberService
+from parley.sharing.shares import ShareService
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.tables import ConversationTable, build_conversation_table
@@ -53,6 +56,9 @@ class Container:
     attachments: AttachmentService
     coldstore: ColdStore
     api_keys: ApiKeyRepository
+    shares: ShareService
+    members: MemberService
+    live: LiveHub
 
     @property
     def s3(self) -> Any:
@@ -89,16 +95,21 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     coldstore = build_coldstore(settings, dynamodb=lambda: aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
                                 s3=lambda: blobs.client, tables=tables, repository=repo)
     repo.set_restorer(coldstore.restore)
+    idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
+    conversations = ConversationService(repo, default_model=settings.default_model,
+                                        is_known_model=catalog.is_known, idempotency=idempotency)
+    live = LiveHub()
+    shares = ShareService(tables, repo, conversations, blobs, settings.content_inline_max_bytes)
 
     def on_delete(user_id: str, conversation_id: str) -> None:
         attachments.delete_for_conversation(user_id, conversation_id)
         coldstore.discard(user_id, conversation_id)
+        shares.discard(user_id, conversation_id)
 
     repo.set_delete_hook(on_delete)
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
-    idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
     workflow_tasks = WorkflowTasks(
         repository=repo,
         catalog=catalog,
@@ -150,8 +161,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         ops=ops,
         blobs=blobs,
         conversations_repo=repo,
-        conversations=ConversationService(repo, default_model=settings.default_model,
-                                          is_known_model=catalog.is_known, idempotency=idempotency),
+        conversations=conversations,
         ledger=ledger,
         idempotency=idempotency,
         metrics=metrics,
@@ -162,6 +172,9 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         api_keys=api_keys,
         attachments=attachments,
         coldstore=coldstore,
+        shares=shares,
+        members=MemberService(tables, repo, on_removed=live.revoke),
+        live=live,
     )
 
 

@@ -42,6 +42,8 @@ class ConversationSummary(CamelModel):
     model: str
     archived: bool = False
     cold: bool = False
+    #: The caller's access: "owner", or "participant" / "viewer" for a conversation shared with them.
+    role: str = "owner"
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationSummary:
@@ -53,6 +55,7 @@ class ConversationSummary(CamelModel):
             model=c.model,
             archived=c.archived,
             cold=c.cold,
+            role=c.role,
         )
 
 
@@ -78,6 +81,8 @@ class MessageBody(CamelModel):
     cost: float
     attachments: list[str]
     children_ids: list[str]
+    #: Who sent the message (user messages) or asked for the answer; null on answers saved before authorship.
+    author_id: str | None = None
     status: str = "complete"
     context_trimmed: bool = False
     summary_used: bool = False
@@ -97,6 +102,7 @@ class MessageBody(CamelModel):
             cost=m.cost,
             attachments=m.attachments,
             children_ids=m.children_ids,
+            author_id=m.author_id,
             status=m.status,
             context_trimmed=bool(m.details.get("contextTrimmed", False)),
             summary_used=bool(m.details.get("summaryUsed", False)),
@@ -124,6 +130,9 @@ class ConversationHeader(CamelModel):
     archived: bool = False
     cold: bool = False
     usage: ConversationUsage
+    #: The caller's access ("owner", "participant", "viewer") and whose conversation it is.
+    role: str = "owner"
+    owner_id: str | None = None
 
     @staticmethod
     def fields_of(c: Conversation) -> dict[str, object]:
@@ -137,6 +146,8 @@ class ConversationHeader(CamelModel):
             "current_message_id": c.current_message_id,
             "archived": c.archived,
             "cold": c.cold,
+            "role": c.role,
+            "owner_id": c.user_id,
             "usage": ConversationUsage(input_tokens=c.total_input_tokens, output_tokens=c.total_output_tokens,
                                        cost=c.total_cost),
         }

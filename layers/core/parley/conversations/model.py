@@ -37,6 +37,7 @@ class Message:
     attachments: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     children_ids: list[str] = field(default_factory=list)
+    author_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -57,6 +58,8 @@ class Conversation:
     total_output_tokens: int = 0
     total_cost: float = 0.0
     cold: bool = False
+    #: The reader's access: "owner", or a member's "participant" / "viewer".
+    role: str = "owner"
 
 
 @dataclass(slots=True)

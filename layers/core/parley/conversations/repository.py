@@ -2,7 +2,8 @@
 
 Ownership is enforced here, on every read and write: an item of another user is reported exactly
 like a missing one (``NotFound``), and writes carry a ``user_id`` condition so a race cannot
-cross users either.
+cross users either. A member of a shared conversation reads it too (with its ``role``): only when
+the reader is not the owner is the member item looked up, so an owner's reads cost nothing more.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, interrupted_error
-from parley.errors import BadRequest, Conflict, NotFound
+from parley.errors import BadRequest, Conflict, Forbidden, NotFound
 from parley.ids import is_id, now_ms
 from parley.storage.blobs import BlobStore
 from parley.storage.models import is_condition_failure
@@ -31,6 +32,7 @@ from parley.storage.tables import (
     from_nano,
     list_pk,
     list_sk,
+    member_sk,
     message_sk,
     summary_sk,
     to_nano,
@@ -100,9 +102,24 @@ class ConversationRepository:
             item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(NOT_FOUND) from exc
-        if item.user_id != user_id:
+        return self._to_conversation(item, self._role_of(item, user_id))
+
+    def member_role(self, conversation_id: str, user_id: str, owner_id: str) -> str | None:
+        """The role of a member of the owner's conversation (one consistent GetItem), or None."""
+        try:
+            member = self._t.member.get(conversation_id, member_sk(user_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return member.role if member.owner_id == owner_id else None
+
+    def _role_of(self, item: Any, user_id: str) -> str:
+        """The reader's access to a conversation item: a stranger's is exactly a missing one."""
+        if item.user_id == user_id:
+            return "owner"
+        role = self.member_role(item.pk, user_id, item.user_id)
+        if role is None:
             raise NotFound(NOT_FOUND)
-        return self._to_conversation(item)
+        return role
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -116,7 +133,7 @@ class ConversationRepository:
         """
         loaded = self._load_once(user_id, conversation_id)
         if loaded[0].cold and self._restorer is not None:
-            self._restorer(user_id, conversation_id)
+            self._restorer(loaded[0].user_id, conversation_id)
             loaded = self._load_once(user_id, conversation_id)
         return loaded
 
@@ -126,9 +143,7 @@ class ConversationRepository:
         summaries: list[Summary] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
             if item.sk == CONVERSATION_SK:
-                if item.user_id != user_id:
-                    raise NotFound(NOT_FOUND)
-                conversation = self._to_conversation(item)
+                conversation = self._to_conversation(item, self._role_of(item, user_id))
             elif item.sk.startswith(MESSAGE_SK_PREFIX):
                 messages.append(self._to_message(item))
             elif item.sk.startswith(SUMMARY_SK_PREFIX):
@@ -136,6 +151,9 @@ class ConversationRepository:
                                          int(item.covered_messages)))
         if conversation is None:
             raise NotFound(NOT_FOUND)
+        for message in messages:
+            if message.author_id is None and message.role == "user":
+                message.author_id = conversation.user_id  # written before authorship was stored
         return conversation, messages, summaries
 
     def put_summary(self, user_id: str, conversation_id: str, summary: Summary, *, model: str) -> bool:
@@ -277,6 +295,7 @@ class ConversationRepository:
         item.cost_nusd = to_nano(message.cost)
         item.attachments = list(message.attachments)
         item.details = message.details or None
+        item.author_id = message.author_id
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
             key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
             self._blobs.put_text(key, message.content)
@@ -393,7 +412,8 @@ class ConversationRepository:
 
     def request_stop(self, user_id: str, conversation_id: str, message_id: str) -> bool:
         """Flag a generating message to stop. Returns False when it is not generating (any more)."""
-        self.get(user_id, conversation_id)  # ownership: a foreign conversation is a 404
+        if self.get(user_id, conversation_id).role == "viewer":  # a foreign conversation is a 404
+            raise Forbidden("a viewer cannot stop answers")
         model = self._t.message
         item = model(conversation_id, message_sk(message_id))
         try:
@@ -477,7 +497,7 @@ class ConversationRepository:
         item.list_sk = list_sk(c.updated_at, c.conversation_id)
 
     @staticmethod
-    def _to_conversation(item: Any) -> Conversation:
+    def _to_conversation(item: Any, role: str = "owner") -> Conversation:
         return Conversation(
             conversation_id=item.pk,
             user_id=item.user_id,
@@ -495,6 +515,7 @@ class ConversationRepository:
             total_output_tokens=int(item.total_output_tokens or 0),
             total_cost=from_nano(item.total_cost_nusd),
             cold=bool(item.cold),
+            role=role,
         )
 
     def _to_message(self, item: Any) -> Message:
@@ -515,6 +536,7 @@ class ConversationRepository:
             cost=from_nano(item.cost_nusd),
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
+            author_id=item.author_id,
         )
         if message.status == "generating":
             heartbeat = max(int(item.checkpoint_at or 0), message.created_at)
