@@ -299,6 +299,7 @@ class Generation:
             cost=cost,
             attachments=[],
             details=details,
+            author_id=base.author_id,
         )
 
     def _moderate(self, delta: str | None) -> Decision | None:

@@ -130,7 +130,7 @@ class MemberService:
                 raise BadRequest("cursor is not valid", code="invalid_cursor")
             start_key = {"pk": {"S": conversation_id}, "sk": {"S": member_sk(user_id)},
                          "list_pk": {"S": shared_list_pk(user_id)}, "list_sk": {"S": sort_key}}
-        items = list(self._t.by_user.query(shared_list_pk(user_id), scan_index_forward=False, limit=limit + 1,
+        items = list(self._t.member.by_user.query(shared_list_pk(user_id), scan_index_forward=False, limit=limit + 1,
                                            page_size=limit + 1, last_evaluated_key=start_key))
         next_cursor = None
         if len(items) > limit:

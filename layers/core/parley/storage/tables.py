@@ -172,6 +172,8 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         added_at = NumberAttribute()
         list_pk = UnicodeAttribute()
         list_sk = UnicodeAttribute()
+        #: The same index as the conversations' (queried here, pynamodb keeps to member items).
+        by_user = ByUserIndex()
 
     class ShareIndexModel(ConversationItem, discriminator="share_index"):
         """A share link of the conversation (``sk = "L#<share id>"``): what lists and revokes it."""
