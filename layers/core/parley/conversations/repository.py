@@ -151,10 +151,15 @@ class ConversationRepository:
                                          int(item.covered_messages)))
         if conversation is None:
             raise NotFound(NOT_FOUND)
+        self.fill_authors(conversation, messages)
+        return conversation, messages, summaries
+
+    @staticmethod
+    def fill_authors(conversation: Conversation, messages: list[Message]) -> None:
+        """User messages written before authorship was stored were the owner's."""
         for message in messages:
             if message.author_id is None and message.role == "user":
-                message.author_id = conversation.user_id  # written before authorship was stored
-        return conversation, messages, summaries
+                message.author_id = conversation.user_id
 
     def put_summary(self, user_id: str, conversation_id: str, summary: Summary, *, model: str) -> bool:
         """Store a summary once per conversation and covered message; False if it already exists.

@@ -29,7 +29,8 @@ _ANSWER_EVENTS = {"message_start": "answer_start", "content_chunk": "answer_chun
 
 
 class Channel:
-    def __init__(self) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop  # the loop its readers wait on (a worker thread's call is handed to it)
         self.log: deque[SseEvent] = deque(maxlen=LOG_SIZE)
         self.next_id = 1
         self.changed = asyncio.Event()
@@ -43,14 +44,12 @@ class LiveHub:
     def __init__(self, *, typing_ttl_s: float = TYPING_TTL_S) -> None:
         self._channels: OrderedDict[str, Channel] = OrderedDict()
         self._typing_ttl_s = typing_ttl_s
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _channel(self, conversation_id: str) -> Channel:
-        self._loop = self._loop or asyncio.get_running_loop()
         channel = self._channels.get(conversation_id)
         if channel is None:
-            channel = self._channels[conversation_id] = Channel()
+            channel = self._channels[conversation_id] = Channel(asyncio.get_running_loop())
             self._evict()
         self._channels.move_to_end(conversation_id)
         return channel
@@ -113,16 +112,17 @@ class LiveHub:
 
     def revoke(self, conversation_id: str, user_id: str) -> None:
         """End the user's open subscriptions (a removed member). Callable from any thread."""
-        self._call(self._revoke, conversation_id, user_id)
+        self._call(conversation_id, self._revoke, conversation_id, user_id)
 
     def close(self, conversation_id: str) -> None:
         """End every subscription (a deleted conversation). Callable from any thread."""
-        self._call(self._close, conversation_id)
+        self._call(conversation_id, self._close, conversation_id)
 
-    def _call(self, func: Callable[..., None], *args: Any) -> None:
-        loop = self._loop
-        if loop is None:
-            return  # nobody ever subscribed in this process
+    def _call(self, conversation_id: str, func: Callable[..., None], *args: Any) -> None:
+        channel = self._channels.get(conversation_id)
+        if channel is None:
+            return  # nobody follows it in this process
+        loop = channel.loop
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
