@@ -27,6 +27,7 @@ BENCHES = {
     "safety": "tests.bench.bench_safety",  # issue 9
     "authorizer": "tests.api_keys.bench_authorizer",  # issue 10
     "coldstore": "tests.bench.bench_coldstore",  # issue 11
+    "live": "tests.bench.bench_live",  # issue 16: live channel delivery latency, 50 viewers
     "suite": "tests.bench.bench_suite",  # issue 15: the test suite's wall time (only when named)
 }
 #: Named explicitly only: not part of a plain `make bench`.
