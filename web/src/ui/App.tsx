@@ -195,6 +195,7 @@ export function App({ config }: { config: AppConfig }) {
         catalog={catalog}
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
+        me={session.userId}
         limited={limited}
         onNewChat={() => navigate(null)}
         onListChanged={() => setListVersion((v) => v + 1)}

@@ -15,6 +15,8 @@ import { MessageItem, onCodeCopyClick, StreamingMessage, type MessageActions } f
 import { ModelPicker } from "./ModelPicker";
 import { Notice, type TurnProblem } from "./Notice";
 import { NearViewport, NearViewportContext } from "./lazy";
+import { LivePanel } from "./LivePanel";
+import { typingNotifier } from "../chat/channel";
 
 interface Props {
   api: ApiClient;
@@ -31,6 +33,8 @@ interface Props {
   limited: { until: number; text: string } | null;
   /** Something the conversation list shows changed here (a chat unarchived). */
   onListChanged(): void;
+  /** The signed-in user (to tell other members' live events from one's own). */
+  me: string;
 }
 
 interface Pending {
@@ -71,7 +75,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, me }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -82,6 +86,12 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
+  const typingTarget = useRef<string | null>(null);
+  typingTarget.current = conversationId;
+  const notifyTyping = useMemo(
+    () => typingNotifier(async () => (typingTarget.current ? api.typing(typingTarget.current) : undefined)),
+    [api],
+  );
   const drafts = useMemo(() => new DraftAttachments(api), [api]);
   useEffect(() => () => drafts.dispose(), [drafts]);
   const thumbs = useMemo(() => new Thumbnails((id) => api.attachmentImage(id)), [api]);
@@ -577,6 +587,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         </ThumbnailsContext.Provider>
       </div>
       <div class="composer-wrap">
+        {conversationId && (
+          <LivePanel api={api} conversationId={conversationId} me={me} onChanged={() => void load(conversationId, false).catch(() => undefined)} />
+        )}
         {archived && (
           <div class="archived-banner" role="status">
             <span>This chat is archived. It stays out of your chat list until you unarchive it.</span>
@@ -590,7 +603,10 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           locked={archived}
           value={draft}
           busy={busy}
-          onChange={setDraft}
+          onChange={(value: string) => {
+            setDraft(value);
+            if (value && conversationId) notifyTyping();
+          }}
           onStop={stop}
           onSend={sendDraft}
           files={files}
