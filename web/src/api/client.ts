@@ -205,6 +205,11 @@ export class ApiClient {
     return this.stream("POST", path, model ? { model } : {}, h);
   }
 
+  /** A route that answers with no body (204). */
+  async call(method: string, path: string, body?: unknown): Promise<void> {
+    await this.send(method, path, body);
+  }
+
   /** A keystroke in the composer: members viewing the conversation see "typing". */
   async typing(conversationId: string): Promise<void> {
     await this.send("POST", `/conversations/${encodeURIComponent(conversationId)}/typing`);

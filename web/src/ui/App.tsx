@@ -8,6 +8,7 @@ import { loadSession, saveSession, type Session } from "../auth/session";
 import type { AppConfig } from "../config";
 import { Chat } from "./Chat";
 import { toEpochMs } from "./format";
+import { SharedPage } from "./SharedPage";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
 import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
@@ -145,6 +146,9 @@ export function App({ config }: { config: AppConfig }) {
     requests && typeof requests.remaining === "number" && requests.remaining <= 0 && resetAt !== null && resetAt > Date.now()
       ? { until: resetAt, text: requests.limit ? `You have reached your limit of ${requests.limit} messages for now.` : "You have reached your message limit for now." }
       : null;
+
+  const sharedId = /^#\/shared\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
+  if (sharedId) return <SharedPage baseUrl={config.apiBaseUrl} shareId={sharedId} />;
 
   if (!session) {
     return (

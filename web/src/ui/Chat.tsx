@@ -16,6 +16,7 @@ import { ModelPicker } from "./ModelPicker";
 import { Notice, type TurnProblem } from "./Notice";
 import { NearViewport, NearViewportContext } from "./lazy";
 import { LivePanel } from "./LivePanel";
+import { ShareDialog } from "./ShareDialog";
 import { typingNotifier } from "../chat/channel";
 
 interface Props {
@@ -86,6 +87,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [draft, setDraft] = useState("");
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
+  const [sharing, setSharing] = useState(false);
   const typingTarget = useRef<string | null>(null);
   typingTarget.current = conversationId;
   const notifyTyping = useMemo(
@@ -520,6 +522,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         if (dropped.length) attach(dropped);
       }}
     >
+      {sharing && conversationId && <ShareDialog api={api} conversationId={conversationId} onClose={() => setSharing(false)} />}
       {dragging && (
         <div class="drop-zone" aria-hidden="true">
           <Icon name="attach" size={28} />
@@ -534,6 +537,14 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           {title}
         </h1>
         <ModelPicker catalog={catalog} value={model} onChange={setModel} disabled={busy} />
+        {conversationId && detail && (detail.role ?? "owner") === "owner" && (
+          <button type="button" class="head-share" onClick={() => setSharing(true)}>
+            Share
+          </button>
+        )}
+        {conversationId && detail?.role && detail.role !== "owner" && (
+          <span class="muted head-role">Shared by {detail.ownerId} · {detail.role === "viewer" ? "view only" : "you can send"}</span>
+        )}
         <button type="button" class="icon head-new-chat" aria-label="Start a new chat" title="New chat" onClick={onNewChat}>
           <Icon name="plus" size={20} />
         </button>
@@ -577,6 +588,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
                 eager={i >= shown.length - EAGER_TAIL}
                 actions={actions}
                 modelName={modelName}
+                author={m.role === "user" && m.authorId && m.authorId !== me ? m.authorId : null}
               />
             );
           })}
