@@ -93,3 +93,15 @@ def test_bad_input_and_other_users(client, make_user):
     assert client.get("/shared/..%2F..%2Fetc").status_code == 404
     assert share(client, alice, cid).status_code == 201 and client.post(
         f"/conversations/{cid}/shares", headers=alice).status_code == 201  # the body is optional
+
+
+def test_a_large_snapshot_is_stored_whole(client, make_user, settings):
+    _, alice = new_user(make_user)
+    cid = create(client, alice)
+    long_text = "lisbon " * (settings.content_inline_max_bytes // 7 + 500)  # over an item's inline limit
+    send(client, alice, cid, long_text)
+    sid = share(client, alice, cid).json()["shareId"]
+    page = client.get(f"/shared/{sid}").json()
+    assert page["messages"][0]["content"] == long_text
+    assert client.delete(f"/conversations/{cid}/shares/{sid}", headers=alice).status_code == 204
+    assert client.get(f"/shared/{sid}").status_code == 404

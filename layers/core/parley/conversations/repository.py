@@ -174,12 +174,19 @@ class ConversationRepository:
         item.covered_messages = summary.covered_messages
         item.model = model
         item.created_at = now_ms()
+        return self.save_new(user_id, conversation_id, item)
+
+    def save_new(self, user_id: str, conversation_id: str, item: Any, *also: Any) -> bool:
+        """Save an item of the conversation's (and ``also`` items with it) only while the conversation
+        exists and is the user's (else NotFound), and only if the item is new (else False)."""
         conversation = self._t.conversation
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
                                    condition=conversation.user_id == user_id)
-                tx.save(item, condition=self._t.summary.pk.does_not_exist())
+                tx.save(item, condition=type(item).pk.does_not_exist())
+                for extra in also:
+                    tx.save(extra)
         except TransactWriteError as exc:
             reasons = [getattr(r, "code", None) if r else None for r in (exc.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":

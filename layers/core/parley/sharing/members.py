@@ -13,9 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DeleteError
 
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage
@@ -52,8 +50,6 @@ class MemberService:
         self._t = table
         self._repo = repository
         self._on_removed = on_removed
-        meta = table.item.Meta
-        self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
 
     def _owned(self, user_id: str, conversation_id: str) -> Conversation:
         conversation = self._repo.get(user_id, conversation_id)
@@ -76,19 +72,8 @@ class MemberService:
         item = self._t.member(conversation_id, member_sk(member_id))
         item.member_id, item.owner_id, item.role, item.added_at = member_id, owner_id, role, now
         item.list_pk, item.list_sk = shared_list_pk(member_id), list_sk(now, conversation_id)
-        conversation = self._t.conversation
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
-                                   condition=conversation.user_id == owner_id)
-                tx.save(item, condition=self._t.member.pk.does_not_exist())
-        except TransactWriteError as exc:
-            reasons = [getattr(r, "code", None) if r else None for r in (exc.cancellation_reasons or [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                raise NotFound("conversation not found") from exc
-            if "ConditionalCheckFailed" in reasons:
-                raise Conflict("this user is already a member", code="already_member") from exc
-            raise
+        if not self._repo.save_new(owner_id, conversation_id, item):
+            raise Conflict("this user is already a member", code="already_member")
         return Member(member_id, role, now)
 
     def list(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Member]]:

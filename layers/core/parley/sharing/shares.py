@@ -90,14 +90,9 @@ class ShareService:
         index = self._t.share_index(conversation_id, share_sk(share_id))
         index.share_id, index.owner_id, index.created_at = share_id, user_id, now
         index.include_attachments = include_attachments
-        model = self._t.conversation
-        try:
-            with TransactWrite(connection=self._connection) as tx:
-                tx.condition_check(model, conversation_id, CONVERSATION_SK, condition=model.user_id == user_id)
-                tx.save(item, condition=self._t.share.pk.does_not_exist())
-                tx.save(index)
-        except TransactWriteError as exc:
-            raise NotFound("conversation not found") from exc  # deleted meanwhile (an id clash is 2^-192)
+        # NotFound when the conversation was deleted meanwhile; an id that exists already is a 2^-192 chance.
+        if not self._repo.save_new(user_id, conversation_id, item, index):
+            raise NotFound(NOT_FOUND)
         return Share(share_id, now, include_attachments)
 
     def list(self, user_id: str, conversation_id: str) -> list[Share]:
