@@ -200,6 +200,7 @@ export function App({ config }: { config: AppConfig }) {
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
         me={session.userId}
+        liveChannel={config.mode === "local"}
         limited={limited}
         onNewChat={() => navigate(null)}
         onListChanged={() => setListVersion((v) => v + 1)}

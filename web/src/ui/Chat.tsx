@@ -36,6 +36,8 @@ interface Props {
   onListChanged(): void;
   /** The signed-in user (to tell other members' live events from one's own). */
   me: string;
+  /** Whether this deployment serves the live channel (local mode; on AWS it awaits AppSync Events). */
+  liveChannel: boolean;
 }
 
 interface Pending {
@@ -76,7 +78,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, me }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, me, liveChannel }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -599,7 +601,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         </ThumbnailsContext.Provider>
       </div>
       <div class="composer-wrap">
-        {conversationId && (
+        {conversationId && liveChannel && (
           <LivePanel api={api} conversationId={conversationId} me={me} onChanged={() => void load(conversationId, false).catch(() => undefined)} />
         )}
         {archived && (
@@ -617,7 +619,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           busy={busy}
           onChange={(value: string) => {
             setDraft(value);
-            if (value && conversationId) notifyTyping();
+            if (value && conversationId && liveChannel) notifyTyping();
           }}
           onStop={stop}
           onSend={sendDraft}
