@@ -20,12 +20,18 @@ function routeId(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+/** A share link's id (`#/shared/<id>`): that page needs no sign-in. */
+function sharedRouteId(): string | null {
+  return /^#\/shared\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+}
+
 export function navigate(id: string | null): void {
   const hash = id ? `#/c/${encodeURIComponent(id)}` : "#/";
   if (location.hash !== hash) location.hash = hash;
 }
 
 export function App({ config }: { config: AppConfig }) {
+  const [sharedId, setSharedId] = useState<string | null>(sharedRouteId);
   const [session, setSession] = useState<Session | null>(() => {
     const s = loadSession();
     return s && s.mode === config.mode ? s : null;
@@ -92,6 +98,7 @@ export function App({ config }: { config: AppConfig }) {
 
   useEffect(() => {
     const onHash = () => {
+      setSharedId(sharedRouteId());
       setConversationId(routeId());
       setDrawerOpen(false);
     };
@@ -147,7 +154,6 @@ export function App({ config }: { config: AppConfig }) {
       ? { until: resetAt, text: requests.limit ? `You have reached your limit of ${requests.limit} messages for now.` : "You have reached your message limit for now." }
       : null;
 
-  const sharedId = /^#\/shared\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1];
   if (sharedId) return <SharedPage baseUrl={config.apiBaseUrl} shareId={sharedId} />;
 
   if (!session) {

@@ -20,7 +20,7 @@ from parley.chat.events import EventLog, SseEvent
 from parley.ids import now_ms
 
 LOG_SIZE = 2000
-MAX_CHANNELS = 10_000
+MAX_CHANNELS = 1_000
 TYPING_TTL_S = 5.0
 
 #: Generation events, as the live channel names them.
@@ -92,7 +92,12 @@ class LiveHub:
 
     def relay(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
               log: EventLog) -> None:
-        """A turn that started: its user message now, then its answer's events as they stream."""
+        """A turn that started: its user message now, then its answer's events as they stream.
+
+        Only for a conversation someone in this process follows (private ones cost nothing here).
+        """
+        if conversation_id not in self._channels:
+            return
         self._stop_typing(conversation_id, author_id)
         if user_message is not None:
             self.publish(conversation_id, "message", {"message": user_message})
