@@ -52,6 +52,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/health", ("GET",), "api", auth="none"),
+    # a share link: its unguessable id is the credential (no sign-in by design)
+    Route("/shared/{shareId}", ("GET",), "api", auth="none"),
     Route("/conversations", ("ANY",), "api"),
     Route("/conversations/{id}", ("ANY",), "api"),
     Route("/conversations/{id}/messages", ("GET",), "api"),
@@ -60,6 +62,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/conversations/{id}/messages/{messageId}/events", ("GET",), "chat"),
     # .../stop and anything added later under a message
     Route("/conversations/{id}/messages/{messageId}/{proxy+}", ("ANY",), "api"),
+    # a shared conversation's live channel (Server-Sent Events, held open like a stream)
+    Route("/conversations/{id}/live", ("GET",), "chat"),
     # .../export and anything added later under a conversation
     Route("/conversations/{id}/{proxy+}", ("ANY",), "api"),
     Route("/v1/chat/completions", ("POST",), "chat", auth="v1"),
@@ -235,7 +239,8 @@ class Api(Construct):
         if route.auth == "none":
             m = resource.add_method(method, integration, authorization_type=apigw.AuthorizationType.NONE)
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-                acknowledge(m, rule, "GET /health is public by design: load balancers and the web client probe it.")
+                acknowledge(m, rule, "Public by design: GET /health (load balancers and the web client probe it) and "
+                                     "GET /shared/{shareId} (a share link; the 192-bit id is the credential).")
             return
         authorizer = self._authorizer_for(route)
         m = resource.add_method(

@@ -262,9 +262,9 @@ def test_lambda_authorizer_guards_every_method_but_health_and_preflights(synth) 
             continue
         assert props["AuthorizationType"] == "CUSTOM"
         assert props["AuthorizerId"] == {"Ref": authorizer_id}
-    (health,) = public
-    health_resource = synth.resources[health["ResourceId"]["Ref"]]["Properties"]
-    assert (health["HttpMethod"], health_resource["PathPart"]) == ("GET", "health")
+    # Only the health probe and share links (GET /shared/{shareId}: the id is the credential) are public.
+    paths = sorted((m["HttpMethod"], synth.resources[m["ResourceId"]["Ref"]]["Properties"]["PathPart"]) for m in public)
+    assert paths == [("GET", "health"), ("GET", "{shareId}")]
 
 
 def test_waf_protects_the_stage_and_lets_long_messages_through(synth) -> None:

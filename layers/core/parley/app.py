@@ -26,6 +26,7 @@ from parley.api.routes import (
     memories,
     openai,
     search,
+    sharing,
     system,
     usage,
 )
@@ -46,7 +47,8 @@ resources answer 404 exactly like missing ones.
 COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Bad request", 401: "Missing or invalid token", 404: "Not found (or another user's)",
+        400: "Bad request", 401: "Missing or invalid token",
+        403: "A member's role does not allow it (`forbidden_role`)", 404: "Not found (or another user's)",
         409: "Conflict", 413: "Too large", 415: "Unsupported media type", 422: "Invalid input",
         429: "Rate limited (see Retry-After)", 503: "Temporarily unavailable, retry",
     }.items()
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(search.router)
     app.include_router(me.router)
     app.include_router(memories.router)
+    app.include_router(sharing.router)
     if settings.mode == "local":
         app.include_router(system.dev_router)
         app.include_router(export.dev_router)

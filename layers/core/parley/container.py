@@ -31,6 +31,9 @@ from parley.search.local import LocalSearchIndex
 from parley.search.rebuild import catch_up
 from parley.search.service import SearchService
 from parley.settings import Settings
+from parley.sharing.live import LiveHub
+from parley.sharing.members import MemberService
+from parley.sharing.shares import ShareService
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.profile_table import build_profile_table
@@ -65,6 +68,9 @@ class Container:
     search: SearchService
     instructions: InstructionsService
     memories: MemoryService
+    shares: ShareService
+    members: MemberService
+    live: LiveHub
 
     @property
     def s3(self) -> Any:
@@ -101,10 +107,16 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     coldstore = build_coldstore(settings, dynamodb=lambda: aws_client(settings, "dynamodb", settings.dynamodb_endpoint),
                                 s3=lambda: blobs.client, tables=tables, repository=repo)
     repo.set_restorer(coldstore.restore)
+    idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
+    conversations = ConversationService(repo, default_model=settings.default_model,
+                                        is_known_model=catalog.is_known, idempotency=idempotency)
+    live = LiveHub()
+    shares = ShareService(tables, repo, conversations, blobs, settings.content_inline_max_bytes)
 
     def on_delete(user_id: str, conversation_id: str) -> None:
         attachments.delete_for_conversation(user_id, conversation_id)
         coldstore.discard(user_id, conversation_id)
+        shares.discard(user_id, conversation_id)
 
     repo.set_delete_hook(on_delete)
     search_index = LocalSearchIndex(search_index_dir(settings))
@@ -117,7 +129,6 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
     ledger = UsageLedger(usage, settings)
-    idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
     workflow_tasks = WorkflowTasks(
         repository=repo,
         catalog=catalog,
@@ -176,8 +187,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         ops=ops,
         blobs=blobs,
         conversations_repo=repo,
-        conversations=ConversationService(repo, default_model=settings.default_model,
-                                          is_known_model=catalog.is_known, idempotency=idempotency),
+        conversations=conversations,
         ledger=ledger,
         idempotency=idempotency,
         metrics=metrics,
@@ -192,6 +202,9 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
                              catch_up=catch_up_search if search_catches_up(settings) else None),
         instructions=instructions,
         memories=memories,
+        shares=shares,
+        members=MemberService(tables, repo, on_removed=live.revoke),
+        live=live,
     )
 
 

@@ -56,6 +56,13 @@ class NotFound(ApiError):
     status, code = 404, "not_found"
 
 
+class Forbidden(ApiError):
+    """A member asking for what their role does not allow (only ever for a conversation they can see:
+    to anyone else it is a 404)."""
+
+    status, code = 403, "forbidden_role"
+
+
 class Conflict(ApiError):
     status, code = 409, "conflict"
 

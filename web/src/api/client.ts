@@ -1,7 +1,7 @@
 // The Parley API over fetch: JSON routes with retries for transient failures, and chat turns as SSE.
 
 import { ApiError, errorFromResponse } from "./errors";
-import { readSse, SseParser } from "./sse";
+import { readSse, SseParser, type SseEvent } from "./sse";
 import type {
   AttachmentInfo,
   ConversationDetail,
@@ -223,6 +223,38 @@ export class ApiClient {
   regenerate(conversationId: string, messageId: string, model: string | undefined, h: StreamHandlers): Promise<StreamOutcome> {
     const path = `/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}/regenerate`;
     return this.stream("POST", path, model ? { model } : {}, h);
+  }
+
+  /** A route that answers with no body (204). */
+  async call(method: string, path: string, body?: unknown): Promise<void> {
+    await this.send(method, path, body);
+  }
+
+  /** A keystroke in the composer: members viewing the conversation see "typing". */
+  async typing(conversationId: string): Promise<void> {
+    await this.send("POST", `/conversations/${encodeURIComponent(conversationId)}/typing`);
+  }
+
+  /** The conversation's live channel (members only); resolves when it ends or `signal` aborts. */
+  async live(
+    conversationId: string,
+    lastEventId: string | null,
+    onEvents: (events: SseEvent[]) => void,
+    signal: AbortSignal,
+  ): Promise<string | null> {
+    const path = `/conversations/${encodeURIComponent(conversationId)}/live`;
+    const extra: Record<string, string> = { accept: "text/event-stream" };
+    if (lastEventId) extra["last-event-id"] = lastEventId;
+    const res = await this.send("GET", path, undefined, extra, signal);
+    if (!res.body) return lastEventId;
+    const parser = new SseParser();
+    parser.lastEventId = lastEventId;
+    try {
+      await readSse(res.body, onEvents, parser);
+    } catch (err) {
+      if (!(err instanceof TypeError) && !(err instanceof DOMException)) throw err;
+    }
+    return parser.lastEventId;
   }
 
   /** Pick up a generation whose connection broke, from the last event seen. */

@@ -20,6 +20,8 @@ export interface Message {
   status?: string;
   contextTrimmed?: boolean;
   details?: Record<string, unknown>;
+  /** Who sent it (user messages) or asked for it (answers). */
+  authorId?: string | null;
 }
 
 export interface ConversationDetail {
@@ -30,6 +32,9 @@ export interface ConversationDetail {
   updatedAt: number;
   currentMessageId: string | null;
   archived?: boolean;
+  /** The caller's access: "owner", or "participant" / "viewer" in a conversation shared with them. */
+  role?: string;
+  ownerId?: string;
   messages: Message[];
 }
 

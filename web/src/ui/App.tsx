@@ -10,6 +10,7 @@ import { Chat } from "./Chat";
 import { toEpochMs } from "./format";
 import { SearchDialog } from "./SearchDialog";
 import { Settings } from "./Settings";
+import { SharedPage } from "./SharedPage";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
 import { applyTheme, loadTheme, nextTheme, type Theme } from "./theme";
@@ -21,12 +22,18 @@ function routeId(): string | null {
   return m ? decodeURIComponent(m[1]) : null;
 }
 
+/** A share link's id (`#/shared/<id>`): that page needs no sign-in. */
+function sharedRouteId(): string | null {
+  return /^#\/shared\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
+}
+
 export function navigate(id: string | null): void {
   const hash = id ? `#/c/${encodeURIComponent(id)}` : "#/";
   if (location.hash !== hash) location.hash = hash;
 }
 
 export function App({ config }: { config: AppConfig }) {
+  const [sharedId, setSharedId] = useState<string | null>(sharedRouteId);
   const [session, setSession] = useState<Session | null>(() => {
     const s = loadSession();
     return s && s.mode === config.mode ? s : null;
@@ -96,6 +103,7 @@ export function App({ config }: { config: AppConfig }) {
 
   useEffect(() => {
     const onHash = () => {
+      setSharedId(sharedRouteId());
       setConversationId(routeId());
       setDrawerOpen(false);
     };
@@ -164,6 +172,7 @@ export function App({ config }: { config: AppConfig }) {
   }, []);
   const closeSearch = useCallback(() => setSearchOpen(false), []);
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
+  if (sharedId) return <SharedPage baseUrl={config.apiBaseUrl} shareId={sharedId} />;
 
   if (!session) {
     return (
@@ -216,6 +225,8 @@ export function App({ config }: { config: AppConfig }) {
         catalog={catalog}
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
+        me={session.userId}
+        liveChannel={config.mode === "local"}
         limited={limited}
         onNewChat={() => navigate(null)}
         onListChanged={() => setListVersion((v) => v + 1)}

@@ -15,6 +15,9 @@ import { MessageItem, onCodeCopyClick, StreamingMessage, type MessageActions } f
 import { ModelPicker } from "./ModelPicker";
 import { Notice, type TurnProblem } from "./Notice";
 import { NearViewport, NearViewportContext } from "./lazy";
+import { LivePanel } from "./LivePanel";
+import { ShareDialog } from "./ShareDialog";
+import { typingNotifier } from "../chat/channel";
 
 interface Props {
   api: ApiClient;
@@ -33,6 +36,10 @@ interface Props {
   onListChanged(): void;
   /** A message to show (a search result): scrolled to and highlighted once the chat has it. */
   focus?: { messageId: string; nonce: number } | null;
+  /** The signed-in user (to tell other members' live events from one's own). */
+  me: string;
+  /** Whether this deployment serves the live channel (local mode; on AWS it awaits AppSync Events). */
+  liveChannel: boolean;
 }
 
 interface Pending {
@@ -73,7 +80,7 @@ const whenIdle: (fn: () => void) => () => void =
         return () => clearTimeout(h);
       };
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, focus }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, focus, me, liveChannel }: Props) {
   const [detail, setDetail] = useState<ConversationDetail | null>(null);
   const [roots, setRoots] = useState<string[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
@@ -85,6 +92,13 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   const [editing, setEditing] = useState<string | null>(null);
   const [renderFrom, setRenderFrom] = useState(0);
   const [memoryNote, setMemoryNote] = useState<{ memoryId: string; content: string; undone?: boolean } | null>(null);
+  const [sharing, setSharing] = useState(false);
+  const typingTarget = useRef<string | null>(null);
+  typingTarget.current = conversationId;
+  const notifyTyping = useMemo(
+    () => typingNotifier(async () => (typingTarget.current ? api.typing(typingTarget.current) : undefined)),
+    [api],
+  );
   const drafts = useMemo(() => new DraftAttachments(api), [api]);
   useEffect(() => () => drafts.dispose(), [drafts]);
   const thumbs = useMemo(() => new Thumbnails((id) => api.attachmentImage(id)), [api]);
@@ -532,6 +546,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         if (dropped.length) attach(dropped);
       }}
     >
+      {sharing && conversationId && <ShareDialog api={api} conversationId={conversationId} onClose={() => setSharing(false)} />}
       {dragging && (
         <div class="drop-zone" aria-hidden="true">
           <Icon name="attach" size={28} />
@@ -546,6 +561,14 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           {title}
         </h1>
         <ModelPicker catalog={catalog} value={model} onChange={setModel} disabled={busy} />
+        {conversationId && detail && (detail.role ?? "owner") === "owner" && (
+          <button type="button" class="head-share" onClick={() => setSharing(true)}>
+            Share
+          </button>
+        )}
+        {conversationId && detail?.role && detail.role !== "owner" && (
+          <span class="muted head-role">Shared by {detail.ownerId} · {detail.role === "viewer" ? "view only" : "you can send"}</span>
+        )}
         <button type="button" class="icon head-new-chat" aria-label="Start a new chat" title="New chat" onClick={onNewChat}>
           <Icon name="plus" size={20} />
         </button>
@@ -589,6 +612,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
                 eager={i >= shown.length - EAGER_TAIL}
                 actions={actions}
                 modelName={modelName}
+                author={m.role === "user" && m.authorId && m.authorId !== me ? m.authorId : null}
               />
             );
           })}
@@ -624,6 +648,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         </ThumbnailsContext.Provider>
       </div>
       <div class="composer-wrap">
+        {conversationId && liveChannel && (
+          <LivePanel api={api} conversationId={conversationId} me={me} onChanged={() => void load(conversationId, false).catch(() => undefined)} />
+        )}
         {archived && (
           <div class="archived-banner" role="status">
             <span>This chat is archived. It stays out of your chat list until you unarchive it.</span>
@@ -637,7 +664,10 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
           locked={archived}
           value={draft}
           busy={busy}
-          onChange={setDraft}
+          onChange={(value: string) => {
+            setDraft(value);
+            if (value && conversationId && liveChannel) notifyTyping();
+          }}
           onStop={stop}
           onSend={sendDraft}
           files={files}

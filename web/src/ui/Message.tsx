@@ -30,6 +30,8 @@ interface ItemProps {
   eager: boolean;
   actions: MessageActions;
   modelName(id: string | null | undefined): string;
+  /** Another member's name, shown on their messages in a shared conversation. */
+  author?: string | null;
 }
 
 function BranchNav({ index, count, disabled, onSwitch }: { index: number; count: number; disabled: boolean; onSwitch(to: number): void }) {
@@ -177,7 +179,7 @@ function Markdown({ text, eager }: { text: string; eager: boolean }) {
   return <div key="html" class="markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(text) }} />;
 }
 
-function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing, eager, actions, modelName }: ItemProps) {
+function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing, eager, actions, modelName, author }: ItemProps) {
   const nav = <BranchNav index={sibIndex} count={sibCount} disabled={busy} onSwitch={(to) => actions.switchBranch(index, to)} />;
   // Leaving the edit box (Escape, Cancel) gives focus back to the Edit button, unless it went elsewhere.
   const editButton = useRef<HTMLButtonElement>(null);
@@ -192,6 +194,7 @@ function MessageItemImpl({ message: m, index, sibIndex, sibCount, busy, editing,
   if (m.role === "user") {
     return (
       <article class="msg user" data-message-id={m.messageId} data-role="user">
+        {author && <div class="msg-author muted">{author}</div>}
         <MessageFiles files={messageFiles(m)} />
         {editing ? (
           <EditBox initial={m.content} onCancel={() => actions.startEdit(null)} onSave={(t) => actions.edit(index, t)} />

@@ -10,6 +10,7 @@ import { relativeTime } from "./format";
 import { Icon } from "./Icon";
 import { chosen, Menu } from "./Menu";
 import type { Theme } from "./theme";
+import { SharedList } from "./SharedList";
 import { UsagePanel } from "./Usage";
 
 interface Props {
@@ -189,6 +190,7 @@ export function Sidebar(p: Props) {
         </button>
       </div>
       <div class="conv-list" ref={listRef}>
+        {!archived && <SharedList api={p.api} activeId={p.activeId} version={p.version} onSelect={p.onSelect} />}
         {error && (
           <p class="form-error" role="alert">
             {error}

@@ -77,6 +77,8 @@ class ConversationSummary(CamelModel):
     model: str
     archived: bool = False
     cold: bool = False
+    #: The caller's access: "owner", or "participant" / "viewer" for a conversation shared with them.
+    role: str = "owner"
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationSummary:
@@ -88,6 +90,7 @@ class ConversationSummary(CamelModel):
             model=c.model,
             archived=c.archived,
             cold=c.cold,
+            role=c.role,
         )
 
 
@@ -113,6 +116,8 @@ class MessageBody(CamelModel):
     cost: float
     attachments: list[str]
     children_ids: list[str]
+    #: Who sent the message (user messages) or asked for the answer; null on answers saved before authorship.
+    author_id: str | None = None
     status: str = "complete"
     context_trimmed: bool = False
     summary_used: bool = False
@@ -132,6 +137,7 @@ class MessageBody(CamelModel):
             cost=m.cost,
             attachments=m.attachments,
             children_ids=m.children_ids,
+            author_id=m.author_id,
             status=m.status,
             context_trimmed=bool(m.details.get("contextTrimmed", False)),
             summary_used=bool(m.details.get("summaryUsed", False)),
@@ -162,6 +168,9 @@ class ConversationHeader(CamelModel):
     #: When a temporary chat is deleted (epoch ms).
     expires_at: int | None = None
     usage: ConversationUsage
+    #: The caller's access ("owner", "participant", "viewer") and whose conversation it is.
+    role: str = "owner"
+    owner_id: str | None = None
 
     @staticmethod
     def fields_of(c: Conversation) -> dict[str, object]:
@@ -177,6 +186,8 @@ class ConversationHeader(CamelModel):
             "cold": c.cold,
             "temporary": c.temporary,
             "expires_at": c.expires_at,
+            "role": c.role,
+            "owner_id": c.user_id,
             "usage": ConversationUsage(input_tokens=c.total_input_tokens, output_tokens=c.total_output_tokens,
                                        cost=c.total_cost),
         }

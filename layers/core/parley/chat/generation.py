@@ -303,6 +303,7 @@ class Generation:
             attachments=[],
             details=details,
             expires_at=base.expires_at,
+            author_id=base.author_id,
         )
 
     def _moderate(self, delta: str | None) -> Decision | None:

@@ -37,7 +37,7 @@ from parley.context.builder import Summary, applicable_summary, build_context, i
 from parley.conversations.model import INTERRUPTED, Conversation, Message, preview_of
 from parley.conversations.repository import ANY_CURRENT, ConcurrentChange, ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
-from parley.errors import NotFound, ValidationFailed
+from parley.errors import Forbidden, NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 from parley.inference.base import ChatMessage, GenerationParams, InferenceBackend, InferenceRequest
@@ -175,6 +175,7 @@ class ChatService:
                 details=safety_details,
                 attachments=list(attachments),
                 expires_at=conversation.expires_at,
+                author_id=who.user_id,
             )
             return branch_to(by_id, parent) + [user_message], user_message, parent_id is CONTINUE
 
@@ -184,13 +185,15 @@ class ChatService:
         self, who: Identity, conversation_id: str, message_id: str, *, model: str | None = None,
         idempotency: IdempotencyKey | None = None,
     ) -> TurnPlan | Replay:
-        def turn(_: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], None, bool]:
+        def turn(conversation: Conversation, by_id: dict[str, Message]) -> tuple[list[Message], None, bool]:
             target = by_id.get(message_id)
             if target is None:
                 raise NotFound("message not found in this conversation")
             user_message = by_id.get(target.parent_id) if target.role == "assistant" and target.parent_id else target
             if user_message is None or user_message.role != "user":
                 raise ValidationFailed("only an answer to a user message can be regenerated")
+            if conversation.role != "owner" and user_message.author_id != who.user_id:
+                raise Forbidden("a participant regenerates only the answers to their own messages")
             return branch_to(by_id, user_message.message_id), None, False
 
         # Regenerating asks for a different answer: it never reads the cache.
@@ -221,6 +224,8 @@ class ChatService:
         admission, (conversation, messages, summaries) = self._admit_and_load(who, conversation_id, leaf)
         aws_s = time.perf_counter() - aws_started
         try:
+            if conversation.role == "viewer":
+                raise Forbidden("a viewer of this conversation cannot send or regenerate")
             for attempt in range(MAX_CONCURRENT_RETRIES + 1):
                 history, user_message, continues = turn(conversation, link_children(messages))
                 try:
@@ -332,6 +337,7 @@ class ChatService:
             model=spec.id,
             status="generating",
             expires_at=conversation.expires_at,
+            author_id=who.user_id,
         )
         extra = []
         if idempotency is not None:
@@ -350,7 +356,7 @@ class ChatService:
             self._attachments.link(who.user_id, list(anchor.attachments), conversation.conversation_id)
         lookup = self._pool.submit(self._cache.get, key) if key else None
         self._repo.begin_turn(
-            who.user_id,
+            conversation.user_id,  # the owner: a member's turn goes into the owner's conversation
             conversation.conversation_id,
             new_messages=([user_message] if user_message else []) + [assistant],
             current_message_id=assistant.message_id,
@@ -384,7 +390,7 @@ class ChatService:
             if created is not None:
                 record["memoryCreated"] = created
         plan = TurnPlan(
-            user_id=who.user_id,
+            user_id=conversation.user_id,
             conversation_id=conversation.conversation_id,
             user_message=user_message,
             assistant=assistant,
@@ -558,7 +564,7 @@ class ChatService:
         def after(message: Message) -> None:
             if self._workflows is None or message.finish_reason not in ("stop", "length"):
                 return
-            base = {"conversationId": conversation.conversation_id, "userId": who.user_id,
+            base = {"conversationId": conversation.conversation_id, "userId": conversation.user_id,
                     "leafMessageId": message.message_id}
             # A temporary chat is not summarized: a summary item would outlive its expiring messages.
             if uncovered_tokens + message.tokens > threshold and not conversation.temporary:

@@ -138,6 +138,7 @@ class ColdStore:
                 messages.append(self._repo._to_message(model.from_raw_data(raw)))
         if conversation is None:
             raise ColdArchiveError("the archive holds no conversation item")
+        self._repo.fill_authors(conversation, messages)
         return conversation, messages
 
 

@@ -39,6 +39,7 @@ class Message:
     children_ids: list[str] = field(default_factory=list)
     #: A temporary chat's messages expire with it (epoch ms; DynamoDB's TTL removes them).
     expires_at: int | None = None
+    author_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -63,6 +64,8 @@ class Conversation:
     temporary: bool = False
     #: When a temporary chat expires (epoch ms); None for every other conversation.
     expires_at: int | None = None
+    #: The reader's access: "owner", or a member's "participant" / "viewer".
+    role: str = "owner"
 
 
 @dataclass(slots=True)

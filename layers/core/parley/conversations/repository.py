@@ -2,7 +2,8 @@
 
 Ownership is enforced here, on every read and write: an item of another user is reported exactly
 like a missing one (``NotFound``), and writes carry a ``user_id`` condition so a race cannot
-cross users either.
+cross users either. A member of a shared conversation reads it too (with its ``role``): only when
+the reader is not the owner is the member item looked up, so an owner's reads cost nothing more.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pynamodb.transactions import TransactWrite
 from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, interrupted_error
-from parley.errors import BadRequest, Conflict, NotFound
+from parley.errors import BadRequest, Conflict, Forbidden, NotFound
 from parley.ids import is_id, now_ms
 from parley.search.indexer import SearchIndexer
 from parley.storage.blobs import BlobStore
@@ -32,6 +33,7 @@ from parley.storage.tables import (
     from_nano,
     list_pk,
     list_sk,
+    member_sk,
     message_sk,
     ms_of,
     summary_sk,
@@ -116,9 +118,26 @@ class ConversationRepository:
             item = self._t.conversation.get(conversation_id, CONVERSATION_SK, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound(NOT_FOUND) from exc
-        if item.user_id != user_id or self._expired(item):
+        if self._expired(item):
             raise NotFound(NOT_FOUND)
-        return self._to_conversation(item)
+        return self._to_conversation(item, self._role_of(item, user_id))
+
+    def member_role(self, conversation_id: str, user_id: str, owner_id: str) -> str | None:
+        """The role of a member of the owner's conversation (one consistent GetItem), or None."""
+        try:
+            member = self._t.member.get(conversation_id, member_sk(user_id), consistent_read=True)
+        except DoesNotExist:
+            return None
+        return member.role if member.owner_id == owner_id else None
+
+    def _role_of(self, item: Any, user_id: str) -> str:
+        """The reader's access to a conversation item: a stranger's is exactly a missing one."""
+        if item.user_id == user_id:
+            return "owner"
+        role = self.member_role(item.pk, user_id, item.user_id)
+        if role is None:
+            raise NotFound(NOT_FOUND)
+        return role
 
     def get_many(self, user_id: str, conversation_ids: Sequence[str]) -> dict[str, Conversation]:
         """The user's conversations among ``conversation_ids`` (missing and foreign ones left out),
@@ -139,7 +158,7 @@ class ConversationRepository:
         """
         loaded = self._load_once(user_id, conversation_id)
         if loaded[0].cold and self._restorer is not None:
-            self._restorer(user_id, conversation_id)
+            self._restorer(loaded[0].user_id, conversation_id)
             loaded = self._load_once(user_id, conversation_id)
         return loaded
 
@@ -164,8 +183,10 @@ class ConversationRepository:
         through: set[str] = set()
         tokens = 0
         if want is not None:
-            items = self._t.item.query(conversation_id, self._t.item.sk > CONVERSATION_SK, consistent_read=True,
-                                       scan_index_forward=False, page_size=TURN_READ_PAGE)
+            # Summaries (S#) then messages (M#), newest first; members (U#) and shares (L#) lie outside.
+            span = self._t.item.sk.between(MESSAGE_SK_PREFIX, SUMMARY_SK_PREFIX + "\uffff")
+            items = self._t.item.query(conversation_id, span, consistent_read=True, scan_index_forward=False,
+                                       page_size=TURN_READ_PAGE)
             for item in items:
                 if item.sk.startswith(SUMMARY_SK_PREFIX):
                     summaries.append(Summary(item.through_message_id, item.text, int(item.tokens),
@@ -191,9 +212,9 @@ class ConversationRepository:
         summaries: list[Summary] = []
         for item in self._t.item.query(conversation_id, consistent_read=True):
             if item.sk == CONVERSATION_SK:
-                if item.user_id != user_id or self._expired(item):
+                if self._expired(item):
                     raise NotFound(NOT_FOUND)
-                conversation = self._to_conversation(item)
+                conversation = self._to_conversation(item, self._role_of(item, user_id))
             elif item.sk.startswith(MESSAGE_SK_PREFIX):
                 messages.append(self._to_message(item))
             elif item.sk.startswith(SUMMARY_SK_PREFIX):
@@ -201,7 +222,15 @@ class ConversationRepository:
                                          int(item.covered_messages)))
         if conversation is None:
             raise NotFound(NOT_FOUND)
+        self.fill_authors(conversation, messages)
         return conversation, messages, summaries
+
+    @staticmethod
+    def fill_authors(conversation: Conversation, messages: list[Message]) -> None:
+        """User messages written before authorship was stored were the owner's."""
+        for message in messages:
+            if message.author_id is None and message.role == "user":
+                message.author_id = conversation.user_id
 
     def put_summary(self, user_id: str, conversation_id: str, summary: Summary, *, model: str) -> bool:
         """Store a summary once per conversation and covered message; False if it already exists.
@@ -216,12 +245,19 @@ class ConversationRepository:
         item.covered_messages = summary.covered_messages
         item.model = model
         item.created_at = now_ms()
+        return self.save_new(user_id, conversation_id, item)
+
+    def save_new(self, user_id: str, conversation_id: str, item: Any, *also: Any) -> bool:
+        """Save an item of the conversation's (and ``also`` items with it) only while the conversation
+        exists and is the user's (else NotFound), and only if the item is new (else False)."""
         conversation = self._t.conversation
         try:
             with TransactWrite(connection=self._connection) as tx:
                 tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
                                    condition=conversation.user_id == user_id)
-                tx.save(item, condition=self._t.summary.pk.does_not_exist())
+                tx.save(item, condition=type(item).pk.does_not_exist())
+                for extra in also:
+                    tx.save(extra)
         except TransactWriteError as exc:
             reasons = [getattr(r, "code", None) if r else None for r in (exc.cancellation_reasons or [])]
             if reasons and reasons[0] == "ConditionalCheckFailed":
@@ -358,6 +394,7 @@ class ConversationRepository:
         item.attachments = list(message.attachments)
         item.details = message.details or None
         item.expires_at = ttl_of(message.expires_at)
+        item.author_id = message.author_id
         if len(message.content.encode("utf-8")) > self._inline_max_bytes:
             key = f"{self._blob_prefix(message.conversation_id)}{message.message_id}"
             if message.expires_at is not None:
@@ -487,7 +524,8 @@ class ConversationRepository:
 
     def request_stop(self, user_id: str, conversation_id: str, message_id: str) -> bool:
         """Flag a generating message to stop. Returns False when it is not generating (any more)."""
-        self.get(user_id, conversation_id)  # ownership: a foreign conversation is a 404
+        if self.get(user_id, conversation_id).role == "viewer":  # a foreign conversation is a 404
+            raise Forbidden("a viewer cannot stop answers")
         model = self._t.message
         item = model(conversation_id, message_sk(message_id))
         try:
@@ -578,7 +616,7 @@ class ConversationRepository:
         return item.expires_at is not None and ms_of(item.expires_at) <= now_ms()
 
     @staticmethod
-    def _to_conversation(item: Any) -> Conversation:
+    def _to_conversation(item: Any, role: str = "owner") -> Conversation:
         return Conversation(
             conversation_id=item.pk,
             user_id=item.user_id,
@@ -598,6 +636,7 @@ class ConversationRepository:
             cold=bool(item.cold),
             temporary=bool(item.temporary),
             expires_at=ms_of(item.expires_at),
+            role=role,
         )
 
     def _to_message(self, item: Any) -> Message:
@@ -619,6 +658,7 @@ class ConversationRepository:
             attachments=list(item.attachments or []),
             details=dict(item.details or {}),
             expires_at=ms_of(item.expires_at),
+            author_id=item.author_id,
         )
         if message.status == "generating":
             heartbeat = max(int(item.checkpoint_at or 0), message.created_at)

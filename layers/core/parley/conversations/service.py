@@ -8,7 +8,7 @@ from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.conversations.repository import ConversationRepository, DuplicateRequest
 from parley.conversations.titles import DEFAULT_TITLE, clean_title
 from parley.conversations.tree import branch_to, link_children, newest_leaf_under
-from parley.errors import Conflict, ValidationFailed
+from parley.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 
@@ -113,13 +113,28 @@ class ConversationService:
                 raise Conflict("message not found in this conversation", code="message_not_in_conversation")
             # Switching to any message shows the newest branch below it, as a client expects.
             leaf = newest_leaf_under(by_id, current_message_id)
-        self._repo.update(
-            user_id,
-            conversation_id,
-            title=clean_title(title) if title is not None else None,
-            archived=archived,
-            current_message_id=leaf,
-        )
+        try:
+            self._repo.update(
+                user_id,
+                conversation_id,
+                title=clean_title(title) if title is not None else None,
+                archived=archived,
+                current_message_id=leaf,
+            )
+        except NotFound:
+            self.require_owner(user_id, conversation_id)
+            raise
 
     def delete(self, user_id: str, conversation_id: str) -> None:
-        self._repo.delete(user_id, conversation_id)
+        try:
+            self._repo.delete(user_id, conversation_id)
+        except NotFound:
+            self.require_owner(user_id, conversation_id)
+            raise
+
+    def require_owner(self, user_id: str, conversation_id: str) -> Conversation:
+        """The caller's own conversation; a member gets 403 ``forbidden_role``, anyone else a 404."""
+        conversation = self._repo.get(user_id, conversation_id)
+        if conversation.role != "owner":
+            raise Forbidden("only the conversation's owner can do this")
+        return conversation

@@ -28,6 +28,11 @@ from parley.storage.models import model_meta
 CONVERSATION_SK = "C"
 MESSAGE_SK_PREFIX = "M#"
 SUMMARY_SK_PREFIX = "S#"
+MEMBER_SK_PREFIX = "U#"
+SHARE_SK_PREFIX = "L#"
+#: A share link's own item (its partition is the share id, so a public read is one GetItem).
+SHARE_PK_PREFIX = "share#"
+SHARE_ITEM_SK = "L"
 BY_USER_INDEX = "by_user"
 
 
@@ -37,6 +42,19 @@ def message_sk(message_id: str) -> str:
 
 def summary_sk(through_message_id: str) -> str:
     return f"{SUMMARY_SK_PREFIX}{through_message_id}"
+
+
+def member_sk(user_id: str) -> str:
+    return f"{MEMBER_SK_PREFIX}{user_id}"
+
+
+def share_sk(share_id: str) -> str:
+    return f"{SHARE_SK_PREFIX}{share_id}"
+
+
+def shared_list_pk(user_id: str) -> str:
+    """The ``by_user`` partition listing the conversations shared with a user (member items only)."""
+    return f"{user_id}#shared"
 
 
 def list_pk(user_id: str, archived: bool, temporary: bool = False) -> str:
@@ -77,6 +95,9 @@ class ConversationTable:
     message: type[Model]
     summary: type[Model]
     by_user: GlobalSecondaryIndex
+    member: type[Model]
+    share: type[Model]
+    share_index: type[Model]
 
 
 def build_conversation_table(table_name: str, region: str, host: str | None) -> ConversationTable:
@@ -145,6 +166,8 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         checkpoint_at = NumberAttribute(null=True)
         #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
         details = JSONAttribute(null=True)
+        #: Who sent it (a user message) or asked for it (an answer); absent on older messages: the owner.
+        author_id = UnicodeAttribute(null=True)
 
     class SummaryModel(ConversationItem, discriminator="summary"):
         """A summary of a branch up to and including ``through_message_id`` (written once)."""
@@ -156,10 +179,43 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         model = UnicodeAttribute()
         created_at = NumberAttribute()
 
+    class MemberModel(ConversationItem, discriminator="member"):
+        """A member of a shared conversation (``sk = "U#<user>"``, in the conversation's partition, so
+        deleting the conversation removes it); its ``by_user`` keys list it under the member."""
+
+        member_id = UnicodeAttribute()
+        owner_id = UnicodeAttribute()
+        role = UnicodeAttribute()  # "participant" or "viewer"
+        added_at = NumberAttribute()
+        list_pk = UnicodeAttribute()
+        list_sk = UnicodeAttribute()
+        #: The same index as the conversations' (queried here, pynamodb keeps to member items).
+        by_user = ByUserIndex()
+
+    class ShareIndexModel(ConversationItem, discriminator="share_index"):
+        """A share link of the conversation (``sk = "L#<share id>"``): what lists and revokes it."""
+
+        share_id = UnicodeAttribute()
+        owner_id = UnicodeAttribute()
+        created_at = NumberAttribute()
+        include_attachments = BooleanAttribute(default=False)
+
+    class ShareModel(ConversationItem, discriminator="share"):
+        """A share link's frozen snapshot (``pk = "share#<id>"``): inline, or in S3 under ``snapshot_key``."""
+
+        conversation_id = UnicodeAttribute()
+        owner_id = UnicodeAttribute()
+        created_at = NumberAttribute()
+        snapshot = JSONAttribute(null=True)
+        snapshot_key = UnicodeAttribute(null=True)
+
     return ConversationTable(
         item=ConversationItem,
         conversation=ConversationModel,
         message=MessageModel,
         summary=SummaryModel,
         by_user=ConversationModel.by_user,
+        member=MemberModel,
+        share=ShareModel,
+        share_index=ShareIndexModel,
     )

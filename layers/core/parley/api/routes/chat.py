@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, ConversationId, IdempotencyHeader, IdentityDep, MessageId
 from parley.api.openapi import CHAT_EVENT
-from parley.api.schemas import ErrorBody, RegenerateRequest, SendMessageRequest, SuccessBody
+from parley.api.schemas import ErrorBody, MessageBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse, encode_events
 from parley.chat.generation import Generation, TurnPlan
 from parley.chat.service import CONTINUE, Replay
@@ -31,6 +31,10 @@ def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
     if isinstance(result, Replay):
         return replay_response(result, c)
     generation: Generation = c.chat.start(result)
+    if result.conversation_id:  # members viewing the conversation see the turn live
+        user_message = MessageBody.of(result.user_message).model_dump(by_alias=True) if result.user_message else None
+        author = result.identity.user_id if result.identity else result.user_id
+        c.live.relay(result.conversation_id, author, user_message, generation.log)
     return SseResponse(
         encode_events(generation.log.batches(ping_every=c.settings.ping_interval_s)),
         wait_until_saved=generation.wait,

@@ -56,9 +56,14 @@ def list_conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     archived: bool = False,
+    shared: bool = False,
 ) -> ConversationList:
-    """The caller's conversations, most recently updated first, a page at a time."""
-    page = c.conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
+    """The caller's conversations, most recently updated first, a page at a time. With `shared=true`:
+    the conversations others shared with the caller, most recently shared first, each with its `role`."""
+    if shared:
+        page = c.members.shared_with(who.user_id, limit=limit, cursor=cursor)
+    else:
+        page = c.conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
     return ConversationList(
         conversations=[ConversationSummary.of(x) for x in page.conversations], next_cursor=page.next_cursor
     )
@@ -102,6 +107,7 @@ def update_conversation(
 
 @router.delete("/{conversation_id}", response_model=SuccessBody)
 def delete_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> SuccessBody:
-    """Delete the conversation and everything it holds."""
+    """Delete the conversation and everything it holds (its share links and members too)."""
     c.conversations.delete(who.user_id, conversation_id)
+    c.live.close(conversation_id)
     return SuccessBody()

@@ -1,0 +1,52 @@
+"""Request and response bodies of shares, members and the live channel (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from parley.api.schemas import CamelModel
+
+
+class StrictBody(CamelModel):
+    model_config = ConfigDict(**CamelModel.model_config, strict=True)
+
+
+class CreateShareRequest(StrictBody):
+    include_attachments: bool = False
+
+
+class ShareBody(CamelModel):
+    share_id: str
+    url: str
+    created_at: int
+    include_attachments: bool = False
+
+
+class ShareList(CamelModel):
+    shares: list[ShareBody]
+
+
+class SharedConversation(CamelModel):
+    """What a share link shows: the snapshot, never the system prompt or usage."""
+
+    title: str
+    messages: list[dict[str, Any]]
+    shared_at: int
+
+
+class AddMemberRequest(StrictBody):
+    user_id: str = Field(min_length=1, max_length=128)
+    role: Literal["participant", "viewer"]
+
+
+class MemberBody(CamelModel):
+    user_id: str
+    role: str
+    added_at: int | None = None
+
+
+class MemberList(CamelModel):
+    owner_id: str
+    members: list[MemberBody]

@@ -1,0 +1,1 @@
+"""Shared conversations: share links (read-only snapshots), members with roles, live updates."""

@@ -1,0 +1,210 @@
+"""The live channel of a conversation: new messages, answers as they stream, typing, presence.
+
+One in-memory channel per conversation in this process (local mode, and one server). Events carry
+increasing ids; each channel keeps a bounded log, so a reader that reconnects with ``Last-Event-ID``
+gets everything it missed, or a ``reset`` event (reload the conversation) when it was away so long
+that the log no longer holds it. On AWS the same events go through a managed pub/sub (see
+docs/scaling.md). Everything here runs on the event loop; ``revoke`` and ``close`` may be called from
+worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import Counter, OrderedDict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from parley.chat.events import EventLog, SseEvent
+from parley.ids import now_ms
+
+LOG_SIZE = 2000
+MAX_CHANNELS = 1_000
+TYPING_TTL_S = 5.0
+
+#: Generation events, as the live channel names them.
+_ANSWER_EVENTS = {"message_start": "answer_start", "content_chunk": "answer_chunk", "message_end": "answer_end",
+                  "error": "answer_error"}
+
+
+class Channel:
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop  # the loop its readers wait on (a worker thread's call is handed to it)
+        self.log: deque[SseEvent] = deque(maxlen=LOG_SIZE)
+        self.next_id = 1
+        self.changed = asyncio.Event()
+        self.viewers: Counter[str] = Counter()
+        self.typing: dict[str, asyncio.TimerHandle] = {}
+        self.revoked: Counter[str] = Counter()  # per user: subscriptions opened before a count ended
+        self.closed = 0
+
+
+class LiveHub:
+    def __init__(self, *, typing_ttl_s: float = TYPING_TTL_S) -> None:
+        self._channels: OrderedDict[str, Channel] = OrderedDict()
+        self._typing_ttl_s = typing_ttl_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _channel(self, conversation_id: str) -> Channel:
+        channel = self._channels.get(conversation_id)
+        if channel is None:
+            channel = self._channels[conversation_id] = Channel(asyncio.get_running_loop())
+            self._evict()
+        self._channels.move_to_end(conversation_id)
+        return channel
+
+    def _evict(self) -> None:
+        for conversation_id in list(self._channels):
+            if len(self._channels) <= MAX_CHANNELS:
+                return
+            if not self._channels[conversation_id].viewers:
+                del self._channels[conversation_id]
+
+    def publish(self, conversation_id: str, name: str, data: dict[str, Any]) -> SseEvent:
+        channel = self._channel(conversation_id)
+        event = SseEvent(name, {**data, "conversationId": conversation_id, "at": now_ms()}, channel.next_id)
+        channel.next_id += 1
+        channel.log.append(event)
+        changed, channel.changed = channel.changed, asyncio.Event()
+        changed.set()
+        return event
+
+    # -- what members do -------------------------------------------------------------------------
+
+    def typing(self, conversation_id: str, user_id: str) -> None:
+        """A keystroke: "typing" now (once), "stopped" after the TTL passes without another."""
+        channel = self._channel(conversation_id)
+        timer = channel.typing.pop(user_id, None)
+        if timer is None:
+            self.publish(conversation_id, "typing", {"userId": user_id, "typing": True})
+        else:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        channel.typing[user_id] = loop.call_later(self._typing_ttl_s, self._stop_typing, conversation_id, user_id)
+
+    def _stop_typing(self, conversation_id: str, user_id: str) -> None:
+        channel = self._channels.get(conversation_id)
+        timer = channel.typing.pop(user_id, None) if channel else None
+        if timer is not None:
+            timer.cancel()
+            self.publish(conversation_id, "typing", {"userId": user_id, "typing": False})
+
+    def relay(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
+              log: EventLog) -> None:
+        """A turn that started: its user message now, then its answer's events as they stream.
+
+        Only for a conversation someone in this process follows (private ones cost nothing here).
+        """
+        if conversation_id not in self._channels:
+            return
+        self._stop_typing(conversation_id, author_id)
+        if user_message is not None:
+            self.publish(conversation_id, "message", {"message": user_message})
+        task = asyncio.get_running_loop().create_task(self._forward(conversation_id, author_id, log))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _forward(self, conversation_id: str, author_id: str, log: EventLog) -> None:
+        message_id = None
+        async for event in log.follow(ping_every=3600):
+            if event is None:
+                continue
+            if event.name == "message_start":
+                message_id = event.data.get("messageId")
+            self.publish(conversation_id, _ANSWER_EVENTS[event.name],
+                         {**event.data, "messageId": message_id, "authorId": author_id})
+
+    def revoke(self, conversation_id: str, user_id: str) -> None:
+        """End the user's open subscriptions (a removed member). Callable from any thread."""
+        self._call(conversation_id, self._revoke, conversation_id, user_id)
+
+    def close(self, conversation_id: str) -> None:
+        """End every subscription (a deleted conversation). Callable from any thread."""
+        self._call(conversation_id, self._close, conversation_id)
+
+    def _call(self, conversation_id: str, func: Callable[..., None], *args: Any) -> None:
+        channel = self._channels.get(conversation_id)
+        if channel is None:
+            return  # nobody follows it in this process
+        loop = channel.loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            func(*args)
+        elif loop.is_running():
+            done = threading.Event()
+            loop.call_soon_threadsafe(lambda: (func(*args), done.set()))
+            done.wait(timeout=5)  # so that the caller's "removed" holds for the live channel too
+
+    def _revoke(self, conversation_id: str, user_id: str) -> None:
+        channel = self._channels.get(conversation_id)
+        if channel is not None:
+            channel.revoked[user_id] += 1
+            self._wake(channel)
+
+    def _close(self, conversation_id: str) -> None:
+        channel = self._channels.get(conversation_id)
+        if channel is not None:
+            channel.closed += 1
+            self._wake(channel)
+
+    @staticmethod
+    def _wake(channel: Channel) -> None:
+        changed, channel.changed = channel.changed, asyncio.Event()
+        changed.set()
+
+    # -- readers ---------------------------------------------------------------------------------
+
+    def presence(self, conversation_id: str) -> list[str]:
+        channel = self._channels.get(conversation_id)
+        return sorted(channel.viewers) if channel else []
+
+    async def follow(
+        self, conversation_id: str, user_id: str, after: int | None, *, ping_every: float,
+        still_allowed: Callable[[], Awaitable[bool]],
+    ) -> AsyncIterator[SseEvent | None]:
+        """The channel's events after ``after`` (all new ones when None), live, until the reader goes
+        away, loses access (``revoked``) or the conversation is deleted (``closed``).
+
+        ``still_allowed`` is asked at every quiet ``ping_every``, so a removal made by another process
+        also ends the stream.
+        """
+        channel = self._channel(conversation_id)
+        revoked, closed = channel.revoked[user_id], channel.closed
+        cursor = channel.next_id - 1 if after is None else after
+        if after is not None and channel.log and after < channel.log[0].id - 1:
+            yield SseEvent("reset", {"conversationId": conversation_id, "reason": "events were missed"},
+                           channel.log[0].id - 1)
+            cursor = channel.log[0].id - 1
+        elif after is not None and after >= channel.next_id:
+            cursor = channel.next_id - 1  # an id from before this process started: only new events
+        channel.viewers[user_id] += 1
+        if channel.viewers[user_id] == 1:
+            self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)})
+        else:  # a second tab: the newcomer still learns who is here
+            yield SseEvent("presence", {"conversationId": conversation_id, "viewers": self.presence(conversation_id),
+                                        "at": now_ms()}, cursor)
+        try:
+            while True:
+                for event in [e for e in channel.log if e.id > cursor]:
+                    cursor = event.id
+                    yield event
+                if channel.revoked[user_id] != revoked or channel.closed != closed:
+                    yield SseEvent("revoked", {"conversationId": conversation_id}, cursor)
+                    return
+                waiter = channel.changed
+                try:
+                    await asyncio.wait_for(waiter.wait(), timeout=ping_every)
+                except TimeoutError:
+                    if not await still_allowed():
+                        yield SseEvent("revoked", {"conversationId": conversation_id}, cursor)
+                        return
+                    yield None
+        finally:
+            channel.viewers[user_id] -= 1
+            if channel.viewers[user_id] <= 0:
+                del channel.viewers[user_id]
+                self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)})

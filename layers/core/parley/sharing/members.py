@@ -1,0 +1,136 @@
+"""Members of a shared conversation: the owner adds and removes them; a member may leave.
+
+A member is an item in the conversation's own partition (``sk = "U#<user>"``), so the repository
+checks a reader's role with one GetItem, and deleting the conversation removes its members with
+it. Users exist only as token subjects (there is no user directory to look an id up in): any id of
+the right shape is accepted, and it works as soon as someone signs in with that subject.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DeleteError
+
+from parley.conversations.cursor import decode_cursor, encode_cursor
+from parley.conversations.model import Conversation, ConversationPage
+from parley.conversations.repository import ConversationRepository
+from parley.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
+from parley.ids import is_id, now_ms
+from parley.storage.models import is_condition_failure
+from parley.storage.tables import (
+    CONVERSATION_SK,
+    MEMBER_SK_PREFIX,
+    ConversationTable,
+    list_sk,
+    member_sk,
+    shared_list_pk,
+)
+
+#: What a token subject looks like (Cognito subs are UUIDs; local ones are free-form but short).
+USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$")
+ROLES = ("participant", "viewer")
+MAX_MEMBERS = 50
+SHARED_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    role: str
+    added_at: int | None
+
+
+class MemberService:
+    def __init__(self, table: ConversationTable, repository: ConversationRepository,
+                 on_removed: Callable[[str, str], None] | None = None) -> None:
+        self._t = table
+        self._repo = repository
+        self._on_removed = on_removed
+
+    def _owned(self, user_id: str, conversation_id: str) -> Conversation:
+        conversation = self._repo.get(user_id, conversation_id)
+        if conversation.role != "owner":
+            raise Forbidden("only the conversation's owner manages its members")
+        return conversation
+
+    def add(self, owner_id: str, conversation_id: str, member_id: str, role: str) -> Member:
+        if not USER_ID.match(member_id):
+            raise ValidationFailed("userId is not a valid user id", code="invalid_user_id")
+        if role not in ROLES:
+            raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+        self._owned(owner_id, conversation_id)
+        if member_id == owner_id:
+            raise ValidationFailed("the owner is not added as a member of their own conversation",
+                                   code="cannot_add_owner")
+        if len(self._members(conversation_id, owner_id)) >= MAX_MEMBERS:
+            raise ValidationFailed(f"a conversation has at most {MAX_MEMBERS} members", code="too_many_members")
+        now = now_ms()
+        item = self._t.member(conversation_id, member_sk(member_id))
+        item.member_id, item.owner_id, item.role, item.added_at = member_id, owner_id, role, now
+        item.list_pk, item.list_sk = shared_list_pk(member_id), list_sk(now, conversation_id)
+        if not self._repo.save_new(owner_id, conversation_id, item):
+            raise Conflict("this user is already a member", code="already_member")
+        return Member(member_id, role, now)
+
+    def list(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Member]]:
+        """Who is in the conversation (any member may ask): the owner first, then members as added."""
+        conversation = self._repo.get(user_id, conversation_id)
+        owner = Member(conversation.user_id, "owner", None)
+        return conversation, [owner, *self._members(conversation_id, conversation.user_id)]
+
+    def _members(self, conversation_id: str, owner_id: str) -> list[Member]:
+        found = self._t.member.query(conversation_id, self._t.member.sk.startswith(MEMBER_SK_PREFIX),
+                                     consistent_read=True)
+        members = [Member(m.member_id, m.role, int(m.added_at)) for m in found if m.owner_id == owner_id]
+        return sorted(members, key=lambda m: (m.added_at or 0, m.user_id))
+
+    def remove(self, user_id: str, conversation_id: str, member_id: str) -> None:
+        """The owner removes anyone; a member removes only themself (leaves). Effective at once."""
+        conversation = self._repo.get(user_id, conversation_id)
+        if conversation.role != "owner" and member_id != user_id:
+            raise Forbidden("only the owner removes other members")
+        if not USER_ID.match(member_id):
+            raise NotFound("member not found")
+        model = self._t.member
+        try:
+            model(conversation_id, member_sk(member_id)).delete(
+                condition=model.pk.exists() & (model.owner_id == conversation.user_id))
+        except DeleteError as exc:
+            if is_condition_failure(exc):
+                raise NotFound("member not found") from exc
+            raise
+        if self._on_removed is not None:
+            self._on_removed(conversation_id, member_id)
+
+    def shared_with(self, user_id: str, *, limit: int, cursor: str | None) -> ConversationPage:
+        """Conversations shared with the user, most recently shared first, with the user's role."""
+        start_key: dict[str, Any] | None = None
+        if cursor:
+            conversation_id, sort_key = decode_cursor(cursor, 2)
+            if not is_id(conversation_id) or not SHARED_SK.match(sort_key):
+                raise BadRequest("cursor is not valid", code="invalid_cursor")
+            start_key = {"pk": {"S": conversation_id}, "sk": {"S": member_sk(user_id)},
+                         "list_pk": {"S": shared_list_pk(user_id)}, "list_sk": {"S": sort_key}}
+        items = list(self._t.member.by_user.query(shared_list_pk(user_id), scan_index_forward=False, limit=limit + 1,
+                                           page_size=limit + 1, last_evaluated_key=start_key))
+        next_cursor = None
+        if len(items) > limit:
+            items = items[:limit]
+            next_cursor = encode_cursor([items[-1].pk, items[-1].list_sk])
+        if not items:
+            return ConversationPage([], next_cursor)
+        # The index is eventually consistent: the member items and conversations are read again.
+        roles = {m.pk: m.role for m in self._t.member.batch_get([(m.pk, m.sk) for m in items], consistent_read=True)
+                 if m.member_id == user_id}
+        conversations = {c.pk: c for c in self._t.conversation.batch_get(
+            [(cid, CONVERSATION_SK) for cid in roles], consistent_read=True)}
+        page = []
+        for m in items:
+            c = conversations.get(m.pk)
+            if c is not None and m.pk in roles and c.user_id == m.owner_id:
+                page.append(self._repo._to_conversation(c, roles[m.pk]))
+        return ConversationPage(page, next_cursor)

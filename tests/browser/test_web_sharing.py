@@ -1,0 +1,84 @@
+"""Two signed-in users in two browser contexts share a conversation and see each other live."""
+
+from __future__ import annotations
+
+import uuid
+
+from playwright.sync_api import expect
+
+from tests.browser.harness import Server
+from tests.browser.pages import NewPage, send, sign_in, type_message, wait_idle
+
+
+def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_server: Server):
+    alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
+    token = web_server.token(alice_id)
+    cid = web_server.call("POST", "/conversations", token, {"title": "Shared plan"})["conversationId"]
+    web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": "participant"})
+
+    alice, bob = new_page(), new_page()
+    sign_in(alice, alice_id)
+    sign_in(bob, bob_id)
+    for page in (alice, bob):
+        page.evaluate(f"location.hash = '#/c/{cid}'")
+        page.get_by_role("heading", name="Shared plan").wait_for()
+    bob.get_by_label("Viewing now").filter(has_text=alice_id).wait_for()
+
+    alice.get_by_label("Message", exact=True).press_sequentially("what should we")
+    bob.get_by_role("status").filter(has_text=f"{alice_id} is typing").wait_for()
+
+    type_message(alice, f"what should we pack for Lisbon? please answer at length ({uuid.uuid4().hex[:8]})")
+    length = "() => document.querySelector('.remote-answer .remote-text')?.textContent.length ?? 0"
+    bob.locator(".remote-answer").wait_for()  # the answer starts on bob's page while alice's streams...
+    bob.wait_for_function(f"() => ({length})() > 0")
+    first = bob.evaluate(length)
+    bob.wait_for_function(f"() => ({length})() > {first + 20}")  # ...and grows there, token by token
+    assert alice.locator(".msg.streaming").count() == 1  # alice's answer is still streaming meanwhile
+    wait_idle(alice)
+    # once saved, bob's page shows the whole exchange and the typing hint is gone
+    bob.locator(".remote-answer").wait_for(state="detached")
+    bob.locator(".messages .msg.user").filter(has_text="what should we pack for Lisbon").wait_for()
+    bob.locator(".messages .msg.assistant").filter(has_text="pack").wait_for()
+    bob.get_by_role("status").filter(has_text="is typing").wait_for(state="detached")
+
+
+def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web_server: Server):
+    alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
+    alice = new_page()
+    sign_in(alice, alice_id)
+    send(alice, f"a packing list for Porto ({uuid.uuid4().hex[:8]})")
+
+    alice.get_by_role("button", name="Share").click()
+    dialog = alice.get_by_role("dialog", name="Share this chat")
+    dialog.get_by_label("User id").fill(bob_id)
+    dialog.get_by_label("Role").select_option("viewer")
+    dialog.get_by_role("button", name="Add").click()
+    dialog.get_by_label("Members").filter(has_text=bob_id).wait_for()
+    dialog.get_by_role("button", name="Create link").click()
+    link = dialog.get_by_label("Share link")
+    link.wait_for()
+    url = link.input_value()
+    assert "#/shared/" in url
+    dialog.get_by_role("button", name="Done").click()
+
+    bob = new_page()
+    sign_in(bob, bob_id)
+    shared = bob.get_by_label("Shared with me")
+    shared.get_by_role("button").first.click()
+    bob.locator(".messages .msg.user").filter(has_text="a packing list for Porto").wait_for()
+    bob.get_by_text("view only").wait_for()
+    assert bob.get_by_role("button", name="Share").count() == 0  # only the owner shares
+
+    anonymous = new_page()  # a fresh context, never signed in
+    anonymous.goto(url)
+    page = anonymous.get_by_role("main", name="Shared chat")
+    page.locator(".msg.user").filter(has_text="a packing list for Porto").wait_for()
+    expect(page.locator(".msg")).to_have_count(2)
+
+    # revoking the link: it no longer opens
+    alice.get_by_role("button", name="Share").click()
+    alice.get_by_role("button", name="Revoke link").click()
+    alice.get_by_label("Share link").wait_for(state="detached")
+    gone = new_page()
+    gone.goto(url)
+    gone.get_by_role("alert").filter(has_text="does not exist or was revoked").wait_for()
