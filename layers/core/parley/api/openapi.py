@@ -69,6 +69,14 @@ CHAT_EVENT: dict[str, Any] = {"oneOf": [
            {"code": _STR, "message": _STR, "retryable": {"type": "boolean"}}),
 ]}
 
+#: The events of a conversation's live channel (the shared-conversation feed).
+LIVE_EVENT_NAMES = ["message", "answer_start", "answer_chunk", "answer_end", "answer_error", "typing", "presence",
+                    "reset", "revoked"]
+LIVE_EVENT: dict[str, Any] = {
+    "type": "object", "required": ["event", "data"],
+    "properties": {"event": {"enum": LIVE_EVENT_NAMES}, "data": _json({"type": "object"}), "id": {"type": "string"}},
+}
+
 #: One event of an OpenAI-style completion stream: a `chat.completion.chunk` (or an error), then `[DONE]`.
 COMPLETION_EVENT: dict[str, Any] = {
     "type": "object", "required": ["data"],

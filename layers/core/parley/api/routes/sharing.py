@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Request, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep
+from parley.api.openapi import LIVE_EVENT, LIVE_EVENT_NAMES
 from parley.api.schemas import ErrorBody
 from parley.api.sharing_schemas import (
     AddMemberRequest,
@@ -19,7 +20,7 @@ from parley.api.sharing_schemas import (
     ShareList,
 )
 from parley.api.sse import SseResponse, encode_events
-from parley.errors import Forbidden, NotFound, ValidationFailed
+from parley.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                  404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
@@ -68,7 +69,7 @@ def read_share(share_id: ShareId, c: ContainerDep) -> SharedConversation:
 
 
 @router.post("/conversations/{conversation_id}/members", status_code=status.HTTP_201_CREATED,
-             response_model=MemberBody, responses={409: {"model": ErrorBody}})
+             response_model=MemberBody, responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def add_member(conversation_id: ConversationId, body: AddMemberRequest, who: IdentityDep,
                c: ContainerDep) -> MemberBody:
     """Add a member (owner only): a `participant` reads and sends, a `viewer` reads. Any well-formed
@@ -106,22 +107,18 @@ async def typing(conversation_id: ConversationId, who: IdentityDep, c: Container
 
 
 @router.get("/conversations/{conversation_id}/live", response_model=None, status_code=200,
-            responses={200: {"description": "Server-Sent Events: `message`, `answer_start`, `answer_chunk`, "
-                                            "`answer_end`, `answer_error`, `typing`, `presence`, `reset`, `revoked`",
-                             "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+            responses={200: {"description": "Server-Sent Events: " + ", ".join(f"`{n}`" for n in LIVE_EVENT_NAMES),
+                             "content": {"text/event-stream": {"schema": LIVE_EVENT}}},
+                       422: {"model": ErrorBody}})
 async def live(
     conversation_id: ConversationId,
     who: IdentityDep,
     c: ContainerDep,
-    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=20)] = None,
+    last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^(-1|[0-9]{1,15})$",
+                                         description="The last event seen; -1 (the default): none")] = "-1",
 ) -> SseResponse:
     """The conversation's live events, for its members. With `Last-Event-ID`, what was missed first."""
-    after = None
-    if last_event_id is not None:
-        try:
-            after = int(last_event_id)
-        except ValueError as exc:
-            raise ValidationFailed("Last-Event-ID must be an event id from this stream") from exc
+    after = None if last_event_id == "-1" else int(last_event_id)
     await run_in_threadpool(c.conversations_repo.get, who.user_id, conversation_id)
 
     async def still_allowed() -> bool:
