@@ -8,6 +8,7 @@ from contextlib import contextmanager
 import botocore.client
 from fastapi.testclient import TestClient
 
+from parley.conversations.repository import TURN_READ_PAGE
 from tests.support import parse_sse
 from tests.workflows.test_summaries import make_app, send, small_window_catalog
 
@@ -32,16 +33,35 @@ def items_queried():
         botocore.client.BaseClient._make_api_call = original
 
 
+@contextmanager
+def calls_made():
+    names: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(client, operation_name, api_params):
+        names.append(operation_name)
+        return original(client, operation_name, api_params)
+
+    botocore.client.BaseClient._make_api_call = counting
+    try:
+        yield names
+    finally:
+        botocore.client.BaseClient._make_api_call = original
+
+
 def test_a_long_conversation_is_not_read_whole_for_a_turn(make_user):
     client = TestClient(make_app(small_window_catalog(window=4000), generate_titles=False))
     auth = make_user("plus")
     cid = client.post("/conversations", json={}, headers=auth).json()["conversationId"]
-    ends = [send(client, auth, cid, f"Item {i}: {LONG}") for i in range(26)]  # 52 messages
+    turns = TURN_READ_PAGE // 2 + 5  # more messages than one page holds
+    ends = [send(client, auth, cid, f"Item {i}: {LONG}") for i in range(turns)]
     with items_queried() as counts:
         events = send(client, auth, cid, "What is the next item on the list?")
     assert events[0].data["contextTrimmed"] or events[0].data["summaryUsed"]
     assert events[-1].name == "message_end"
-    assert sum(counts) < 52  # one page, newest first, covered the window
+    # The turn's own read: one page, newest first, covered the window (a summary the answer triggers
+    # may read the whole conversation afterwards, off the hot path).
+    assert counts[0] == TURN_READ_PAGE < 2 * turns
 
     # Regenerating an old answer reads back until it finds it, and answers on that branch.
     old = ends[1][-1].data["messageId"]
@@ -50,3 +70,19 @@ def test_a_long_conversation_is_not_read_whole_for_a_turn(make_user):
     events = parse_sse(r.text)[0]
     assert events[-1].name == "message_end"
     assert events[0].data["parentMessageId"] == ends[1][0].data["userMessageId"]
+
+
+def test_a_short_conversation_is_read_in_one_call(make_user):
+    client = TestClient(make_app(small_window_catalog(window=4000), generate_titles=False))
+    auth = make_user("plus")
+    cid = client.post("/conversations", json={}, headers=auth).json()["conversationId"]
+    for i in range(3):
+        send(client, auth, cid, f"Item {i}")
+    with items_queried() as counts, calls_made() as calls:
+        events = send(client, auth, cid, "And the next one?")
+    assert events[-1].name == "message_end"
+    assert counts == [7]  # the conversation item and its six messages, in one Query
+    # The hot path's budget: admission, that Query, the cache lookup, the turn's write.
+    before_first_token = calls[: calls.index("TransactWriteItems") + 1]
+    assert len(before_first_token) <= 4, calls
+

@@ -8,6 +8,7 @@ the reader is not the owner is the member item looked up, so an owner's reads co
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -45,9 +46,9 @@ NOT_FOUND = "conversation not found"
 #: Where a temporary chat's oversized contents go in S3: a lifecycle rule expires that prefix (items
 #: expire by their TTL, objects by age).
 TEMPORARY_BLOB_PREFIX = "temporary/"
-#: Items per page of a turn's read (newest first): a page of ~1.5 KB messages is ~15 read units, and
-#: a turn near the start of a conversation still reads it in one page.
-TURN_READ_PAGE = 40
+#: Items per page of a turn's read (newest first): a conversation of up to this many items (50 turns)
+#: is read in one call, as before; a page of ~1.5 KB messages is ~40 read units.
+TURN_READ_PAGE = 100
 LIST_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 #: Adds one more write to a turn's transaction (ledger, idempotency record...).
@@ -174,6 +175,15 @@ class ConversationRepository:
         summaries, ``S#``, then the messages, ``M#``, newest first) stopped at the first page that
         covers it. Messages of other branches read on the way are returned too.
         """
+        # First the newest page of the whole partition. The conversation item sorts first, so it comes
+        # last: a conversation of up to a page (most of them) is read whole in this one call, as it
+        # always was, and the turn stays within its budget of AWS calls.
+        head = self._t.item.query(conversation_id, consistent_read=True, scan_index_forward=False,
+                                  limit=TURN_READ_PAGE, page_size=TURN_READ_PAGE)
+        newest = list(head)
+        if head.last_evaluated_key is None:
+            loaded = self._from_items(user_id, reversed(newest))
+            return self.load_all(user_id, conversation_id) if loaded[0].cold else loaded
         conversation = self.get(user_id, conversation_id)
         if conversation.cold:
             return self.load_all(user_id, conversation_id)
@@ -183,11 +193,12 @@ class ConversationRepository:
         through: set[str] = set()
         tokens = 0
         if want is not None:
-            # Summaries (S#) then messages (M#), newest first; members (U#) and shares (L#) lie outside.
-            span = self._t.item.sk.between(MESSAGE_SK_PREFIX, SUMMARY_SK_PREFIX + "\uffff")
-            items = self._t.item.query(conversation_id, span, consistent_read=True, scan_index_forward=False,
-                                       page_size=TURN_READ_PAGE)
-            for item in items:
+            # The rest of the partition after that first page, newest first, page by page.
+            rest = self._t.item.query(conversation_id, consistent_read=True, scan_index_forward=False,
+                                      page_size=TURN_READ_PAGE, last_evaluated_key=head.last_evaluated_key)
+            for item in itertools.chain(newest, rest):
+                if not item.sk.startswith((MESSAGE_SK_PREFIX, SUMMARY_SK_PREFIX)):
+                    continue  # members (U#), shares (L#)
                 if item.sk.startswith(SUMMARY_SK_PREFIX):
                     summaries.append(Summary(item.through_message_id, item.text, int(item.tokens),
                                              int(item.covered_messages)))
@@ -207,10 +218,14 @@ class ConversationRepository:
         return conversation, messages, summaries
 
     def _load_once(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Summary]]:
+        return self._from_items(user_id, self._t.item.query(conversation_id, consistent_read=True))
+
+    def _from_items(self, user_id: str, items: Iterable[Any]) -> tuple[Conversation, list[Message], list[Summary]]:
+        """A conversation from its partition's items in key order (conversation, messages, summaries)."""
         conversation: Conversation | None = None
         messages: list[Message] = []
         summaries: list[Summary] = []
-        for item in self._t.item.query(conversation_id, consistent_read=True):
+        for item in items:
             if item.sk == CONVERSATION_SK:
                 if self._expired(item):
                     raise NotFound(NOT_FOUND)
