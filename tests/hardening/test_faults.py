@@ -40,11 +40,11 @@ def tree(c, auth, cid):
 def test_brief_throttling_is_retried_transparently(c, make_user):
     auth = make_user("plus")
     cid = new_conversation(c, auth)
-    # A turn reads the conversation item (GetItem; a new conversation has no history to Query).
-    with AwsFaults().add("GetItem", times=2).add("TransactWriteItems", times=1) as faults:
+    # A turn reads its conversation with one Query (the newest page of its items).
+    with AwsFaults().add("Query", times=2).add("TransactWriteItems", times=1) as faults:
         r = c.post(f"/conversations/{cid}/messages", json={"content": "hello"}, headers=auth)
     assert r.status_code == 200 and parse_sse(r.text)[0][-1].name == "message_end"
-    assert faults.hits.count("GetItem") == 2 and faults.hits.count("TransactWriteItems") == 1
+    assert faults.hits.count("Query") == 2 and faults.hits.count("TransactWriteItems") == 1
     assert [m["role"] for m in tree(c, auth, cid)] == ["user", "assistant"]
 
 
