@@ -72,7 +72,8 @@ def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web
     anonymous = new_page()  # a fresh context, never signed in
     anonymous.goto(url)
     page = anonymous.get_by_role("main", name="Shared chat")
-    page.locator(".msg.user").filter(has_text="a packing list for Porto").wait_for()
+    # A fresh browser context loads the app from scratch: slower than the signed-in pages on a busy machine.
+    page.locator(".msg.user").filter(has_text="a packing list for Porto").wait_for(timeout=30_000)
     expect(page.locator(".msg")).to_have_count(2)
 
     # revoking the link: it no longer opens
