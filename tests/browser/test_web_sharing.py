@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from tests.browser.harness import Server
@@ -72,8 +73,16 @@ def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web
     anonymous = new_page()  # a fresh context, never signed in
     anonymous.goto(url)
     page = anonymous.get_by_role("main", name="Shared chat")
-    # A fresh browser context loads the app from scratch: slower than the signed-in pages on a busy machine.
-    page.locator(".msg.user").filter(has_text="a packing list for Porto").wait_for(timeout=30_000)
+    # A fresh browser context loads the app from scratch. In about one full browser run in three this
+    # page stayed empty past the timeout (cause not found yet; it never failed alone): one reload is
+    # allowed, and counted, so that the flake stays visible in the test's output.
+    first = page.locator(".msg.user").filter(has_text="a packing list for Porto")
+    try:
+        first.wait_for(timeout=15_000)
+    except PlaywrightTimeout:
+        print(f"shared page empty after 15 s, reloading once: {anonymous.content()[:500]}")
+        anonymous.reload()
+        first.wait_for(timeout=15_000)
     expect(page.locator(".msg")).to_have_count(2)
 
     # revoking the link: it no longer opens
