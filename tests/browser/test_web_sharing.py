@@ -33,8 +33,9 @@ def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_serv
     bob.locator(".remote-answer").wait_for()  # the answer starts on bob's page while alice's streams...
     bob.wait_for_function(f"() => ({length})() > 0")
     first = bob.evaluate(length)
-    bob.wait_for_function(f"() => ({length})() > {first + 20}")  # ...and grows there, token by token
-    assert alice.locator(".msg.streaming").count() == 1  # alice's answer is still streaming meanwhile
+    # ...and grows there, token by token: text that arrived all at once at the end would not grow. (Whether
+    # alice's own stream is still open at that moment depends on the machine's speed: not asserted.)
+    bob.wait_for_function(f"() => ({length})() > {first + 20}")
     wait_idle(alice)
     # once saved, bob's page shows the whole exchange and the typing hint is gone
     bob.locator(".remote-answer").wait_for(state="detached")
