@@ -248,12 +248,19 @@ class LocalServers:
             "actions": ["Admin", "Read", "Write", "List", "Tagging"],
         }]}))
         grpc = free_ports(4)
+        # SeaweedFS also listens on Unix sockets named after its ports, which a killed server leaves behind:
+        # a port handed out again would then fail to bind. These ports are free, so any such file is stale.
+        for stale in [directory / "filer.sock", *(Path(tempfile.gettempdir()) / f"seaweedfs-{kind}-grpc-{port}.sock"
+                                                   for kind, port in (("master", grpc[0]), ("volume", grpc[1]),
+                                                                      ("filer", grpc[2]), ("s3", grpc[3])))]:
+            stale.unlink(missing_ok=True)
         return [
             weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={directory}",
             f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false",
             "-master.electionTimeout=1s", "-master.volumeSizeLimitMB=64", "-volume.max=64",
             f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
+            f"-filer.localSocket={directory / 'filer.sock'}",
             "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={config}",
             # Listeners on fixed ports that Parley does not use (two apps on one machine would collide).
             "-s3.port.iceberg=0", "-s3.port.lance=0",
