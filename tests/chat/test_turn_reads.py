@@ -16,37 +16,27 @@ LONG = "Facts about the project, line after line, all kept for later. " * 75  # 
 
 
 @contextmanager
-def items_queried():
-    counts: list[int] = []
+def api_calls():
+    """Every AWS call made meanwhile: (operation, its parameters, its response)."""
+    calls: list[tuple[str, dict, dict]] = []
     original = botocore.client.BaseClient._make_api_call
 
-    def counting(client, operation_name, api_params):
+    def recording(client, operation_name, api_params):
         response = original(client, operation_name, api_params)
-        if operation_name == "Query" and api_params.get("TableName", "").endswith("-conversations"):
-            counts.append(len(response.get("Items", [])))
+        calls.append((operation_name, api_params, response))
         return response
 
-    botocore.client.BaseClient._make_api_call = counting
+    botocore.client.BaseClient._make_api_call = recording
     try:
-        yield counts
+        yield calls
     finally:
         botocore.client.BaseClient._make_api_call = original
 
 
-@contextmanager
-def calls_made():
-    names: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(client, operation_name, api_params):
-        names.append(operation_name)
-        return original(client, operation_name, api_params)
-
-    botocore.client.BaseClient._make_api_call = counting
-    try:
-        yield names
-    finally:
-        botocore.client.BaseClient._make_api_call = original
+def items_queried(calls: list[tuple[str, dict, dict]]) -> list[int]:
+    """Items returned by each Query of the conversations table."""
+    return [len(response.get("Items", [])) for name, params, response in calls
+            if name == "Query" and params.get("TableName", "").endswith("-conversations")]
 
 
 def test_a_long_conversation_is_not_read_whole_for_a_turn(make_user):
@@ -55,8 +45,9 @@ def test_a_long_conversation_is_not_read_whole_for_a_turn(make_user):
     cid = client.post("/conversations", json={}, headers=auth).json()["conversationId"]
     turns = TURN_READ_PAGE // 2 + 5  # more messages than one page holds
     ends = [send(client, auth, cid, f"Item {i}: {LONG}") for i in range(turns)]
-    with items_queried() as counts:
+    with api_calls() as calls:
         events = send(client, auth, cid, "What is the next item on the list?")
+    counts = items_queried(calls)
     assert events[0].data["contextTrimmed"] or events[0].data["summaryUsed"]
     assert events[-1].name == "message_end"
     # The turn's own read: one page, newest first, covered the window (a summary the answer triggers
@@ -78,8 +69,9 @@ def test_a_short_conversation_is_read_in_one_call(make_user):
     cid = client.post("/conversations", json={}, headers=auth).json()["conversationId"]
     for i in range(3):
         send(client, auth, cid, f"Item {i}")
-    with items_queried() as counts, calls_made() as calls:
+    with api_calls() as recorded:
         events = send(client, auth, cid, "And the next one?")
+    counts, calls = items_queried(recorded), [name for name, _, _ in recorded]
     assert events[-1].name == "message_end"
     assert counts == [7]  # the conversation item and its six messages, in one Query
     # The hot path's budget: admission, that Query, the cache lookup, the turn's write.
