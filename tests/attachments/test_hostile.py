@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 
+from parley.api.errors import status_of
 from parley.attachments import ExtractionFailed, Limits, extract
 from tests.attachments.samples import (
     add_zip_member,
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.timeout(60)
 def failure(data: bytes, filename: str, content_type: str = "", limits: Limits = LIMITS) -> str:
     with pytest.raises(ExtractionFailed) as error:
         extract(data, filename=filename, content_type=content_type, limits=limits)
-    assert error.value.status == 422 and error.value.code == "extraction_failed"
+    assert status_of(error.value) == 422 and error.value.code == "extraction_failed"
     return error.value.reason
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from parley.api.errors import status_of
 from parley.attachments import (
     AttachmentTooLarge,
     InvalidAttachment,
@@ -16,7 +17,7 @@ from parley.attachments import (
     validate_upload,
 )
 from parley.attachments.kinds import DOCX_TYPE, KindMismatch, KindUnknown
-from parley.errors import ApiError, PayloadTooLarge
+from parley.errors import ParleyError, PayloadTooLarge
 
 MB = 1024 * 1024
 
@@ -84,12 +85,12 @@ def test_validate_upload_maps_to_statuses() -> None:
 
     with pytest.raises(UnsupportedAttachmentType) as unsupported:
         validate_upload("tool.exe", "application/x-msdownload", 10, limits)
-    assert (unsupported.value.status, unsupported.value.code) == (415, "unsupported_media_type")
+    assert (status_of(unsupported.value), unsupported.value.code) == (415, "unsupported_media_type")
     assert "tool.exe" in unsupported.value.message
 
     with pytest.raises(AttachmentTooLarge) as too_large:
         validate_upload("big.png", "image/png", 6 * MB, limits)
-    assert too_large.value.status == 413 and isinstance(too_large.value, PayloadTooLarge)
+    assert status_of(too_large.value) == 413 and isinstance(too_large.value, PayloadTooLarge)
     assert "5 MB" in too_large.value.message
 
     with pytest.raises(AttachmentTooLarge):
@@ -98,7 +99,7 @@ def test_validate_upload_maps_to_statuses() -> None:
 
     with pytest.raises(InvalidAttachment) as mismatch:
         validate_upload("photo.png", "image/jpeg", 10, limits)
-    assert mismatch.value.status == 422 and isinstance(mismatch.value, ApiError)
+    assert status_of(mismatch.value) == 422 and isinstance(mismatch.value, ParleyError)
 
     with pytest.raises(InvalidAttachment, match="empty"):
         validate_upload("a.txt", "text/plain", 0, limits)
@@ -113,7 +114,7 @@ def test_allowed_kinds_and_count() -> None:
     check_attachment_count(2, limits)
     with pytest.raises(TooManyAttachments) as error:
         check_attachment_count(3, limits)
-    assert (error.value.status, error.value.code) == (422, "too_many_attachments")
+    assert (status_of(error.value), error.value.code) == (422, "too_many_attachments")
 
 
 def test_limits_from_settings_reads_attachment_fields() -> None:

@@ -9,11 +9,12 @@ import uuid
 
 import pytest
 
+from parley.api.errors import status_of
 from parley.attachments import Limits
 from parley.attachments.images import estimate_image_tokens
 from parley.attachments.service import AttachmentConfig, AttachmentService
 from parley.attachments.uploads import upload_key
-from parley.errors import ApiError
+from parley.errors import ParleyError
 from parley.ids import new_id
 from parley.tokens import count_tokens
 from tests.attachments.samples import filler_document, image_bytes, make_pdf
@@ -40,8 +41,8 @@ def user() -> str:
     return f"user-{uuid.uuid4().hex[:12]}"
 
 
-def error_of(call) -> ApiError:
-    with pytest.raises(ApiError) as info:
+def error_of(call) -> ParleyError:
+    with pytest.raises(ParleyError) as info:
         call()
     return info.value
 
@@ -111,7 +112,7 @@ def test_documents_share_the_budget(service, owner, long_id) -> None:
 
 def test_too_small_a_budget_is_413(service, owner, long_id) -> None:
     err = error_of(lambda: service.context_for_turn(owner, [long_id], QUESTION, 10))
-    assert (err.status, err.code) == (413, "attachments_too_large")
+    assert (status_of(err), err.code) == (413, "attachments_too_large")
 
 
 def test_an_image_becomes_a_content_part(service, owner, long_id) -> None:
@@ -136,26 +137,26 @@ def test_an_image_becomes_a_content_part(service, owner, long_id) -> None:
 def test_images_larger_than_the_budget_are_413(service, owner) -> None:
     image = ready(service, owner, "wide.png", image_bytes("PNG", (2000, 2000)), "image/png")
     err = error_of(lambda: service.context_for_turn(owner, [image], "what is this", 500))
-    assert (err.status, err.code) == (413, "attachments_too_large")
+    assert (status_of(err), err.code) == (413, "attachments_too_large")
 
 
 def test_refusals(service, owner, long_id) -> None:
     stranger = user()
     foreign = error_of(lambda: service.context_for_turn(stranger, [long_id], "q", 1000))
-    assert (foreign.status, foreign.code) == (404, "not_found")
+    assert (status_of(foreign), foreign.code) == (404, "not_found")
     missing = error_of(lambda: service.context_for_turn(owner, [new_id()], "q", 1000))
-    assert missing.status == 404
+    assert status_of(missing) == 404
     malformed = error_of(lambda: service.context_for_turn(owner, ["../../etc"], "q", 1000))
-    assert malformed.status == 422
+    assert status_of(malformed) == 422
 
     pending = service.create_upload(owner, "later.txt", "text/plain", 5).attachment.attachment_id
     not_ready = error_of(lambda: service.context_for_turn(owner, [pending], "q", 1000))
-    assert (not_ready.status, not_ready.code, not_ready.retryable) == (409, "attachment_not_ready", True)
+    assert (status_of(not_ready), not_ready.code, not_ready.retryable) == (409, "attachment_not_ready", True)
 
     broken = service.create_upload(owner, "bad.pdf", "application/pdf", 9).attachment.attachment_id
     put_upload(service, broken, b"not a pdf", "application/pdf")
     failed = error_of(lambda: service.context_for_turn(owner, [broken], "q", 1000))
-    assert (failed.status, failed.code) == (422, "attachment_failed")
+    assert (status_of(failed), failed.code) == (422, "attachment_failed")
     reason = service._repo.get(broken).reason_message
     assert reason and failed.message == f"bad.pdf cannot be used: {reason}"
 
@@ -166,7 +167,7 @@ def test_without_inline_processing_an_uploaded_file_waits_for_its_event(service,
     aid = aws_like.create_upload(owner, "n.txt", "text/plain", 5).attachment.attachment_id
     put_upload(aws_like, aid, b"hello", "text/plain")
     assert aws_like.get(owner, aid).status == "pending"
-    assert error_of(lambda: aws_like.context_for_turn(owner, [aid], "q", 1000)).status == 409
+    assert status_of(error_of(lambda: aws_like.context_for_turn(owner, [aid], "q", 1000))) == 409
     aws_like.process_upload(upload_key(aid))
     assert aws_like.context_for_turn(owner, [aid], "q", 1000).records[0]["chunksUsed"] == [0]
 
@@ -177,7 +178,7 @@ def test_count_limit_and_duplicates(service, owner) -> None:
                                              process_inline=True))
     ids = [ready(two, owner, f"n{i}.txt", f"note {i}".encode(), "text/plain") for i in range(3)]
     err = error_of(lambda: two.context_for_turn(owner, ids, "q", 1000))
-    assert (err.status, err.code) == (422, "too_many_attachments")
+    assert (status_of(err), err.code) == (422, "too_many_attachments")
     turn = two.context_for_turn(owner, [ids[0], ids[0], ids[1]], "q", 1000)
     assert [r["id"] for r in turn.records] == ids[:2]
 
@@ -201,8 +202,8 @@ def test_link_keeps_and_delete_for_conversation_removes(service) -> None:
     assert aged.get(me, mine[0]).status == "ready"
 
     assert error_of(lambda: service.link(me, [mine[0]], new_id())).code == "attachment_in_use"
-    assert error_of(lambda: service.link(me, [theirs], conversation)).status == 404
-    assert error_of(lambda: service.link(me, [new_id()], conversation)).status == 404
+    assert status_of(error_of(lambda: service.link(me, [theirs], conversation))) == 404
+    assert status_of(error_of(lambda: service.link(me, [new_id()], conversation))) == 404
     service.link(other, [theirs], conversation)  # the chat path checks conversation ownership, not this
 
     assert service.delete_for_conversation(me, conversation) == 2

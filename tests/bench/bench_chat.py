@@ -122,11 +122,10 @@ def fresh_settings(**overrides) -> Settings:
 
 async def run_turn(container, who: Identity, cid: str, content: str, log: CallLog) -> tuple[int, int, int, int]:
     """One turn through the chat service: (calls before first token, calls in all, bytes written, stop checks)."""
-    chat = container.chat
     start = len(log.calls)
-    plan = await asyncio.to_thread(chat.prepare_send, who, cid, content=content)
+    plan = await asyncio.to_thread(container.turns.prepare_send, who, cid, content=content)
     before_first = len(log.calls) - start
-    generation = chat.start(plan)
+    generation = container.runner.start(plan)
     async for event in generation.log.follow():
         if event is not None and event.terminal:
             break
@@ -173,8 +172,8 @@ def _ttft_rounds(container, concurrency: int, rounds: int) -> dict[str, float]:
 
     async def one(i: int) -> tuple[float, float]:
         started = time.perf_counter()
-        plan = await run_in_threadpool(container.chat.prepare_send, whos[i], cids[i], content=f"hello {uuid.uuid4()}")
-        generation = container.chat.start(plan)
+        plan = await run_in_threadpool(container.turns.prepare_send, whos[i], cids[i], content=f"hello {uuid.uuid4()}")
+        generation = container.runner.start(plan)
         first = None
         async for event in generation.log.follow():
             if event is not None and event.name == "content_chunk" and first is None:
@@ -262,10 +261,10 @@ def bench_relay(streams: int = 20, tokens: int = 5000) -> dict[str, float]:
             for _ in range(streams)]
 
     async def main() -> float:
-        plans = await asyncio.gather(*(asyncio.to_thread(container.chat.prepare_send, who, cid, content="go")
+        plans = await asyncio.gather(*(asyncio.to_thread(container.turns.prepare_send, who, cid, content="go")
                                        for cid in cids))
         started = time.perf_counter()
-        generations = [container.chat.start(p) for p in plans]
+        generations = [container.runner.start(p) for p in plans]
 
         async def drain(g) -> int:
             n = 0

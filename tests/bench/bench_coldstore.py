@@ -23,10 +23,10 @@ if __package__ in (None, ""):
 from parley.app import create_app  # noqa: E402
 from parley.coldstore import ColdStore, ColdStoreConfig  # noqa: E402
 from parley.coldstore.sizing import STORAGE_OVERHEAD, item_size  # noqa: E402
-from parley.container import aws_client  # noqa: E402
 from parley.conversations.model import Message  # noqa: E402
 from parley.ids import new_id, now_ms  # noqa: E402
 from parley.settings import Settings  # noqa: E402
+from parley.storage.aws import aws_client  # noqa: E402
 from tests.bench.servers import scratch_servers  # noqa: E402
 
 DAY_MS = 86_400_000

@@ -17,8 +17,7 @@ from contextlib import contextmanager
 import botocore.client
 
 from parley.app import create_app
-from parley.context.builder import Summary
-from parley.conversations.model import Conversation, Message
+from parley.conversations.model import Conversation, Message, Summary
 from parley.ids import new_id, now_ms
 from tests.bench.bench_chat import _item_size, fresh_settings
 from tests.bench.servers import scratch_servers

@@ -23,8 +23,11 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from model_endpoints.catalog import load_catalog  # noqa: E402
-from parley.context.builder import Summary, build_context  # noqa: E402
-from parley.conversations.model import Message  # noqa: E402
+from parley.context.builder import build_context  # noqa: E402
+from parley.conversations.model import (
+    Message,  # noqa: E402
+    Summary,  # noqa: E402
+)
 from parley.ids import new_id  # noqa: E402
 from parley.settings import Settings  # noqa: E402
 from parley.tokens import count_tokens  # noqa: E402

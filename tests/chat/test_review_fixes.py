@@ -9,6 +9,7 @@ import uuid
 import jwt
 import pytest
 
+from parley.api.errors import status_of
 from parley.chat.events import EventLog
 from tests.support import ScriptedBackend, backend, parse_sse
 
@@ -35,16 +36,16 @@ def test_a_second_send_with_the_same_key_while_the_first_is_prepared_is_409_not_
     from parley.auth.identity import Identity
     from parley.idempotency.records import idempotency_key
 
-    chat = app.state.container.chat
+    turns = app.state.container.turns
     who = Identity(f"idem-{uuid.uuid4().hex[:6]}", "plus")
     cid = app.state.container.conversations.create(who.user_id, title=None, model=None, system_prompt=None)[0]
     key = idempotency_key(who.user_id, f"send:{cid}", "same", {"content": "x"})
-    chat.prepare_send(who, cid, content="x", idempotency=key)  # started, not finished
+    turns.prepare_send(who, cid, content="x", idempotency=key)  # started, not finished
     from parley.errors import Conflict
 
     with pytest.raises(Conflict) as raised:
-        chat.prepare_send(who, cid, content="x", idempotency=key)
-    assert raised.value.status == 409 and raised.value.code == "request_in_progress"
+        turns.prepare_send(who, cid, content="x", idempotency=key)
+    assert status_of(raised.value) == 409 and raised.value.code == "request_in_progress"
 
 
 def test_a_turn_too_large_for_the_chosen_model_falls_back_or_is_refused(app, client, make_user):
@@ -88,7 +89,7 @@ def test_a_cursor_with_a_malformed_key_is_400(client, auth):
 
 
 def test_a_summary_finished_after_the_conversation_was_deleted_is_not_stored(app, client, make_user):
-    from parley.context.builder import Summary
+    from parley.conversations.model import Summary
     from parley.errors import NotFound
 
     auth = make_user()

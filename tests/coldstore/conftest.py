@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from parley.app import create_app
 from parley.coldstore import ColdStore, ColdStoreConfig
-from parley.container import aws_client
 from parley.settings import Settings
+from parley.storage.aws import aws_client
 from tests.coldstore.helpers import Clock, Cold, Faults
 
 

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from parley.auth.local_jwt import issue_token
 from parley.coldstore import ColdStore
 from parley.coldstore.codec import RawItem
-from parley.context.builder import Summary
-from parley.conversations.model import Conversation, Message
+from parley.conversations.model import Conversation, Message, Summary
 from parley.errors import NotFound
 from parley.ids import new_id, now_ms
 from parley.settings import DEV_JWT_SECRET, Settings

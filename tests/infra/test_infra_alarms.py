@@ -35,7 +35,8 @@ def _emitted_emf(app, client, make_user) -> list[dict[str, Any]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(container.metrics, "emit", tee)
         # The shared test app runs without the response cache; the cache metrics need it on.
-        patch.setattr(container.chat, "_opts", replace(container.chat._opts, cache_enabled=True))
+        planner = container.turns._planner
+        patch.setattr(planner, "_opts", replace(planner._opts, cache_enabled=True))
         auth = make_user("plus")
         models = [m.id for m in container.catalog.models]
 

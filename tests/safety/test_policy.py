@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from parley.api.errors import status_of
+from parley.limits.offenders import OffenderPolicy, OffenderTier, offender_limit, parse_tiers
 from parley.safety import (
     CONTENT_BLOCKED,
     ContentBlocked,
-    OffenderPolicy,
-    OffenderTier,
     decision_log_fields,
-    offender_limit,
-    parse_tiers,
     prepare_input,
     screen_input,
 )
@@ -24,7 +22,7 @@ def test_block_policy_refuses_without_text() -> None:
     prepared = prepare_input(ATTACK, source="user", policy="block")
     assert prepared.action == "block" and prepared.text == ""
     error = ContentBlocked()
-    assert error.code == CONTENT_BLOCKED == "content_blocked" and error.status == 400 and not error.retryable
+    assert error.code == CONTENT_BLOCKED == "content_blocked" and status_of(error) == 400 and not error.retryable
     assert "instruction" not in error.message.lower()  # never tells the attacker which rule fired
 
 

@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         # After the server stopped taking requests: answers still being written are saved first.
-        await container.chat.shutdown(grace_s=settings.shutdown_grace_s)
+        await container.runner.shutdown(grace_s=settings.shutdown_grace_s)
 
     app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS,
                   docs_url=None, redoc_url=None, lifespan=lifespan)

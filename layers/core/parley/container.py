@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
 from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
+from parley.chat.cached import CachedAnswers
+from parley.chat.completions import CompletionService
+from parley.chat.models import ModelChooser
 from parley.chat.moderation import SafetyGate, SafetyOptions
-from parley.chat.service import ChatOptions, ChatService, run_blocking
+from parley.chat.options import ChatOptions
+from parley.chat.planner import TurnPlanner
+from parley.chat.replays import Replays
+from parley.chat.runner import TurnRunner, run_blocking
+from parley.chat.streams import StreamService
+from parley.chat.turns import TurnService
 from parley.coldstore import ColdStore, build_coldstore
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.service import ConversationService
 from parley.idempotency.records import IdempotencyStore
-from parley.limits.ledger import UsageLedger
+from parley.limits.ledger import TierLimits, UsageLedger
+from parley.limits.offenders import OffenderPolicy, parse_tiers
 from parley.observability import EmfMetrics, MemoryMetrics, MetricsSink
 from parley.personal.context import PersonalContext
 from parley.personal.instructions import InstructionsService
 from parley.personal.memories import MemoryService
-from parley.safety import OffenderPolicy, parse_tiers
 from parley.search.indexer import SearchIndexer
 from parley.search.local import LocalSearchIndex
 from parley.search.rebuild import catch_up
@@ -34,6 +40,7 @@ from parley.settings import Settings
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
 from parley.sharing.shares import ShareService
+from parley.storage.aws import aws_client
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.profile_table import build_profile_table
@@ -59,7 +66,11 @@ class Container:
     idempotency: IdempotencyStore
     metrics: MetricsSink
     backends: Any
-    chat: ChatService
+    turns: TurnService
+    completions: CompletionService
+    runner: TurnRunner
+    streams: StreamService
+    replays: Replays
     workflow_tasks: WorkflowTasks
     workflows: WorkflowStarter
     attachments: AttachmentService
@@ -75,11 +86,6 @@ class Container:
     @property
     def s3(self) -> Any:
         return self.blobs.client
-
-
-def aws_client(settings: Settings, service: str, endpoint_url: str | None = None) -> Any:
-    config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
-    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
 
 
 def build_catalog(settings: Settings) -> Catalog:
@@ -128,7 +134,10 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     repo.set_search_indexer(SearchIndexer(search_index))
     metrics: MetricsSink = MemoryMetrics() if settings.mode == "local" else EmfMetrics()
     backends = build_backends(settings)
-    ledger = UsageLedger(usage, settings)
+    ledger = UsageLedger(usage, TierLimits(
+        messages_per_hour={"free": settings.limit_free_per_hour, "plus": settings.limit_plus_per_hour},
+        tokens_per_day={"free": settings.limit_free_tokens_per_day, "plus": settings.limit_plus_tokens_per_day},
+    ))
     workflow_tasks = WorkflowTasks(
         repository=repo,
         catalog=catalog,
@@ -155,30 +164,42 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     instructions = InstructionsService(profiles, screen, settings.instructions_token_budget, ledger.bump_profile)
     memories = MemoryService(profiles, screen, settings.memory_token_budget, ledger.bump_profile)
     personal = PersonalContext(profiles, instructions, memories)
-    chat = ChatService(
+    options = ChatOptions(
+        default_system_prompt=settings.default_system_prompt,
+        max_message_chars=settings.max_message_chars,
+        checkpoint_interval_s=settings.checkpoint_interval_s,
+        cache_enabled=settings.cache_enabled,
+        summary_trigger_fraction=settings.summary_trigger_fraction,
+        generate_titles=settings.generate_titles,
+        attachment_share=settings.attachment_context_share,
+        recall_tokens=settings.recall_token_budget,
+        resume_poll_s=settings.resume_poll_s,
+        ping_interval_s=settings.ping_interval_s,
+    )
+    models = ModelChooser(catalog)
+    pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="turn")
+    cache = ResponseCache(ops.cache, ttl_s=settings.cache_ttl_s, max_answer_bytes=settings.content_inline_max_bytes)
+    cached = CachedAnswers(cache, pool, metrics)
+    replays = Replays(repo, idempotency)
+    turns = TurnService(
         repository=repo,
-        catalog=catalog,
-        backend_for=backends.backend_for,
+        planner=TurnPlanner(models=models, options=options, safety=safety, attachments=attachments,
+                            personal=personal),
+        models=models,
         ledger=ledger,
-        cache=ResponseCache(ops.cache, ttl_s=settings.cache_ttl_s, max_answer_bytes=settings.content_inline_max_bytes),
+        cached=cached,
         idempotency=idempotency,
-        metrics=metrics,
-        options=ChatOptions(
-            default_system_prompt=settings.default_system_prompt,
-            max_message_chars=settings.max_message_chars,
-            checkpoint_interval_s=settings.checkpoint_interval_s,
-            cache_enabled=settings.cache_enabled,
-            summary_trigger_fraction=settings.summary_trigger_fraction,
-            generate_titles=settings.generate_titles,
-            attachment_share=settings.attachment_context_share,
-            recall_tokens=settings.recall_token_budget,
-        ),
-        run_blocking=run_blocking,
-        workflows=workflows,
+        replays=replays,
+        options=options,
+        pool=pool,
         safety=safety,
+        workflows=workflows,
         attachments=attachments,
         personal=personal,
     )
+    runner = TurnRunner(repository=repo, backend_for=backends.backend_for, ledger=ledger, cached=cached,
+                        idempotency=idempotency, metrics=metrics, options=options, run_blocking=run_blocking,
+                        safety=safety)
     return Container(
         settings=settings,
         catalog=catalog,
@@ -192,7 +213,11 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         idempotency=idempotency,
         metrics=metrics,
         backends=backends,
-        chat=chat,
+        turns=turns,
+        completions=CompletionService(models=models, ledger=ledger, cached=cached, options=options, safety=safety),
+        runner=runner,
+        streams=StreamService(repository=repo, active=runner.active, options=options, run_blocking=run_blocking),
+        replays=replays,
         workflow_tasks=workflow_tasks,
         workflows=workflows,
         api_keys=api_keys,

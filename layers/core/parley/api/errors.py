@@ -1,6 +1,9 @@
-"""One place that renders every error as ``{code, message, retryable}``."""
+"""One place that renders every error as ``{code, message, retryable}``, and the one mapping from the
+core's errors to HTTP statuses and headers."""
 
 from __future__ import annotations
+
+import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
@@ -9,7 +12,20 @@ from fastapi.responses import JSONResponse
 from pynamodb.exceptions import PynamoDBException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from parley.errors import ApiError
+from parley.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ParleyError,
+    PayloadTooLarge,
+    Quota,
+    RateLimited,
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
 from parley.observability import logger
 
 _HTTP_CODES = {
@@ -23,6 +39,49 @@ _HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
 }
+
+
+#: The status of each kind of error; a subclass answers with its nearest listed ancestor's.
+_STATUS: dict[type, int] = {
+    BadRequest: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    ValidationFailed: 422,
+    RateLimited: 429,
+    ServiceUnavailable: 503,
+}
+
+
+def status_of(exc: ParleyError) -> int:
+    for kind in type(exc).__mro__:
+        status = _STATUS.get(kind)
+        if status is not None:
+            return status
+    return 500
+
+
+def quota_headers(quota: Quota | None, now: float | None = None) -> dict[str, str]:
+    """OpenAI's rate-limit headers, which its clients read, for a caller's standing."""
+    if quota is None:
+        return {}
+    seconds = max(int(quota.reset_at - (now or time.time())), 0)
+    return {
+        "x-ratelimit-limit-requests": str(quota.limit),
+        "x-ratelimit-remaining-requests": str(quota.remaining),
+        # OpenAI's format: a duration such as "6m0s".
+        "x-ratelimit-reset-requests": f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s",
+    }
+
+
+def headers_of(exc: ParleyError) -> dict[str, str]:
+    headers = quota_headers(exc.quota)
+    if exc.retry_after_s is not None:
+        headers["Retry-After"] = str(exc.retry_after_s)
+    return headers
 
 
 #: Our error codes that OpenAI spells differently, with the status OpenAI answers them with.
@@ -83,10 +142,12 @@ def _body_not_json(request: Request, exc: RequestValidationError) -> bool:
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.retryable, exc.headers or None, request,
-                              exc.param)
+    @app.exception_handler(ParleyError)
+    async def _domain_error(request: Request, exc: ParleyError) -> JSONResponse:
+        if status_of(exc) >= 500:
+            logger.error("request failed", extra={"error_type": type(exc).__name__, "code": exc.code})
+        return error_response(status_of(exc), exc.code, exc.message, exc.retryable, headers_of(exc) or None,
+                              request, exc.param)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

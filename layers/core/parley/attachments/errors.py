@@ -1,47 +1,48 @@
-"""Why an attachment was refused: API errors with a status, a code and a message a user can read.
+"""Why an attachment was refused: errors with a code and a message a user can read.
 
-Every error here is an ``ApiError``, so the app renders it as ``{code, message, retryable}``; the
+Every error here is a ``ParleyError``, so the app renders it as ``{code, message, retryable}``; the
 S3-event path stores ``code`` and ``message`` on the attachment record instead. Messages never
 quote file contents, only names, sizes and what was wrong.
 """
 
 from __future__ import annotations
 
-from parley.errors import ApiError, PayloadTooLarge, ValidationFailed
+from parley.errors import ParleyError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 
-class AttachmentError(ApiError):
-    """Any refusal of an attachment (catch this one to record a failed upload)."""
+class AttachmentError(ParleyError):
+    """Any refusal of an attachment (catch this one to record a failed upload). Each kind below
+    names its category first, which is what a caller is answered with."""
 
-    status, code = 422, "invalid_attachment"
-
-
-class AttachmentTooLarge(AttachmentError, PayloadTooLarge):
-    """Over a byte-size limit: 413."""
-
-    status, code = 413, "attachment_too_large"
+    code = "invalid_attachment"
 
 
-class UnsupportedAttachmentType(AttachmentError):
-    """A kind of file Parley does not read, or one switched off by the limits: 415."""
+class AttachmentTooLarge(PayloadTooLarge, AttachmentError):
+    """Over a byte-size limit."""
 
-    status, code = 415, "unsupported_media_type"
+    code = "attachment_too_large"
 
 
-class InvalidAttachment(AttachmentError, ValidationFailed):
-    """A declared upload that cannot be right (empty, bad name, type contradicting the name): 422."""
+class UnsupportedAttachmentType(UnsupportedMediaType, AttachmentError):
+    """A kind of file Parley does not read, or one switched off by the limits."""
 
-    status, code = 422, "invalid_attachment"
+    code = "unsupported_media_type"
+
+
+class InvalidAttachment(ValidationFailed, AttachmentError):
+    """A declared upload that cannot be right (empty, bad name, type contradicting the name)."""
+
+    code = "invalid_attachment"
 
 
 class TooManyAttachments(InvalidAttachment):
-    status, code = 422, "too_many_attachments"
+    code = "too_many_attachments"
 
 
-class ExtractionFailed(AttachmentError):
+class ExtractionFailed(ValidationFailed, AttachmentError):
     """The file could not be read safely: damaged, encrypted, hostile, too slow or too big once opened."""
 
-    status, code = 422, "extraction_failed"
+    code = "extraction_failed"
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -47,7 +47,7 @@ from parley.attachments.uploads import (
     signing_client,
     upload_key,
 )
-from parley.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
+from parley.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from parley.ids import is_id, new_id
 from parley.tokens import count_tokens
 
@@ -455,10 +455,9 @@ class AttachmentService:
                 retryable=True,
             )
         if attachment.status == "failed":
-            raise ApiError(
+            raise ValidationFailed(
                 f"{attachment.filename} cannot be used: {attachment.reason_message or 'it could not be read'}",
                 code="attachment_failed",
-                status=422,
             )
         return attachment
 
@@ -599,7 +598,7 @@ def build_attachment_service(
     from parley.storage.blobs import BlobStore
 
     if blobs is None:
-        from parley.container import aws_client
+        from parley.storage.aws import aws_client
 
         blobs = BlobStore(lambda: aws_client(settings, "s3", settings.s3_endpoint), settings.bucket_data)
     config = AttachmentConfig.from_settings(settings)

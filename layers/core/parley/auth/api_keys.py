@@ -42,8 +42,6 @@ from parley.storage.models import is_condition_failure, model_meta
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from parley.auth.authenticators import Authenticator
-
 KEY_PREFIX = "prly_"
 KEY_ID_BYTES = 8
 SECRET_BYTES = 32
@@ -321,25 +319,6 @@ def _failed_conditions(exc: TransactWriteError) -> list[int]:
 
 
 # -- local mode: bearer tokens that are API keys --------------------------------------------------
-
-
-class ApiKeyAuthenticator:
-    """Accept an API key as the bearer token, else defer to the JWT authenticator.
-
-    Local mode only: in aws mode API Gateway's Lambda authorizer checks keys and tokens alike.
-    """
-
-    def __init__(self, keys: ApiKeyRepository, fallback: Authenticator) -> None:
-        self._keys = keys
-        self._fallback = fallback
-
-    def __call__(self, request: Request) -> Identity:
-        from parley.auth.authenticators import bearer_token
-
-        token = bearer_token(request)
-        if looks_like_api_key(token):
-            return self._keys.authenticate(token).identity
-        return self._fallback(request)
 
 
 def authenticated_with_api_key(request: Request) -> bool:

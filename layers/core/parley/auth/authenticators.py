@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
-from parley.auth.api_keys import ApiKeyAuthenticator, ApiKeyRepository
+from parley.auth.api_keys import ApiKeyRepository, looks_like_api_key
 from parley.auth.identity import TIERS, Identity, tier_from_claims
 from parley.errors import Unauthorized
 from parley.settings import Settings
@@ -82,6 +82,23 @@ class ApiGatewayAuthenticator:
         except ValueError:
             return None
         return parsed if isinstance(parsed, Mapping) else None
+
+
+class ApiKeyAuthenticator:
+    """Accept an API key as the bearer token, else defer to the JWT authenticator.
+
+    Local mode only: in aws mode API Gateway's Lambda authorizer checks keys and tokens alike.
+    """
+
+    def __init__(self, keys: ApiKeyRepository, fallback: Authenticator) -> None:
+        self._keys = keys
+        self._fallback = fallback
+
+    def __call__(self, request: Request) -> Identity:
+        token = bearer_token(request)
+        if looks_like_api_key(token):
+            return self._keys.authenticate(token).identity
+        return self._fallback(request)
 
 
 def build_authenticator(settings: Settings, api_keys: ApiKeyRepository | None = None) -> Authenticator:

@@ -9,77 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from model_endpoints.catalog import ModelSpec
-from parley.auth import Identity
-from parley.cache.responses import CachedAnswer
 from parley.chat.events import EventLog
+from parley.chat.plan import TurnPlan
 from parley.conversations.model import INTERRUPTED, SERVER_SHUTTING_DOWN, SHUTDOWN_MESSAGE, Message, preview_of
-from parley.idempotency.records import IdempotencyKey
 from parley.inference.base import (
     Completion,
     InferenceBackend,
     InferenceError,
-    InferenceRequest,
     ModelUnavailable,
-    StreamEvent,
     TextDelta,
 )
-from parley.limits.ledger import Admission
 from parley.observability import MetricsSink, logger
 from parley.safety import CONTENT_FILTERED, Decision, OutputModerator
 from parley.tokens import count_tokens
-
-
-@dataclass
-class TurnPlan:
-    """Everything decided before the first token (and already persisted)."""
-
-    user_id: str
-    conversation_id: str
-    user_message: Message | None
-    assistant: Message
-    chain: list[ModelSpec]
-    request: InferenceRequest
-    context_record: dict[str, Any]
-    start_data: dict[str, Any]
-    route_reason: str | None = None
-    #: A cache hit: the stored answer is streamed instead of calling a model.
-    cached: CachedAnswer | None = None
-    identity: Identity | None = None
-    admission: Admission | None = None
-    idempotency: IdempotencyKey | None = None
-    cache_key: str | None = None
-    #: An OpenAI-style completion: nothing is stored but the usage ledger.
-    stateless: bool = False
-    #: Wall time spent waiting on AWS before the first token (observability and the benchmark).
-    aws_before_first_token_s: float = 0.0
-    #: When the request arrived (perf_counter), for the platform's time to first token.
-    received_at: float | None = None
-    #: Response headers of the turn (rate-limit state).
-    headers: dict[str, str] = field(default_factory=dict)
-    #: Called with the finished assistant message once saved (cache fill, workflows...).
-    on_saved: list[Callable[[Message], None]] = field(default_factory=list)
-    #: Called when the answer could not be saved at all (best-effort clean-up of the turn).
-    on_save_failed: list[Callable[[Message], None]] = field(default_factory=list)
-
-
-class ReplayBackend:
-    """Streams a stored answer through the same events as a model (cache hits)."""
-
-    CHUNK_CHARS = 24
-
-    def __init__(self, answer: CachedAnswer) -> None:
-        self._answer = answer
-
-    async def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
-        text = self._answer.answer
-        for i in range(0, len(text), self.CHUNK_CHARS):
-            yield TextDelta(text[i : i + self.CHUNK_CHARS])
-        yield Completion("stop", self._answer.input_tokens, self._answer.output_tokens)
 
 
 class Generation:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from parley.auth import Identity
 from parley.conversations.model import Message
 from parley.limits.ledger import UsageLedger
+from parley.limits.offenders import OffenderPolicy
 from parley.observability import MetricsSink, logger
-from parley.safety.offenders import OffenderPolicy
 from parley.safety.output import Decision, OutputModerator, parse_actions
 from parley.safety.untrusted import neutralize_template_tokens, wrap_untrusted
 

@@ -10,7 +10,7 @@ from parley.coldstore.config import ColdStoreConfig
 from parley.coldstore.objects import ArchiveObjects
 from parley.coldstore.rawtable import RawTable
 from parley.coldstore.stub import object_key
-from parley.errors import ApiError
+from parley.errors import ParleyError
 
 #: Called at each named step (``"archive.written"``...); tests inject crashes through it.
 Fault = Callable[[str], None]
@@ -22,10 +22,10 @@ def no_fault(step: str) -> None:
     return None
 
 
-class ColdArchiveError(ApiError):
+class ColdArchiveError(ParleyError):
     """A cold conversation whose archive is missing or unreadable: never papered over."""
 
-    status, code, retryable = 500, "cold_archive_error", False
+    code, retryable = "cold_archive_error", False
 
 
 @dataclass

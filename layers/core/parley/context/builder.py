@@ -13,25 +13,12 @@ from dataclasses import dataclass, field
 from model_endpoints.catalog import ModelSpec
 from parley.context.preamble import ContextBlock, record_of
 from parley.context.recall import recall
-from parley.conversations.model import Message
+from parley.conversations.model import Message, Summary
 from parley.inference.base import ChatMessage
 from parley.tokens import PER_MESSAGE_OVERHEAD
 
 #: Tokens kept free besides the answer, for the template and counting differences between tokenizers.
 SAFETY_MARGIN = 256
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """A summary of a branch up to and including ``through_message_id``.
-
-    It applies to every branch that passes through that message, since they share that history.
-    """
-
-    through_message_id: str
-    text: str
-    tokens: int
-    covered_messages: int = 0
 
 
 def applicable_summary(

@@ -77,3 +77,16 @@ class ConversationPage:
 def preview_of(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "\u2026"
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """A summary of a branch up to and including ``through_message_id``.
+
+    It applies to every branch that passes through that message, since they share that history.
+    """
+
+    through_message_id: str
+    text: str
+    tokens: int
+    covered_messages: int = 0

@@ -18,9 +18,8 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
-from parley.context.builder import Summary
 from parley.conversations.cursor import decode_cursor, encode_cursor
-from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, interrupted_error
+from parley.conversations.model import INTERRUPTED, Conversation, ConversationPage, Message, Summary, interrupted_error
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound
 from parley.ids import is_id, now_ms
 from parley.search.indexer import SearchIndexer

@@ -92,4 +92,4 @@ class IdempotencyStore:
     @staticmethod
     def in_progress() -> Conflict:
         return Conflict("the first request with this Idempotency-Key is still running", code="request_in_progress",
-                        retryable=True, headers={"Retry-After": "1"})
+                        retryable=True, retry_after_s=1)

@@ -8,6 +8,7 @@ concurrent sends can never overshoot (50 concurrent sends against a limit of 10 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,10 +17,9 @@ from pynamodb.expressions.operand import Path
 from pynamodb.expressions.update import Update
 
 from parley.auth import Identity
-from parley.errors import RateLimited, ValidationFailed
+from parley.errors import Quota, RateLimited, ValidationFailed
+from parley.limits.offenders import OffenderPolicy, offender_limit
 from parley.limits.periods import Periods, periods_at, stale_attributes
-from parley.safety.offenders import OffenderPolicy, offender_limit
-from parley.settings import Settings
 from parley.storage.tables import from_nano, to_nano
 from parley.storage.usage_table import LEDGER_SK, UsageTable
 
@@ -49,18 +49,9 @@ class Admission:
     def remaining(self) -> int:
         return max(self.limit - self.used, 0)
 
-    def headers(self, now: float | None = None) -> dict[str, str]:
-        return rate_headers(self.limit, self.remaining, self.reset_at, now)
-
-
-def rate_headers(limit: int, remaining: int, reset_at: int, now: float | None = None) -> dict[str, str]:
-    seconds = max(int(reset_at - (now or time.time())), 0)
-    return {
-        "x-ratelimit-limit-requests": str(limit),
-        "x-ratelimit-remaining-requests": str(remaining),
-        # OpenAI's format: a duration such as "6m0s".
-        "x-ratelimit-reset-requests": f"{seconds // 60}m{seconds % 60}s" if seconds >= 60 else f"{seconds}s",
-    }
+    @property
+    def quota(self) -> Quota:
+        return Quota(limit=self.limit, remaining=self.remaining, reset_at=self.reset_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,18 +70,32 @@ class UsageReport:
     penalty_until: int | None
 
 
+@dataclass(frozen=True)
+class TierLimits:
+    """Messages per hour and tokens per day, by tier (a tier not listed has the free tier's)."""
+
+    messages_per_hour: Mapping[str, int]
+    tokens_per_day: Mapping[str, int]
+
+    def limit_per_hour(self, tier: str) -> int:
+        return self.messages_per_hour.get(tier, self.messages_per_hour["free"])
+
+    def tokens_per_day_of(self, tier: str) -> int:
+        return self.tokens_per_day.get(tier, self.tokens_per_day["free"])
+
+
 class UsageLedger:
-    def __init__(self, table: UsageTable, settings: Settings) -> None:
+    def __init__(self, table: UsageTable, limits: TierLimits) -> None:
         self._t = table
-        self._settings = settings
+        self._limits = limits
 
     # -- admission -------------------------------------------------------------------------------
 
     def admit(self, who: Identity, now: float | None = None) -> Admission:
         now = time.time() if now is None else now
         p = periods_at(now)
-        limit = self._settings.limit_per_hour(who.tier)
-        token_limit = self._settings.tokens_per_day(who.tier)
+        limit = self._limits.limit_per_hour(who.tier)
+        token_limit = self._limits.tokens_per_day_of(who.tier)
         hour, tokens, cost = Path(p.hour_attr), Path(p.tokens_attr), Path(p.cost_attr)
         cap, pen_until, pen_limit = Path(CAP), Path(PENALTY_UNTIL), Path(PENALTY_LIMIT)
         condition = (
@@ -136,8 +141,7 @@ class UsageLedger:
         message = (f"this message could cost up to ${usd(from_nano(worst))}, which would pass the monthly spending "
                    f"cap of ${usd(from_nano(admission.cap_nusd))} (${usd(from_nano(admission.cost_nusd))} spent)")
         raise RateLimited(f"{message}; raise the cap or try again in {retry_after} s",
-                          headers={"Retry-After": str(retry_after),
-                                   **rate_headers(admission.limit, admission.remaining, admission.reset_at, now)})
+                          retry_after_s=retry_after, quota=admission.quota)
 
     def release(self, who: Identity, admission: Admission) -> None:
         """Give back a send that was admitted but stored nothing (it failed validation later)."""
@@ -149,8 +153,8 @@ class UsageLedger:
             pass
 
     def _limited(self, who: Identity, p: Periods, old: dict[str, Any], now: float) -> RateLimited:
-        limit = self._settings.limit_per_hour(who.tier)
-        token_limit = self._settings.tokens_per_day(who.tier)
+        limit = self._limits.limit_per_hour(who.tier)
+        token_limit = self._limits.tokens_per_day_of(who.tier)
         used = int(_num(old.get(p.hour_attr)))
         cap = old.get(CAP)
         pen_until = _num(old.get(PENALTY_UNTIL))
@@ -164,8 +168,8 @@ class UsageLedger:
         else:
             message, reset = f"limit of {limit} messages per hour reached", p.hour_ends
         retry_after = max(int(reset - now), 1)
-        headers = {"Retry-After": str(retry_after), **rate_headers(limit, 0, reset, now)}
-        return RateLimited(f"{message}; try again in {retry_after} s", headers=headers)
+        return RateLimited(f"{message}; try again in {retry_after} s", retry_after_s=retry_after,
+                           quota=Quota(limit=limit, remaining=0, reset_at=int(reset)))
 
     # -- ledger updates (folded into the turn's final transaction) --------------------------------
 
@@ -220,7 +224,7 @@ class UsageLedger:
         now = time.time() if now is None else now
         p = periods_at(now)
         raw = self._get_raw(who.user_id)
-        limit = self._settings.limit_per_hour(who.tier)
+        limit = self._limits.limit_per_hour(who.tier)
         pen_until = _num(raw.get(PENALTY_UNTIL))
         if pen_until > now:
             limit = min(limit, int(_num(raw.get(PENALTY_LIMIT))))
@@ -230,7 +234,7 @@ class UsageLedger:
             periods=p,
             messages_limit=limit,
             messages_used=int(_num(raw.get(p.hour_attr))),
-            tokens_limit=self._settings.tokens_per_day(who.tier),
+            tokens_limit=self._limits.tokens_per_day_of(who.tier),
             tokens_used=int(_num(raw.get(p.tokens_attr))),
             input_tokens=int(_num(raw.get(p.input_attr))),
             output_tokens=int(_num(raw.get(p.output_attr))),

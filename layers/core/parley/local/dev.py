@@ -73,10 +73,10 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
         signal.signal(signal.SIGTERM, previous)
         settings = settings.model_copy(update={"dynamodb_endpoint": endpoints.dynamodb, "s3_endpoint": endpoints.s3})
         app = create_app(settings)
-        chat = app.state.container.chat
+        runner = app.state.container.runner
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                                 timeout_graceful_shutdown=max(int(settings.shutdown_grace_s), 1))
-        server = GracefulServer(config, on_exit=chat.begin_shutdown)
+        server = GracefulServer(config, on_exit=runner.begin_shutdown)
         print(f"Parley (local mode, simulated model) on http://{host}:{port}", file=sys.stderr)
         # uvicorn raises the signal again once it has shut down; these note it instead of letting
         # it end the process before the servers are stopped.

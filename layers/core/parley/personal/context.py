@@ -15,7 +15,7 @@ from collections import OrderedDict
 from parley.auth import Identity
 from parley.context.preamble import ContextBlock
 from parley.conversations.model import Message
-from parley.errors import ApiError
+from parley.errors import ParleyError
 from parley.personal.instructions import Instructions, InstructionsService, instructions_of
 from parley.personal.memories import Memory, MemoryService, memory_of, proposed_fact
 from parley.storage.profile_table import INSTRUCTIONS_SK, MEMORY_SK_PREFIX, ProfileTable
@@ -68,7 +68,7 @@ class PersonalContext:
         try:
             memory = self._memories.add(who, fact, conversation_id=message.conversation_id,
                                         message_id=message.message_id)
-        except ApiError as exc:
+        except ParleyError as exc:
             logger.info("memory not saved", extra={"code": exc.code})
             return None
         return {"memoryId": memory.memory_id, "content": memory.content}

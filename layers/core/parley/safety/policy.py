@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import ApiError
+from ..errors import BadRequest
 from .output import Decision
 from .screening import InputScreener, Screening, Source, screen_input
 from .untrusted import neutralize_template_tokens, wrap_untrusted
@@ -26,10 +26,10 @@ InputAction = Literal["allow", "flag", "block"]
 CONTENT_BLOCKED = "content_blocked"
 
 
-class ContentBlocked(ApiError):
+class ContentBlocked(BadRequest):
     """A message refused by the input safety policy. The message never names the rule that fired."""
 
-    status, code, retryable = 400, CONTENT_BLOCKED, False
+    code, retryable = CONTENT_BLOCKED, False
 
     def __init__(self, message: str = "This message was blocked by the content safety policy.") -> None:
         super().__init__(message)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from parley.conversations.model import Conversation, ConversationPage, Message
-from parley.errors import ApiError
+from parley.errors import ParleyError
 from parley.search.indexer import indexed
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchIndex
 
@@ -52,7 +52,7 @@ def catch_up(index: MarkedIndex, user_id: str, list_page: ListPage, snapshot: Sn
     for conversation_id, archived in changed:
         try:
             conversation, messages = snapshot(user_id, conversation_id)
-        except ApiError:  # deleted meanwhile, or an unreadable archive: skipped, not fatal
+        except ParleyError:  # deleted meanwhile, or an unreadable archive: skipped, not fatal
             logger.warning("search catch-up skipped a conversation", exc_info=True)
             continue
         c = conversation

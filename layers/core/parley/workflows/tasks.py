@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_endpoints.catalog import Catalog, ModelSpec
-from parley.context.builder import Summary, applicable_summary, input_budget
-from parley.conversations.model import Message
+from parley.context.builder import applicable_summary, input_budget
+from parley.conversations.model import Message, Summary
 from parley.conversations.repository import ConversationRepository
 from parley.conversations.titles import visible_text
 from parley.conversations.tree import branch_to, link_children

@@ -7,14 +7,28 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, ConversationId, IdempotencyHeader, IdentityDep, MessageId
+from parley.api.deps import (
+    ConversationId,
+    IdempotencyHeader,
+    IdentityDep,
+    LiveDep,
+    MessageId,
+    RunnerDep,
+    StreamsDep,
+    TurnsDep,
+)
+from parley.api.errors import quota_headers
 from parley.api.openapi import CHAT_EVENT
 from parley.api.schemas import ErrorBody, MessageBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse, encode_events
-from parley.chat.generation import Generation, TurnPlan
-from parley.chat.service import CONTINUE, Replay
+from parley.chat.generation import Generation
+from parley.chat.options import CONTINUE
+from parley.chat.plan import Replay, TurnPlan
+from parley.chat.replays import Replays
+from parley.chat.runner import TurnRunner
 from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
+from parley.sharing.live import LiveHub
 
 router = APIRouter(prefix="/conversations", tags=["chat"])
 
@@ -27,24 +41,24 @@ SSE_DOC: dict[int | str, dict[str, Any]] = {
 
 
 
-def respond(result: TurnPlan | Replay, c: ContainerDep) -> SseResponse:
+def respond(result: TurnPlan | Replay, runner: TurnRunner, live: LiveHub) -> SseResponse:
     if isinstance(result, Replay):
-        return replay_response(result, c)
-    generation: Generation = c.chat.start(result)
+        return replay_response(result)
+    generation: Generation = runner.start(result)
     if result.conversation_id:  # members viewing the conversation see the turn live
         user_message = MessageBody.of(result.user_message).model_dump(by_alias=True) if result.user_message else None
         author = result.identity.user_id if result.identity else result.user_id
-        c.live.relay(result.conversation_id, author, user_message, generation.log)
+        live.relay(result.conversation_id, author, user_message, generation.log)
     return SseResponse(
-        encode_events(generation.log.batches(ping_every=c.settings.ping_interval_s)),
+        encode_events(generation.log.batches(ping_every=runner.ping_every)),
         wait_until_saved=generation.wait,
-        headers=result.headers,
+        headers=quota_headers(result.quota),
     )
 
 
-def replay_response(replay: Replay, c: ContainerDep) -> SseResponse:
+def replay_response(replay: Replay) -> SseResponse:
     """A finished idempotent send, answered again from what was saved."""
-    return SseResponse(encode_events(c.chat.replay(replay).follow()), headers={"idempotent-replayed": "true"})
+    return SseResponse(encode_events(Replays.events(replay).follow()), headers={"idempotent-replayed": "true"})
 
 
 @router.post("/{conversation_id}/messages", response_model=None, status_code=200, responses=SSE_DOC)
@@ -52,7 +66,9 @@ async def send_message(
     conversation_id: ConversationId,
     body: SendMessageRequest,
     who: IdentityDep,
-    c: ContainerDep,
+    turns: TurnsDep,
+    runner: RunnerDep,
+    live: LiveDep,
     idempotency: IdempotencyHeader = None,
 ) -> SseResponse:
     """Send a message and stream the answer.
@@ -63,16 +79,16 @@ async def send_message(
     (or gets 409 while that answer is still being generated).
     """
     key = idempotency_key(who.user_id, f"send:{conversation_id}", idempotency, body.model_dump(mode="json"))
-    replay = await run_in_threadpool(c.chat.check_replay, who, key)
+    replay = await run_in_threadpool(turns.check_replay, who, key)
     if replay is not None:
-        return replay_response(replay, c)
+        return replay_response(replay)
     parent = body.parent_message_id if "parent_message_id" in body.model_fields_set else CONTINUE
     result = await run_in_threadpool(
-        c.chat.prepare_send, who, conversation_id,
+        turns.prepare_send, who, conversation_id,
         content=body.content, parent_id=parent, model=body.model, idempotency=key,
         attachments=tuple(body.attachments),
     )
-    return respond(result, c)
+    return respond(result, runner, live)
 
 
 @router.post("/{conversation_id}/messages/{message_id}/regenerate", response_model=None,
@@ -81,7 +97,9 @@ async def regenerate(
     conversation_id: ConversationId,
     message_id: MessageId,
     who: IdentityDep,
-    c: ContainerDep,
+    turns: TurnsDep,
+    runner: RunnerDep,
+    live: LiveDep,
     body: RegenerateRequest | None = None,
     idempotency: IdempotencyHeader = None,
 ) -> SseResponse:
@@ -91,14 +109,14 @@ async def regenerate(
     """
     key = idempotency_key(who.user_id, f"regenerate:{conversation_id}:{message_id}", idempotency,
                           body.model_dump(mode="json") if body else {})
-    replay = await run_in_threadpool(c.chat.check_replay, who, key)
+    replay = await run_in_threadpool(turns.check_replay, who, key)
     if replay is not None:
-        return replay_response(replay, c)
+        return replay_response(replay)
     result = await run_in_threadpool(
-        c.chat.prepare_regenerate, who, conversation_id, message_id,
+        turns.prepare_regenerate, who, conversation_id, message_id,
         model=body.model if body else None, idempotency=key,
     )
-    return respond(result, c)
+    return respond(result, runner, live)
 
 
 @router.get("/{conversation_id}/messages/{message_id}/events", response_model=None, status_code=200,
@@ -107,7 +125,7 @@ async def resume(
     conversation_id: ConversationId,
     message_id: MessageId,
     who: IdentityDep,
-    c: ContainerDep,
+    streams: StreamsDep,
     last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^(-1|[0-9]{1,15})$",
                                          description="An event id of this stream")] = None,  # type: ignore[assignment]
     last_event_id_query: Annotated[int | None, Query(alias="lastEventId", ge=-1, le=10**15)] = None,
@@ -121,15 +139,14 @@ async def resume(
             after = int(last_event_id)
         except ValueError as exc:
             raise ValidationFailed("Last-Event-ID must be an event id from this stream") from exc
-    events = await c.chat.resume(who, conversation_id, message_id, after,
-                                 poll_s=c.settings.resume_poll_s, ping_every=c.settings.ping_interval_s)
+    events = await streams.resume(who, conversation_id, message_id, after)
     return SseResponse(encode_events(events))
 
 
 @router.post("/{conversation_id}/messages/{message_id}/stop", response_model=SuccessBody,
              responses={404: {"model": ErrorBody}})
 async def stop(conversation_id: ConversationId, message_id: MessageId, who: IdentityDep,
-               c: ContainerDep) -> SuccessBody:
+               streams: StreamsDep) -> SuccessBody:
     """End a generation in progress; what was generated is saved with `finishReason: "stopped"`."""
-    await c.chat.stop(who, conversation_id, message_id)
+    await streams.stop(who, conversation_id, message_id)
     return SuccessBody()

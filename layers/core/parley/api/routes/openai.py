@@ -16,7 +16,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import CatalogDep, CompletionsDep, IdentityDep, RunnerDep
+from parley.api.errors import quota_headers
 from parley.api.openapi import COMPLETION_EVENT
 from parley.api.schemas import ModelId, json_int
 from parley.api.sse import SseResponse
@@ -161,31 +162,32 @@ def params_of(body: CompletionRequest) -> GenerationParams:
 
 
 @router.get("/models", response_model=ModelsList)
-def list_models(who: IdentityDep, c: ContainerDep) -> ModelsList:
+def list_models(who: IdentityDep, catalog: CatalogDep) -> ModelsList:
     """The catalog in OpenAI's shape, with `auto` first."""
     created = 1_735_689_600
     return ModelsList(data=[ModelObject(id="auto", created=created)]
-                      + [ModelObject(id=m.id, created=created) for m in c.catalog.models])
+                      + [ModelObject(id=m.id, created=created) for m in catalog.models])
 
 
 @router.post("/chat/completions", response_model=None, responses={200: {
     "description": "A `chat.completion`, or with `stream: true` Server-Sent Events of `chat.completion.chunk`",
     "content": {"application/json": {"schema": {"type": "object"}},
                 "text/event-stream": {"schema": COMPLETION_EVENT}}}})
-async def chat_completions(body: CompletionRequest, who: IdentityDep, c: ContainerDep) -> Any:
+async def chat_completions(body: CompletionRequest, who: IdentityDep, completions: CompletionsDep,
+                           runner: RunnerDep) -> Any:
     """Chat Completions, streamed (`stream: true`: `chat.completion.chunk` events, then `[DONE]`) or not."""
     plan = await run_in_threadpool(
-        c.chat.prepare_completion, who, messages=to_messages(body), model=body.model, params=params_of(body)
+        completions.prepare, who, messages=to_messages(body), model=body.model, params=params_of(body)
     )
-    generation = c.chat.start(plan)
+    generation = runner.start(plan)
     completion_id = f"chatcmpl-{plan.assistant.message_id}"
     created = int(time.time())
     if body.stream:
         include_usage = bool(body.stream_options and body.stream_options.include_usage)
-        chunks = openai_chunks(generation, completion_id, created, include_usage, c.settings.ping_interval_s)
-        return SseResponse(chunks, wait_until_saved=generation.wait, headers=plan.headers)
+        chunks = openai_chunks(generation, completion_id, created, include_usage, runner.ping_every)
+        return SseResponse(chunks, wait_until_saved=generation.wait, headers=quota_headers(plan.quota))
     await generation.wait()
-    return JSONResponse(completion_body(generation, completion_id, created), headers=plan.headers)
+    return JSONResponse(completion_body(generation, completion_id, created), headers=quota_headers(plan.quota))
 
 
 def completion_body(generation: Generation, completion_id: str, created: int) -> dict[str, Any]:
