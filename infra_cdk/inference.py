@@ -28,7 +28,6 @@ from constructs import Construct
 
 from infra_cdk.nag import acknowledge
 from infra_cdk.parameters import EndpointOverride, Parameters
-from model_endpoints.catalog import Catalog, ModelSpec, load_catalog
 from model_endpoints.serving import (
     LMI_TAG,
     container_definition,
@@ -37,6 +36,7 @@ from model_endpoints.serving import (
     served_models,
 )
 from model_endpoints.sizing import Sizing, check
+from parley.catalog import Catalog, ModelSpec, load_catalog
 
 VARIANT = "AllTraffic"
 SCALING_METRIC = appscaling.PredefinedMetric.SAGEMAKER_VARIANT_CONCURRENT_REQUESTS_PER_MODEL_HIGH_RESOLUTION

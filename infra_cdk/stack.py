@@ -33,7 +33,7 @@ from infra_cdk.regions import latency_record
 from infra_cdk.triggers import add_triggers
 from infra_cdk.web import Web, web_config
 from infra_cdk.workflows import Workflows
-from model_endpoints.catalog import load_catalog
+from parley.catalog import load_catalog
 
 BOOTSTRAP_QUALIFIER_CONTEXT = "@aws-cdk/core:bootstrapQualifier"
 #: Functions that read or write cold archives (KMS grants when the archives use a customer key).

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec, load_catalog
 from model_endpoints.serving import LMI_TAG, container_definition, production_variant
+from parley.catalog import ModelSpec, load_catalog
 
 _NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
 _SECRET_KEYS = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"})

@@ -17,7 +17,7 @@ import json
 import re
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec, Serving
+from parley.catalog import ModelSpec, Serving
 
 #: AWS's Deep Learning Containers account, which serves the LMI images in every commercial region.
 DLC_ACCOUNT = "763104351884"

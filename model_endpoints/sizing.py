@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from model_endpoints.catalog import Architecture, ModelSpec, Serving
+from parley.catalog import Architecture, ModelSpec, Serving
 
 GIB = 1024**3
 #: GPU memory as ``nvidia-smi`` reports it (MiB), per GPU model.

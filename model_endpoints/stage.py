@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec, load_catalog
 from model_endpoints.serving import DRAFT_SUBDIR
+from parley.catalog import ModelSpec, load_catalog
 
 #: Files vLLM needs from a checkpoint (the Hub repos also hold .pth/original copies, twice the size).
 PATTERNS = ("*.json", "*.safetensors", "tokenizer*", "*.model", "*.txt", "*.jinja")

@@ -152,3 +152,11 @@ def test_no_import_against_the_layering(graph, importer, imported):
     wrong = sorted((m, e) for m, edges in graph.items() if _within(m, importer)
                    for e in edges if _within(e, imported))
     assert wrong == []
+
+
+def test_the_core_takes_only_the_simulator_and_the_cli_verbs_from_the_deploy_package(graph):
+    """``model_endpoints`` holds serving configs, the simulator and deploy tooling; the catalog's
+    types are the core's own (``parley.catalog``)."""
+    users = sorted((m, e) for m, edges in graph.items() for e in edges if e.split(".")[0] == "model_endpoints")
+    assert users == [("parley.cli", "model_endpoints.stage"),
+                     ("parley.inference.simulator", "model_endpoints.simulator")]

@@ -287,7 +287,7 @@ def bench_relay(streams: int = 20, tokens: int = 5000) -> dict[str, float]:
 
 
 def bench_context_128k() -> dict[str, float]:
-    from model_endpoints.catalog import load_catalog
+    from parley.catalog import load_catalog
 
     spec = load_catalog().get("parley-smart")
     cid = new_id()

@@ -22,7 +22,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from model_endpoints.catalog import load_catalog  # noqa: E402
+from parley.catalog import load_catalog  # noqa: E402
 from parley.context.builder import build_context  # noqa: E402
 from parley.conversations.model import (
     Message,  # noqa: E402

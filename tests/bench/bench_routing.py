@@ -39,7 +39,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from model_endpoints.catalog import Catalog, ModelTier, load_catalog
+from parley.catalog import Catalog, ModelTier, load_catalog
 from parley.routing import RouteDecision, route
 from parley.settings import Settings
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from model_endpoints.catalog import load_catalog
 from model_endpoints.serving import served_models
 from model_endpoints.sizing import check
+from parley.catalog import load_catalog
 
 
 def main() -> None:

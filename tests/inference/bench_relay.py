@@ -30,7 +30,7 @@ from inference.frames import (  # noqa: E402
     runtime_client,
     stream_response,
 )
-from model_endpoints.catalog import ModelSpec, load_catalog  # noqa: E402
+from parley.catalog import ModelSpec, load_catalog  # noqa: E402
 from parley.inference.base import (  # noqa: E402
     ChatMessage,
     Completion,

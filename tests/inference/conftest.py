@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model_endpoints.catalog import ModelSpec, load_catalog
+from parley.catalog import ModelSpec, load_catalog
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from model_endpoints import deploy
-from model_endpoints.catalog import ModelSpec, load_catalog
 from model_endpoints.serving import lmi_image_uri
+from parley.catalog import ModelSpec, load_catalog
 
 NOW = datetime(2026, 11, 28, 9, 30, 5, tzinfo=UTC)
 NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,

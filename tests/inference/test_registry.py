@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     ChatMessage,
     Completion,

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from model_endpoints.catalog import Catalog, ModelSpec, Serving, load_catalog
 from model_endpoints.serving import (
     LMI_TAG,
     container_definition,
@@ -17,6 +16,7 @@ from model_endpoints.serving import (
     production_variant,
     served_models,
 )
+from parley.catalog import Catalog, ModelSpec, Serving, load_catalog
 
 
 @pytest.fixture(scope="module")

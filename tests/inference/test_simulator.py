@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from model_endpoints.catalog import ModelSpec
 from model_endpoints.simulator import (
     MAX_PIECE,
     SimulatedModel,
     SimulatorConfig,
     split_tokens,
 )
+from parley.catalog import ModelSpec
 from parley.inference import simulator as simulator_backend
 from parley.inference.base import (
     ChatMessage,

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from model_endpoints.catalog import load_catalog
 from parley.auth.local_jwt import issue_token
+from parley.catalog import load_catalog
 from parley.observability import EmfMetrics
 from parley.settings import DEV_JWT_SECRET
 from tests.support import ScriptedBackend, backend, parse_sse

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from infra_cdk.inference import endpoint_plans
 from infra_cdk.parameters import DEFAULT_FILE, load_parameters
-from model_endpoints.catalog import load_catalog
+from parley.catalog import load_catalog
 
 
 def test_default_file_is_valid_and_safe_to_deploy() -> None:

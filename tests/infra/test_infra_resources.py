@@ -16,8 +16,8 @@ from infra_cdk.asl import state_machine_definition
 from infra_cdk.inference import endpoint_plans
 from infra_cdk.web import WEB_DIST
 from infra_cdk.workflows import FUNCTION_ARN_VARIABLE, env_var, workflow_step_lists
-from model_endpoints.catalog import load_catalog
 from model_endpoints.serving import lmi_environment
+from parley.catalog import load_catalog
 
 
 def one(synth, cfn_type: str) -> dict[str, Any]:

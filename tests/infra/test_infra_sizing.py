@@ -10,10 +10,10 @@ import pytest
 
 from infra_cdk.inference import endpoint_plans
 from infra_cdk.parameters import load_parameters
-from model_endpoints.catalog import load_catalog
 from model_endpoints.serving import LMI_TAG, container_definition, served_models
 from model_endpoints.sizing import GIB, SizingError, check, size
 from model_endpoints.stage import stage_plan
+from parley.catalog import load_catalog
 
 #: The catalog as it was before sizing existed: parley-fast asked for 128K tokens on one L4.
 OLD_FAST = {"instance_type": "ml.g6.2xlarge", "max_model_len": 131072}

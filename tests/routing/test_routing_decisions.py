@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from model_endpoints.catalog import Catalog, load_catalog
+from parley.catalog import Catalog, load_catalog
 from parley.routing import NoCapableModel, RouterConfig, route
 
 CATALOG = load_catalog()
@@ -146,7 +146,7 @@ def test_decisions_do_not_depend_on_the_process_hash_seed() -> None:
     expected = [[d.model_id, d.reason, dict(d.scores), list(d.signals)] for d in here]
     script = (
         "import json, sys\n"
-        "from model_endpoints.catalog import load_catalog\n"
+        "from parley.catalog import load_catalog\n"
         "from parley.routing import route\n"
         "c = load_catalog()\n"
         "rows = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8') if l.strip()]\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model_endpoints.catalog import Catalog, load_catalog
+from parley.catalog import Catalog, load_catalog
 from parley.routing import fallback_chain, required_capabilities, route
 
 CATALOG = load_catalog()

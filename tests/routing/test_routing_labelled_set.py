@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from model_endpoints.catalog import load_catalog
+from parley.catalog import load_catalog
 from parley.routing import route
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "routing_prompts.jsonl"

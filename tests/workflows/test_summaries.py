@@ -7,8 +7,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from model_endpoints.catalog import load_catalog
 from parley.app import create_app
+from parley.catalog import load_catalog
 from parley.container import build_container
 from parley.inference.base import InferenceError
 from parley.settings import Settings

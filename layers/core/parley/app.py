@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from model_endpoints.catalog import AUTO
 from parley import __version__
 from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
@@ -31,6 +30,7 @@ from parley.api.routes import (
     usage,
 )
 from parley.api.schemas import ErrorBody
+from parley.catalog import AUTO
 from parley.container import Container, build_container
 from parley.settings import Settings
 

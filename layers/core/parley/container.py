@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_endpoints.catalog import Catalog, load_catalog
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
 from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
 from parley.cache.responses import ResponseCache
+from parley.catalog import Catalog, load_catalog
 from parley.chat.cached import CachedAnswers
 from parley.chat.completions import CompletionService
 from parley.chat.models import ModelChooser

@@ -12,14 +12,22 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPBearer
 
-from model_endpoints.catalog import Catalog
+from parley.attachments.service import AttachmentService
 from parley.auth import Identity
+from parley.auth.api_keys import ApiKeyRepository
+from parley.catalog import Catalog
 from parley.chat.completions import CompletionService
 from parley.chat.runner import TurnRunner
 from parley.chat.streams import StreamService
 from parley.chat.turns import TurnService
+from parley.coldstore import ColdStore
 from parley.container import Container
 from parley.ids import ID_PATTERN
+from parley.limits.ledger import UsageLedger
+from parley.personal.instructions import InstructionsService
+from parley.personal.memories import MemoryService
+from parley.search.service import SearchService
+from parley.settings import Settings
 from parley.sharing.live import LiveHub
 
 # Declares the scheme in OpenAPI; the authenticator does the real work (and the 401s).
@@ -47,6 +55,14 @@ TurnsDep = Annotated[TurnService, Depends(_part("turns"))]
 RunnerDep = Annotated[TurnRunner, Depends(_part("runner"))]
 StreamsDep = Annotated[StreamService, Depends(_part("streams"))]
 CompletionsDep = Annotated[CompletionService, Depends(_part("completions"))]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ApiKeysDep = Annotated[ApiKeyRepository, Depends(_part("api_keys"))]
+ColdStoreDep = Annotated[ColdStore, Depends(_part("coldstore"))]
+InstructionsDep = Annotated[InstructionsService, Depends(_part("instructions"))]
+MemoriesDep = Annotated[MemoryService, Depends(_part("memories"))]
+SearchDep = Annotated[SearchService, Depends(_part("search"))]
+LedgerDep = Annotated[UsageLedger, Depends(_part("ledger"))]
+AttachmentsDep = Annotated[AttachmentService, Depends(_part("attachments"))]
 CatalogDep = Annotated[Catalog, Depends(_part("catalog"))]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]
 IdentityDep = Annotated[Identity, Depends(identity)]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from concurrent.futures import Executor, Future
 
-from model_endpoints.catalog import ModelSpec
 from parley.cache.responses import CachedAnswer, ResponseCache
+from parley.catalog import ModelSpec
 from parley.conversations.model import Message
 from parley.inference.base import Completion, InferenceRequest, StreamEvent, TextDelta
 from parley.observability import MetricsSink, logger

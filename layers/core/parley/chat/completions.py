@@ -7,9 +7,9 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from model_endpoints.catalog import AUTO
 from parley.auth import Identity
 from parley.cache.responses import cache_key
+from parley.catalog import AUTO
 from parley.chat.cached import CachedAnswers
 from parley.chat.models import ModelChooser, worst_case_cost
 from parley.chat.moderation import SafetyGate

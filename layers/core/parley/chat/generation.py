@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.chat.events import EventLog
 from parley.chat.plan import TurnPlan
 from parley.conversations.model import INTERRUPTED, SERVER_SHUTTING_DOWN, SHUTDOWN_MESSAGE, Message, preview_of

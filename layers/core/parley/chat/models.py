@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from model_endpoints.catalog import AUTO, Catalog, ModelSpec
+from parley.catalog import AUTO, Catalog, ModelSpec
 from parley.errors import ValidationFailed
 from parley.inference.base import InferenceRequest
 from parley.routing import NoCapableModel, RouteDecision, fallback_chain, required_capabilities, route

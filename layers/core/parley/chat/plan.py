@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec
 from parley.auth import Identity
 from parley.cache.responses import CachedAnswer
+from parley.catalog import ModelSpec
 from parley.conversations.model import Message
 from parley.errors import Quota
 from parley.idempotency.records import IdempotencyKey

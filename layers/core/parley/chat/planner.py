@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from model_endpoints.catalog import AUTO, ModelSpec
 from parley.attachments.service import AttachmentService, TurnAttachments
 from parley.auth import Identity
 from parley.cache.responses import cache_key
+from parley.catalog import AUTO, ModelSpec
 from parley.chat.models import ModelChooser
 from parley.chat.moderation import SafetyGate, model_text
 from parley.chat.options import ChatOptions

@@ -9,7 +9,7 @@ from typing import Any
 
 import anyio
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.chat.cached import CachedAnswers, ReplayBackend
 from parley.chat.generation import Generation, preview_for
 from parley.chat.moderation import SafetyGate

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec
 from parley.attachments.service import AttachmentService
 from parley.auth import Identity
+from parley.catalog import ModelSpec
 from parley.chat.cached import CachedAnswers
 from parley.chat.models import ModelChooser, worst_case_cost
 from parley.chat.moderation import SafetyGate

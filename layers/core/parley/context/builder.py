@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.context.preamble import ContextBlock, record_of
 from parley.context.recall import recall
 from parley.conversations.model import Message, Summary

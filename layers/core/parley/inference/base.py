@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 
 FinishReason = Literal["stop", "length", "error", "stopped", "content_filter"]
 

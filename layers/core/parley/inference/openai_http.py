@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable
 
 import httpx
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     InferenceError,
     InferenceRequest,

@@ -10,7 +10,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from model_endpoints.catalog import BackendKind, ModelSpec
+from parley.catalog import BackendKind, ModelSpec
 from parley.inference.base import InferenceBackend, InferenceRequest, StreamEvent
 
 

@@ -32,7 +32,7 @@ from botocore.exceptions import (
     ConnectionError as BotoConnectionError,
 )
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     InferenceError,
     InferenceRequest,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 
-from model_endpoints.catalog import ModelSpec
 from model_endpoints.simulator import (
     SimulatedModel,
     SimulatorConfig,
     SimulatorStreamError,
     SimulatorUnavailable,
 )
+from parley.catalog import ModelSpec
 from parley.inference.base import (
     InferenceError,
     InferenceRequest,

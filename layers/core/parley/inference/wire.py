@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from model_endpoints.catalog import ModelSpec
+from parley.catalog import ModelSpec
 from parley.inference.base import InferenceRequest
 
 #: Longest server message passed on to clients.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from model_endpoints.catalog import Catalog, ModelSpec
+from parley.catalog import Catalog, ModelSpec
 
 
 def required_capabilities(image_count: int) -> frozenset[str]:

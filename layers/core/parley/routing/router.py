@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from model_endpoints.catalog import Catalog, ModelSpec, ModelTier
+from parley.catalog import Catalog, ModelSpec, ModelTier
 
 from .features import Signal, estimate_tokens, extract
 

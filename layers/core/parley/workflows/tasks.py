@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model_endpoints.catalog import Catalog, ModelSpec
+from parley.catalog import Catalog, ModelSpec
 from parley.context.builder import applicable_summary, input_budget
 from parley.conversations.model import Message, Summary
 from parley.conversations.repository import ConversationRepository

@@ -13,11 +13,10 @@ from fastapi import APIRouter, Depends, Path, Request, status
 from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import ApiKeysDep, IdentityDep
 from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
-from parley.auth.api_keys import ApiKeyInfo, ApiKeyRepository, authenticated_with_api_key
+from parley.auth.api_keys import ApiKeyInfo, authenticated_with_api_key
 from parley.auth.identity import Identity
-from parley.container import Container
 from parley.errors import Unauthorized
 from parley.textrules import NOT_BLANK
 
@@ -76,30 +75,26 @@ UserDep = Annotated[Identity, Depends(signed_in_user)]
 ApiKeyId = Annotated[str, Path(max_length=64, description="An API key id (`apiKeyId`)")]
 
 
-def _keys(c: Container) -> ApiKeyRepository:
-    return c.api_keys
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=CreatedApiKeyBody,
              responses={409: {"model": ErrorBody}})
-async def create_api_key(body: CreateApiKeyRequest, who: UserDep, c: ContainerDep) -> CreatedApiKeyBody:
+async def create_api_key(body: CreateApiKeyRequest, who: UserDep, keys: ApiKeysDep) -> CreatedApiKeyBody:
     """Create a key with the caller's current tier. The response is the only place the key appears:
     only its hash is stored. At most 20 keys per user by default (409 `too_many_api_keys`)."""
-    created = await run_in_threadpool(_keys(c).create, who, body.name)
+    created = await run_in_threadpool(keys.create, who, body.name)
     return CreatedApiKeyBody(api_key_id=created.key_id, key=created.key, name=created.name,
                              prefix=created.prefix, created_at=created.created_at)
 
 
 @router.get("", response_model=ApiKeyList)
-async def list_api_keys(who: UserDep, c: ContainerDep) -> ApiKeyList:
+async def list_api_keys(who: UserDep, keys: ApiKeysDep) -> ApiKeyList:
     """The caller's keys, oldest first, without the keys themselves."""
     # A key records its owner's tier; listing with a signed-in token brings it up to date.
-    infos = await run_in_threadpool(_keys(c).list, who.user_id, who.tier)
+    infos = await run_in_threadpool(keys.list, who.user_id, who.tier)
     return ApiKeyList(api_keys=[ApiKeyBody.of(i) for i in infos])
 
 
 @router.delete("/{api_key_id}", response_model=SuccessBody)
-async def delete_api_key(api_key_id: ApiKeyId, who: UserDep, c: ContainerDep) -> SuccessBody:
+async def delete_api_key(api_key_id: ApiKeyId, who: UserDep, keys: ApiKeysDep) -> SuccessBody:
     """Revoke a key at once (in AWS, a cached authorization may admit it for up to 5 more minutes)."""
-    await run_in_threadpool(_keys(c).delete, who.user_id, api_key_id)
+    await run_in_threadpool(keys.delete, who.user_id, api_key_id)
     return SuccessBody()

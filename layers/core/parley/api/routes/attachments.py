@@ -14,21 +14,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Request, Response, status
+from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
-from parley.api.deps import IdentityDep
+from parley.api.deps import AttachmentsDep, IdentityDep
 from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody, json_int
-from parley.attachments.service import AttachmentService, UploadTicket
+from parley.attachments.service import UploadTicket
 from parley.attachments.store import Attachment
 from parley.ids import ID_PATTERN
 
-
-def attachment_service(request: Request) -> AttachmentService:
-    return request.app.state.container.attachments  # type: ignore[no-any-return]
-
-
-AttachmentsDep = Annotated[AttachmentService, Depends(attachment_service)]
 AttachmentId = Annotated[str, Path(pattern=ID_PATTERN, description="An attachment id (ULID)")]
 
 router = APIRouter(

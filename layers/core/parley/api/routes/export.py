@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from parley.api.deps import ContainerDep, ConversationId, IdentityDep
+from parley.api.deps import ColdStoreDep, ConversationId, IdentityDep
 from parley.api.schemas import CamelModel, ConversationHeader, ErrorBody, MessageBody
 from parley.coldstore.export import content_disposition, export_filename, render_markdown
 from parley.conversations.tree import branch_to, link_children
@@ -43,13 +43,13 @@ class ConversationExport(CamelModel):
 def export_conversation(
     conversation_id: ConversationId,
     who: IdentityDep,
-    c: ContainerDep,
+    cold: ColdStoreDep,
     format: Annotated[
         Literal["json", "markdown"], Query(description="json: every branch; markdown: the active branch")
     ] = "json",
 ) -> Response:
     """Download the whole conversation, hot or cold (a cold one is not restored by an export)."""
-    conversation, messages = c.coldstore.snapshot(who.user_id, conversation_id)
+    conversation, messages = cold.snapshot(who.user_id, conversation_id)
     by_id = link_children(messages)
     branch = branch_to(by_id, conversation.current_message_id)
     if format == "markdown":
@@ -83,11 +83,11 @@ class ColdStoreRunReport(CamelModel):
 @dev_router.post("/dev/coldstore/run", response_model=ColdStoreRunReport)
 def run_coldstore(
     who: IdentityDep,
-    c: ContainerDep,
+    cold: ColdStoreDep,
     idle_days: Annotated[float | None, Query(alias="idleDays", ge=0, le=36_500, allow_inf_nan=False)] = None,
     max_conversations: Annotated[int | None, Query(alias="maxConversations", ge=1)] = None,
 ) -> ColdStoreRunReport:
     """Run the cold-storage job once in this process (what the scheduled Lambda does in AWS)."""
-    store = c.coldstore if idle_days is None else c.coldstore.tuned(idle_days=idle_days)
+    store = cold if idle_days is None else cold.tuned(idle_days=idle_days)
     report = store.run(max_conversations=max_conversations)
     return ColdStoreRunReport(pages=report.pages, complete=report.complete, outcomes=dict(report.outcomes))

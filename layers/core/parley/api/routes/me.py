@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import IdentityDep, InstructionsDep
 from parley.api.schemas import CamelModel, ErrorBody
 from parley.personal.instructions import MAX_CHARS, Instructions
 
@@ -30,16 +30,18 @@ class InstructionsResponse(CamelModel):
 
 
 @router.get("/instructions", response_model=InstructionsResponse)
-def get_instructions(who: IdentityDep, c: ContainerDep) -> InstructionsResponse:
+def get_instructions(who: IdentityDep, instructions: InstructionsDep) -> InstructionsResponse:
     """Your custom instructions (empty strings when none are set)."""
-    return InstructionsResponse.of(c.instructions.get(who.user_id))
+    return InstructionsResponse.of(instructions.get(who.user_id))
 
 
 @router.put("/instructions", response_model=InstructionsResponse)
-def put_instructions(body: InstructionsRequest, who: IdentityDep, c: ContainerDep) -> InstructionsResponse:
+def put_instructions(
+    body: InstructionsRequest, who: IdentityDep, instructions: InstructionsDep
+) -> InstructionsResponse:
     """Replace your custom instructions (each field at most 1,500 characters; empty clears it).
 
     They are screened like a message (a blocked text is a 400 `content_blocked`) and go into the
     system context of every new turn, within `instructions_token_budget` tokens.
     """
-    return InstructionsResponse.of(c.instructions.put(who, body.about_me, body.how_to_respond))
+    return InstructionsResponse.of(instructions.put(who, body.about_me, body.how_to_respond))

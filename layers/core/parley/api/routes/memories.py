@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, status
 from pydantic import ConfigDict, Field
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import IdentityDep, MemoriesDep
 from parley.api.schemas import CamelModel, ErrorBody, SuccessBody
 from parley.ids import ID_PATTERN
 from parley.personal.memories import MAX_CHARS, Memory
@@ -42,19 +42,19 @@ class MemoryList(CamelModel):
 
 
 @router.get("", response_model=MemoryList)
-def list_memories(who: IdentityDep, c: ContainerDep) -> MemoryList:
+def list_memories(who: IdentityDep, memories: MemoriesDep) -> MemoryList:
     """Your memories, oldest first."""
-    return MemoryList(memories=[MemoryBody.of(m) for m in c.memories.list(who.user_id)])
+    return MemoryList(memories=[MemoryBody.of(m) for m in memories.list(who.user_id)])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MemoryBody)
-def create_memory(body: CreateMemoryRequest, who: IdentityDep, c: ContainerDep) -> MemoryBody:
+def create_memory(body: CreateMemoryRequest, who: IdentityDep, memories: MemoriesDep) -> MemoryBody:
     """Save a memory (screened like a message; at most 500 characters, 200 memories)."""
-    return MemoryBody.of(c.memories.add(who, body.content))
+    return MemoryBody.of(memories.add(who, body.content))
 
 
 @router.delete("/{memory_id}", response_model=SuccessBody)
-def delete_memory(memory_id: MemoryId, who: IdentityDep, c: ContainerDep) -> SuccessBody:
+def delete_memory(memory_id: MemoryId, who: IdentityDep, memories: MemoriesDep) -> SuccessBody:
     """Forget a memory (also the undo of one a message created)."""
-    c.memories.delete(who.user_id, memory_id)
+    memories.delete(who.user_id, memory_id)
     return SuccessBody()

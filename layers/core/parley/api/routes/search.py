@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import IdentityDep, SearchDep
 from parley.api.schemas import CamelModel, ErrorBody
 from parley.search.query import MAX_QUERY_CHARS
 from parley.textrules import NOT_BLANK
@@ -33,7 +33,7 @@ class SearchResults(CamelModel):
 @router.get("/search", response_model=SearchResults)
 def search(
     who: IdentityDep,
-    c: ContainerDep,
+    search: SearchDep,
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS, pattern=NOT_BLANK,
                             description='Words (any form: "running" finds "run"); "quoted phrases" must match')],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -46,7 +46,7 @@ def search(
 
     Without `archived`, archived conversations are searched too; `archived=false` leaves them out.
     """
-    page = c.search.search(who.user_id, q, limit=limit, cursor=cursor, archived=archived,
+    page = search.search(who.user_id, q, limit=limit, cursor=cursor, archived=archived,
                            from_ms=from_ms, to_ms=to_ms)
     return SearchResults(
         results=[SearchResult(conversation_id=r.hit.conversation_id, message_id=r.hit.message_id, title=r.title,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from parley import __version__
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import CatalogDep, IdentityDep, SettingsDep
 from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health, ModelInfo, ModelList
 
 router = APIRouter()
@@ -13,15 +13,15 @@ dev_router = APIRouter(tags=["local development"])
 
 
 @router.get("/health", response_model=Health, tags=["system"])
-def health(c: ContainerDep) -> Health:
-    return Health(status="ok", mode=c.settings.mode, version=__version__)
+def health(settings: SettingsDep) -> Health:
+    return Health(status="ok", mode=settings.mode, version=__version__)
 
 
 @router.get("/models", response_model=ModelList, tags=["models"])
-def list_models(_: IdentityDep, c: ContainerDep) -> ModelList:
+def list_models(_: IdentityDep, catalog: CatalogDep) -> ModelList:
     """The model catalog. `auto` (the default) routes each message to a tier."""
     return ModelList(
-        default=c.catalog.default_model,
+        default=catalog.default_model,
         models=[
             ModelInfo(
                 id=m.id,
@@ -33,16 +33,15 @@ def list_models(_: IdentityDep, c: ContainerDep) -> ModelList:
                 price_out_per_1k=m.price_out_per_1k,
                 capabilities=list(m.capabilities),
             )
-            for m in c.catalog.models
+            for m in catalog.models
         ],
     )
 
 
 @dev_router.post("/dev/token", response_model=DevTokenResponse)
-def dev_token(body: DevTokenRequest, c: ContainerDep) -> DevTokenResponse:
+def dev_token(body: DevTokenRequest, s: SettingsDep) -> DevTokenResponse:
     """Local mode only: a signed token for any user name (the web client's sign-in)."""
     from parley.auth.local_jwt import issue_token
 
-    s = c.settings
     token = issue_token(s.local_jwt_secret, body.user_id, body.tier, s.jwt_ttl_s)  # type: ignore[arg-type]
     return DevTokenResponse(token=token, user_id=body.user_id, tier=body.tier, expires_in=s.jwt_ttl_s)

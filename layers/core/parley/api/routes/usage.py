@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, IdentityDep
+from parley.api.deps import IdentityDep, LedgerDep
 from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.limits.ledger import UsageReport
 
@@ -73,14 +73,14 @@ def usage_body(r: UsageReport) -> UsageBody:
 
 
 @router.get("", response_model=UsageBody)
-async def get_usage(who: IdentityDep, c: ContainerDep) -> UsageBody:
+async def get_usage(who: IdentityDep, ledger: LedgerDep) -> UsageBody:
     """Messages this hour, tokens today and dollars this month, with limits and reset times (ms)."""
-    return usage_body(await run_in_threadpool(c.ledger.report, who))
+    return usage_body(await run_in_threadpool(ledger.report, who))
 
 
 @router.put("/cap", response_model=SuccessBody, responses={422: {"model": ErrorBody}})
-async def set_cap(body: CapRequest, who: IdentityDep, c: ContainerDep) -> SuccessBody:
+async def set_cap(body: CapRequest, who: IdentityDep, ledger: LedgerDep) -> SuccessBody:
     """Set (or clear with `null`) a monthly spending cap in US dollars, enforced like a limit."""
-    await run_in_threadpool(c.ledger.set_cap, who, body.monthly_cap_usd)
+    await run_in_threadpool(ledger.set_cap, who, body.monthly_cap_usd)
     return SuccessBody()
 

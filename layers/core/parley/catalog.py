@@ -1,6 +1,8 @@
-"""The model catalog: a data file (``catalog.json``) and its typed loader.
+"""The model catalog's types and loader: which models there are, what each costs and can take, which
+backend serves it and (for the CDK app and deploy tooling) how a GPU endpoint serves it.
 
-Imported by Lambda code, so it must stay light: no ``sagemaker`` here (see ``deploy.py``).
+The data is the deployment's ``model_endpoints/catalog.json``. Imported by Lambda code, so it stays
+light: the SageMaker tooling that reads the same types lives in ``model_endpoints``.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ class Catalog(BaseModel):
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:
+    """The catalog at ``path``; by default the deployment's (a data file beside the deploy tooling)."""
     if path is None:
         text = resources.files("model_endpoints").joinpath("catalog.json").read_text("utf-8")
     else:
