@@ -12,7 +12,7 @@ from botocore.config import Config
 from model_endpoints.catalog import Catalog, load_catalog
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
-from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
+from parley.auth.api_keys import ApiKeyRepository
 from parley.cache.responses import ResponseCache
 from parley.chat.moderation import SafetyGate, SafetyOptions
 from parley.chat.service import ChatOptions, ChatService, run_blocking
@@ -34,6 +34,7 @@ from parley.settings import Settings
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
 from parley.sharing.shares import ShareService
+from parley.storage.api_keys_table import build_api_keys_table
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables
 from parley.storage.profile_table import build_profile_table

@@ -34,7 +34,7 @@ from parley.attachments.kinds import normalize_content_type
 from parley.attachments.limits import Limits, check_attachment_count, human_size, validate_upload
 from parley.attachments.relevance import select_chunks
 from parley.attachments.render import render_document
-from parley.attachments.store import Attachment, AttachmentRepository, LinkRefused, build_attachment_table
+from parley.attachments.store import Attachment, AttachmentRepository, LinkRefused
 from parley.attachments.uploads import (
     PresignedUpload,
     UploadSigner,
@@ -49,6 +49,7 @@ from parley.attachments.uploads import (
 )
 from parley.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from parley.ids import is_id, new_id
+from parley.storage.attachment_table import build_attachment_table
 from parley.tokens import count_tokens
 
 if TYPE_CHECKING:

@@ -257,7 +257,7 @@ def build_lambda_authorizer(
 
 def authorizer_from_settings(settings: Settings, fetch: JsonFetcher = fetch_json) -> LambdaAuthorizer:
     """What the Lambda entry builds once per container (its init phase; no network until used)."""
-    from parley.auth.api_keys import build_api_keys_table
+    from parley.storage.api_keys_table import build_api_keys_table
 
     table = build_api_keys_table(settings.table_api_keys, settings.region, settings.dynamodb_endpoint)
     return build_lambda_authorizer(
