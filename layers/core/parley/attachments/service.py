@@ -296,7 +296,8 @@ class AttachmentService:
 
     def _head_upload(self, attachment_id: str) -> dict[str, Any] | None:
         try:
-            return self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            head: dict[str, Any] = self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            return head
         except self._s3.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None

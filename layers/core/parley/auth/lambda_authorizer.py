@@ -52,7 +52,8 @@ def fetch_json(url: str) -> Mapping[str, Any]:
         raise JwksUnavailable("JWKS URL must be https")
     try:
         with urllib.request.urlopen(url, timeout=JWKS_TIMEOUT_S) as response:  # noqa: S310 (https only)
-            return json.loads(response.read())
+            document: Mapping[str, Any] = json.loads(response.read())
+            return document
     except (OSError, ValueError) as exc:
         raise JwksUnavailable(f"could not fetch JWKS: {type(exc).__name__}") from exc
 
