@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: dev test bench install lint synth clean web browser java
+.PHONY: dev test bench install lint typecheck synth clean web browser java
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,13 +49,17 @@ browser: web
 dev: install web
 	$(VENV)/bin/parley dev --host 127.0.0.1 --port 8000
 
-test: install browser
+# CI (.ci/run) runs `make test`: the type check runs first (seconds), then the suite.
+typecheck: install
+	$(VENV)/bin/mypy
+
+test: install browser typecheck
 	$(PY) -m pytest
 
 bench: install web
 	$(PY) tests/bench/run.py
 
-lint: install
+lint: install typecheck
 	$(VENV)/bin/ruff check layers functions model_endpoints infra_cdk tests
 
 # The Lambda layers (dependencies for the Lambda platform, and the core library): needs PyPI once.

@@ -56,9 +56,10 @@ def jwt_verify(n: int = 500) -> None:
 
 
 def api_key_check(n: int = 300) -> None:
-    from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
+    from parley.auth.api_keys import ApiKeyRepository
     from parley.auth.identity import Identity
     from parley.local import servers
+    from parley.storage.api_keys_table import build_api_keys_table
     from tests.bench.servers import scratch_servers
 
     with scratch_servers():

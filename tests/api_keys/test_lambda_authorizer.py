@@ -186,7 +186,8 @@ def test_api_key_is_allowed_with_its_owner_and_tier(authorizer, keys, jwks):
 
 
 def test_api_key_storage_outage_is_not_a_401(jwks, keys_app):
-    from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table, new_key
+    from parley.auth.api_keys import ApiKeyRepository, new_key
+    from parley.storage.api_keys_table import build_api_keys_table
 
     s = keys_app.state.container.settings
     missing = ApiKeyRepository(build_api_keys_table("parley-no-such-table", s.region, s.dynamodb_endpoint))

@@ -9,7 +9,6 @@ import pytest
 from parley.auth.api_keys import (
     ApiKeyRepository,
     TooManyKeys,
-    build_api_keys_table,
     display_prefix,
     hash_key,
     key_id_of,
@@ -17,6 +16,7 @@ from parley.auth.api_keys import (
 )
 from parley.auth.identity import Identity
 from parley.errors import NotFound, ServiceUnavailable, Unauthorized
+from parley.storage.api_keys_table import build_api_keys_table
 
 HOUR_MS = 3600 * 1000
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from parley.attachments.service import AttachmentService, build_attachment_service
 from parley.auth import Authenticator, build_authenticator
-from parley.auth.api_keys import ApiKeyRepository, build_api_keys_table
+from parley.auth.api_keys import ApiKeyRepository
 from parley.cache.responses import ResponseCache
 from parley.catalog import Catalog, load_catalog
 from parley.chat.cached import CachedAnswers
@@ -40,6 +40,7 @@ from parley.settings import Settings
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
 from parley.sharing.shares import ShareService
+from parley.storage.api_keys_table import build_api_keys_table
 from parley.storage.aws import aws_client
 from parley.storage.blobs import BlobStore
 from parley.storage.ops_tables import OpsTables, build_ops_tables

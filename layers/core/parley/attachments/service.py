@@ -34,7 +34,7 @@ from parley.attachments.kinds import normalize_content_type
 from parley.attachments.limits import Limits, check_attachment_count, human_size, validate_upload
 from parley.attachments.relevance import select_chunks
 from parley.attachments.render import render_document
-from parley.attachments.store import Attachment, AttachmentRepository, LinkRefused, build_attachment_table
+from parley.attachments.store import Attachment, AttachmentRepository, LinkRefused
 from parley.attachments.uploads import (
     PresignedUpload,
     UploadSigner,
@@ -49,6 +49,7 @@ from parley.attachments.uploads import (
 )
 from parley.errors import Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from parley.ids import is_id, new_id
+from parley.storage.attachment_table import build_attachment_table
 from parley.tokens import count_tokens
 
 if TYPE_CHECKING:
@@ -295,7 +296,8 @@ class AttachmentService:
 
     def _head_upload(self, attachment_id: str) -> dict[str, Any] | None:
         try:
-            return self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            head: dict[str, Any] = self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            return head
         except self._s3.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None

@@ -16,63 +16,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
-from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection
-from pynamodb.models import Model
+from pynamodb.expressions.update import Action
 
-from parley.storage.models import is_condition_failure, model_meta
+from parley.storage.attachment_table import AttachmentItem, AttachmentTable
+from parley.storage.dynamo import is_condition_failure
 
 Status = Literal["pending", "ready", "failed"]
-BY_CONVERSATION_INDEX = "by_conversation"
-
-
-@dataclass(frozen=True)
-class AttachmentTable:
-    record: type[Model]
-    by_conversation: GlobalSecondaryIndex
-
-
-def build_attachment_table(table_name: str, region: str, host: str | None) -> AttachmentTable:
-    """The attachments table's model, bound to a name and endpoint at start-up (never at import)."""
-    class ByConversationIndex(GlobalSecondaryIndex):
-        class Meta:
-            index_name = BY_CONVERSATION_INDEX
-            # The owner travels with the key, so a deletion can check it without reading each record.
-            projection = IncludeProjection(["user_id"])
-
-        conversation_id = UnicodeAttribute(hash_key=True)
-
-    class AttachmentItem(Model):
-        Meta = model_meta(table_name, region, host)
-
-        pk = UnicodeAttribute(hash_key=True)  # the attachment id (ULID)
-        user_id = UnicodeAttribute()
-        status = UnicodeAttribute()  # pending | ready | failed
-        kind = UnicodeAttribute()
-        filename = UnicodeAttribute()
-        #: The content type the upload is bound to (as declared, normalised), used to re-check the bytes.
-        content_type = UnicodeAttribute()
-        #: The canonical media type: from the declaration until processed, then from the bytes.
-        media_type = UnicodeAttribute()
-        size = NumberAttribute()
-        created_at = NumberAttribute()
-        updated_at = NumberAttribute()
-        #: A processor holds the record until then (ms), so duplicate events and polls do not race.
-        claimed_until = NumberAttribute(null=True)
-        reason_code = UnicodeAttribute(null=True)
-        reason_message = UnicodeAttribute(null=True)
-        #: ``Extracted.metadata()``: everything extraction found but the text.
-        details = JSONAttribute(null=True)
-        chunk_count = NumberAttribute(null=True)
-        sha256 = UnicodeAttribute(null=True)
-        conversation_id = UnicodeAttribute(null=True)
-        expires_at = TTLAttribute(null=True)
-        by_conversation = ByConversationIndex()
-
-    return AttachmentTable(record=AttachmentItem, by_conversation=AttachmentItem.by_conversation)
 
 
 @dataclass(frozen=True)
@@ -224,7 +176,7 @@ class AttachmentRepository:
             m.claimed_until.remove(),
         ])
 
-    def _finish(self, attachment_id: str, actions: list[Any]) -> bool:
+    def _finish(self, attachment_id: str, actions: list[Action]) -> bool:
         m = self._m
         try:
             m(attachment_id).update(actions=actions, condition=m.status == "pending")
@@ -269,11 +221,11 @@ class AttachmentRepository:
     # -- mapping -------------------------------------------------------------------------------
 
     @staticmethod
-    def _to_attachment(item: Any) -> Attachment:
+    def _to_attachment(item: AttachmentItem) -> Attachment:
         return Attachment(
             attachment_id=item.pk,
             user_id=item.user_id,
-            status=item.status,
+            status=cast(Status, item.status),  # only Status values are ever written
             kind=item.kind,
             filename=item.filename,
             content_type=item.content_type,
@@ -298,9 +250,6 @@ def _to_datetime(epoch_ms: int | None) -> datetime | None:
 __all__ = [
     "Attachment",
     "AttachmentRepository",
-    "AttachmentTable",
-    "BY_CONVERSATION_INDEX",
     "LinkRefused",
     "Status",
-    "build_attachment_table",
 ]

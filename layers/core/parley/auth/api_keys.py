@@ -26,18 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError, UpdateError
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, UpdateError
 
 from parley.auth.identity import TIERS, Identity, Tier
 from parley.errors import Conflict, NotFound, ServiceUnavailable, Unauthorized
 from parley.ids import now_ms
 from parley.observability import logger
-from parley.storage.models import is_condition_failure, model_meta
+from parley.storage.api_keys_table import ApiKeyModel, ApiKeysTable
+from parley.storage.dynamo import ConditionsFailed, Transactions, endpoint_of, is_condition_failure
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -48,7 +44,6 @@ SECRET_BYTES = 32
 MAX_KEYS_PER_USER = 20
 #: The last-used time is written at most this often per key, not on every request.
 LAST_USED_INTERVAL_MS = 3600 * 1000
-BY_USER_INDEX = "by_user"
 
 _KEY_RE = re.compile(r"^prly_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _KEY_ID_RE = re.compile(r"^[0-9a-f]{16}$")
@@ -91,52 +86,6 @@ def key_pk(key_id: str) -> str:
 
 def owner_pk(user_id: str) -> str:
     return f"U#{user_id}"
-
-
-# -- the table ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ApiKeysTable:
-    item: type[Model]
-    key: type[Model]
-    owner: type[Model]
-    by_user: GlobalSecondaryIndex
-
-
-def build_api_keys_table(table_name: str, region: str, host: str | None) -> ApiKeysTable:
-    """Model classes bound to one table, built per app so that no name is fixed at import time."""
-    class ByUserIndex(GlobalSecondaryIndex):
-        class Meta:
-            index_name = BY_USER_INDEX
-            projection = AllProjection()
-
-        owner = UnicodeAttribute(hash_key=True)
-        created_sk = UnicodeAttribute(range_key=True)
-
-    class ApiKeyItem(Model):
-        Meta = model_meta(table_name, region, host)
-
-        pk = UnicodeAttribute(hash_key=True)
-        kind = DiscriminatorAttribute()
-
-    class ApiKeyModel(ApiKeyItem, discriminator="key"):
-        key_id = UnicodeAttribute()
-        #: The user id; only key items carry it, so the index lists keys and nothing else.
-        owner = UnicodeAttribute()
-        created_sk = UnicodeAttribute()  # "<created_at, 15 digits>#<key id>"
-        name = UnicodeAttribute()
-        prefix = UnicodeAttribute()
-        secret_hash = UnicodeAttribute()  # sha256 of the whole key; the key itself is never stored
-        tier = UnicodeAttribute()
-        created_at = NumberAttribute()
-        last_used_at = NumberAttribute(null=True)
-        by_user = ByUserIndex()
-
-    class KeyOwnerModel(ApiKeyItem, discriminator="owner"):
-        key_count = NumberAttribute(default=0)
-
-    return ApiKeysTable(item=ApiKeyItem, key=ApiKeyModel, owner=KeyOwnerModel, by_user=ApiKeyModel.by_user)
 
 
 # -- the repository -------------------------------------------------------------------------------
@@ -186,8 +135,7 @@ class ApiKeyRepository:
         self._max = max_per_user
         self._interval = last_used_interval_ms
         self._clock = clock
-        meta = table.item.Meta
-        self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+        self._transaction = Transactions(endpoint_of(table.item))
 
     @property
     def table(self) -> ApiKeysTable:
@@ -208,7 +156,7 @@ class ApiKeyRepository:
         item.created_at = now
         owner, count = self._t.owner(owner_pk(who.user_id)), self._t.owner.key_count
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with self._transaction() as tx:
                 # The counter item may not exist yet: ADD creates it, and the kind is set alongside.
                 tx.update(
                     owner,
@@ -216,10 +164,8 @@ class ApiKeyRepository:
                     condition=count.does_not_exist() | (count < self._max),
                 )
                 tx.save(item, condition=self._t.key.pk.does_not_exist())
-        except TransactWriteError as exc:
-            # pynamodb sends deletes, then puts, then updates, whatever the order of the calls above:
-            # item 1 is the counter.
-            if 1 in _failed_conditions(exc):
+        except ConditionsFailed as exc:
+            if exc.any("update"):  # the counter
                 raise TooManyKeys(f"at most {self._max} API keys per user; delete one first") from exc
             raise
         return CreatedKey(key_id=key_id, key=key, name=name, prefix=item.prefix, created_at=now)
@@ -244,11 +190,11 @@ class ApiKeyRepository:
         key = self._t.key(key_pk(key_id))
         owner, count = self._t.owner(owner_pk(user_id)), self._t.owner.key_count
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with self._transaction() as tx:
                 tx.delete(key, condition=self._t.key.owner == user_id)
                 tx.update(owner, actions=[count.add(-1)])
-        except TransactWriteError as exc:
-            if 0 in _failed_conditions(exc):  # the delete (deletes go first)
+        except ConditionsFailed as exc:
+            if exc.any("delete"):
                 raise NotFound(_NOT_FOUND) from exc
             raise
 
@@ -257,7 +203,7 @@ class ApiKeyRepository:
         changed."""
         return sum(self._set_tier(item, tier) for item in self._t.by_user.query(user_id) if item.tier != tier)
 
-    def _set_tier(self, item: Model, tier: Tier) -> bool:
+    def _set_tier(self, item: ApiKeyModel, tier: Tier) -> bool:
         try:
             item.update(actions=[self._t.key.tier.set(tier)], condition=self._t.key.pk.exists())
         except UpdateError as exc:
@@ -283,7 +229,7 @@ class ApiKeyRepository:
         tier: Tier = item.tier if item.tier in TIERS else "free"
         return KeyMatch(Identity(user_id=item.owner, tier=tier), key_id)
 
-    def _touch(self, item: Model) -> None:
+    def _touch(self, item: ApiKeyModel) -> None:
         """Record the last use, at most once per interval per key (a write per request would cost more
         than the read); concurrent callers race on the condition and only one writes."""
         now = self._clock()
@@ -302,7 +248,7 @@ class ApiKeyRepository:
                                                                  "error_type": type(exc).__name__})
 
     @staticmethod
-    def _info(item: Model) -> ApiKeyInfo:
+    def _info(item: ApiKeyModel) -> ApiKeyInfo:
         return ApiKeyInfo(
             key_id=item.key_id,
             name=item.name,
@@ -311,11 +257,6 @@ class ApiKeyRepository:
             created_at=int(item.created_at),
             last_used_at=None if item.last_used_at is None else int(item.last_used_at),
         )
-
-
-def _failed_conditions(exc: TransactWriteError) -> list[int]:
-    reasons = [getattr(r, "code", None) if r is not None else None for r in (exc.cancellation_reasons or [])]
-    return [i for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
 
 
 # -- local mode: bearer tokens that are API keys --------------------------------------------------

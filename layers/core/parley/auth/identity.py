@@ -20,7 +20,7 @@ def tier_from_claims(claims: Mapping[str, object]) -> Tier:
     """``custom:tier`` wins; else the Cognito groups; else ``free``."""
     tier = claims.get("custom:tier")
     if tier in TIERS:
-        return tier  # type: ignore[return-value]
+        return tier
     groups = claims.get("cognito:groups") or ()
     if isinstance(groups, str):
         # API Gateway flattens the groups list into a string such as "[plus free]" or "plus,free".

@@ -52,7 +52,8 @@ def fetch_json(url: str) -> Mapping[str, Any]:
         raise JwksUnavailable("JWKS URL must be https")
     try:
         with urllib.request.urlopen(url, timeout=JWKS_TIMEOUT_S) as response:  # noqa: S310 (https only)
-            return json.loads(response.read())
+            document: Mapping[str, Any] = json.loads(response.read())
+            return document
     except (OSError, ValueError) as exc:
         raise JwksUnavailable(f"could not fetch JWKS: {type(exc).__name__}") from exc
 
@@ -257,7 +258,7 @@ def build_lambda_authorizer(
 
 def authorizer_from_settings(settings: Settings, fetch: JsonFetcher = fetch_json) -> LambdaAuthorizer:
     """What the Lambda entry builds once per container (its init phase; no network until used)."""
-    from parley.auth.api_keys import build_api_keys_table
+    from parley.storage.api_keys_table import build_api_keys_table
 
     table = build_api_keys_table(settings.table_api_keys, settings.region, settings.dynamodb_endpoint)
     return build_lambda_authorizer(

@@ -90,7 +90,9 @@ class RawTable:
         return made(self._client_source)
 
     def get(self, pk: str, sk: str) -> RawItem | None:
-        return self.client.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True).get("Item")
+        response = self.client.get_item(TableName=self.name, Key=_key(pk, sk), ConsistentRead=True)
+        item: RawItem | None = response.get("Item")
+        return item
 
     def partition(self, pk: str, *, keys_only: bool = False) -> list[RawItem]:
         """Every item of a partition, from a consistent (paginated) Query."""
@@ -125,7 +127,8 @@ class RawTable:
             params["ReturnValues"] = "ALL_NEW"
         for attempt in range(_CONFLICT_RETRIES):
             try:
-                return self.client.update_item(**params).get("Attributes")
+                attributes: RawItem | None = self.client.update_item(**params).get("Attributes")
+                return attributes
             except ClientError as exc:
                 code = _code(exc)
                 if code == "ConditionalCheckFailedException":

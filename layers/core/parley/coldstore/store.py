@@ -19,7 +19,7 @@ from parley.conversations.repository import NOT_FOUND, ConversationRepository
 from parley.errors import NotFound
 from parley.ids import now_ms
 from parley.settings import Settings
-from parley.storage.tables import MESSAGE_SK_PREFIX, ConversationTable
+from parley.storage.tables import ConversationModel, ConversationTable, MessageModel
 
 
 class ColdStore:
@@ -130,12 +130,13 @@ class ColdStore:
         model = self._tables.item
         conversation: Conversation | None = None
         messages: list[Message] = []
-        for (_, sk), raw in sorted(items.items()):
+        for _, raw in sorted(items.items()):
             # The repository's own mapping, so an export reads exactly like the API.
-            if sk == stub.SK:
-                conversation = self._repo._to_conversation(model.from_raw_data(raw))
-            elif sk.startswith(MESSAGE_SK_PREFIX):
-                messages.append(self._repo._to_message(model.from_raw_data(raw)))
+            item = model.from_raw_data(raw)
+            if isinstance(item, ConversationModel):
+                conversation = self._repo._to_conversation(item)
+            elif isinstance(item, MessageModel):
+                messages.append(self._repo._to_message(item))
         if conversation is None:
             raise ColdArchiveError("the archive holds no conversation item")
         self._repo.fill_authors(conversation, messages)

@@ -160,7 +160,7 @@ def build_context(
         messages.append(ChatMessage("system", f"Summary of the earlier conversation:\n{summary.text}"))
     if recalled is not None:
         messages.append(ChatMessage("system", recalled.text))
-    messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]  # type: ignore[arg-type]
+    messages += [ChatMessage(m.role, render(m) if render else m.content) for m in chosen]
     if turn_content is not None:
         messages[-1] = ChatMessage("user", turn_content)
     return BuiltContext(

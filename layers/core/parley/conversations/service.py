@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 
 from parley.conversations.model import Conversation, ConversationPage, Message
-from parley.conversations.repository import ConversationRepository, DuplicateRequest
+from parley.conversations.repository import ConversationRepository, DuplicateRequest, TxExtra
 from parley.conversations.titles import DEFAULT_TITLE, clean_title
 from parley.conversations.tree import branch_to, link_children, newest_leaf_under
 from parley.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from parley.idempotency.records import IdempotencyKey, IdempotencyStore
+from parley.idempotency.records import IdempotencyKey, IdempotencyStore, PriorResult
 from parley.ids import new_id, now_ms
 
 #: A temporary chat is deleted this long after it was created.
@@ -63,7 +64,7 @@ class ConversationService:
             temporary=temporary,
             expires_at=now + TEMPORARY_TTL_MS if temporary else None,
         )
-        extra = []
+        extra: list[TxExtra] = []
         if idempotency is not None:
             record = self._idem.new_record(
                 idempotency, status="complete", conversation_id=conversation.conversation_id,
@@ -82,14 +83,15 @@ class ConversationService:
         return conversation.conversation_id, conversation.created_at
 
     @staticmethod
-    def _prior_created(prior) -> tuple[str, int]:
+    def _prior_created(prior: PriorResult) -> tuple[str, int]:
         response = prior.response or {}
         return str(response["conversationId"]), int(response["createdAt"])
 
     def list(self, user_id: str, *, archived: bool, limit: int, cursor: str | None) -> ConversationPage:
         return self._repo.list(user_id, archived=archived, limit=limit, cursor=cursor)
 
-    def read(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message], list[Message]]:
+    def read(self, user_id: str, conversation_id: str) -> tuple[Conversation, builtins.list[Message],
+                                                               builtins.list[Message]]:
         """The conversation, its active branch (root first) and the whole tree."""
         conversation, messages = self._repo.load(user_id, conversation_id)
         by_id = link_children(messages)

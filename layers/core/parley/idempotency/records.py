@@ -13,9 +13,12 @@ from datetime import timedelta
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from parley.errors import Conflict, ValidationFailed
 from parley.ids import now_ms
+from parley.storage.ops_tables import IdempotencyRecord
 
 MAX_KEY_CHARS = 255
 
@@ -45,12 +48,12 @@ def idempotency_key(user_id: str, route: str, key: str | None, body: Any) -> Ide
 
 
 class IdempotencyStore:
-    def __init__(self, model: Any, *, ttl_s: int) -> None:
+    def __init__(self, model: type[IdempotencyRecord], *, ttl_s: int) -> None:
         self._model = model
         self._ttl = timedelta(seconds=ttl_s)
 
     def new_record(self, key: IdempotencyKey, *, status: str, conversation_id: str | None = None,
-                   message_id: str | None = None, response: dict[str, Any] | None = None) -> Any:
+                   message_id: str | None = None, response: dict[str, Any] | None = None) -> IdempotencyRecord:
         """An item to save inside the caller's transaction (with :meth:`condition`)."""
         return self._model(
             key.record_id,
@@ -63,10 +66,10 @@ class IdempotencyStore:
             expires_at=self._ttl,
         )
 
-    def condition(self) -> Any:
+    def condition(self) -> Condition:
         return self._model.pk.does_not_exist()
 
-    def completion(self, key: IdempotencyKey) -> tuple[Any, list[Any]]:
+    def completion(self, key: IdempotencyKey) -> tuple[IdempotencyRecord, list[Action]]:
         """Item and actions marking a record complete (for the finishing transaction)."""
         return self._model(key.record_id), [self._model.status.set("complete")]
 

@@ -8,20 +8,21 @@ concurrent sends can never overshoot (50 concurrent sends against a limit of 10 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from botocore.exceptions import ClientError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.operand import Path
-from pynamodb.expressions.update import Update
+from pynamodb.expressions.update import Action
 
 from parley.auth import Identity
 from parley.errors import Quota, RateLimited, ValidationFailed
 from parley.limits.offenders import OffenderPolicy, offender_limit
 from parley.limits.periods import Periods, periods_at, stale_attributes
+from parley.storage.dynamo import ConditionFailed, get_raw, update_raw
 from parley.storage.tables import from_nano, to_nano
-from parley.storage.usage_table import LEDGER_SK, UsageTable
+from parley.storage.usage_table import LEDGER_SK, LedgerModel, UsageTable
 
 #: Monthly spending cap and month costs are integer nanodollars (see storage.tables.to_nano).
 CAP = "cap_nusd"
@@ -110,9 +111,8 @@ class UsageLedger:
                 | (hour < pen_limit)
             )
         )
-        item = self._t.ledger(who.user_id, LEDGER_SK)
         try:
-            attrs = self._update_raw(item, [hour.add(1)], condition, "ALL_NEW")
+            attrs = self._update_raw(who.user_id, [hour.add(1)], condition, "ALL_NEW")
         except ConditionFailed as exc:
             raise self._limited(who, p, exc.old, now) from exc
         used = int(attrs.get(p.hour_attr, 1))
@@ -145,10 +145,9 @@ class UsageLedger:
 
     def release(self, who: Identity, admission: Admission) -> None:
         """Give back a send that was admitted but stored nothing (it failed validation later)."""
-        item = self._t.ledger(who.user_id, LEDGER_SK)
         hour = Path(admission.periods.hour_attr)
         try:
-            self._update_raw(item, [hour.add(-1)], hour > 0, "NONE")
+            self._update_raw(who.user_id, [hour.add(-1)], hour > 0, "NONE")
         except ConditionFailed:
             pass
 
@@ -176,10 +175,10 @@ class UsageLedger:
     def usage_update(
         self, who: Identity, *, input_tokens: int, output_tokens: int, cost: float, periods: Periods,
         stale: tuple[str, ...] = (),
-    ) -> tuple[Any, list[Any]]:
-        """The ledger item and actions that record a finished turn (for a TransactWrite)."""
+    ) -> tuple[LedgerModel, list[Action]]:
+        """The ledger item and actions that record a finished turn (for a transaction)."""
         item = self._t.ledger(who.user_id, LEDGER_SK)
-        actions = [
+        actions: list[Action] = [
             Path(periods.tokens_attr).add(input_tokens + output_tokens),
             Path(periods.input_attr).add(input_tokens),
             Path(periods.output_attr).add(output_tokens),
@@ -194,9 +193,9 @@ class UsageLedger:
         stale: tuple[str, ...] = (),
     ) -> None:
         """Record usage on its own (completions that store no conversation)."""
-        item, actions = self.usage_update(who, input_tokens=input_tokens, output_tokens=output_tokens, cost=cost,
-                                          periods=periods, stale=stale)
-        self._update_raw(item, actions, None, "NONE")
+        _, actions = self.usage_update(who, input_tokens=input_tokens, output_tokens=output_tokens, cost=cost,
+                                       periods=periods, stale=stale)
+        self._update_raw(who.user_id, actions, None, "NONE")
 
     def record_block(self, who: Identity, policy: OffenderPolicy, *, normal_limit: int,
                      now: float | None = None) -> bool:
@@ -204,26 +203,25 @@ class UsageLedger:
         (enforced by :meth:`admit`). Returns whether a penalty now applies."""
         now = time.time() if now is None else now
         p = periods_at(now)
-        item = self._t.ledger(who.user_id, LEDGER_SK)
-        attrs = self._update_raw(item, [Path(p.blocks_attr).add(1)], None, "ALL_NEW")
+        attrs = self._update_raw(who.user_id, [Path(p.blocks_attr).add(1)], None, "ALL_NEW")
         active = int(_num(attrs.get(PENALTY_LIMIT))) if _num(attrs.get(PENALTY_UNTIL)) > now else None
         limit = offender_limit(int(_num(attrs.get(p.blocks_attr))), normal_limit, policy, active_penalty_limit=active)
         if not limit.penalized or not limit.penalty_s:
             return limit.penalized
         actions = [Path(PENALTY_UNTIL).set(int(now) + limit.penalty_s), Path(PENALTY_LIMIT).set(limit.limit_per_hour)]
-        self._update_raw(item, actions, None, "NONE")
+        self._update_raw(who.user_id, actions, None, "NONE")
         return True
 
     def bump_profile(self, user_id: str) -> None:
         """Record that the user's instructions or memories changed (after the change is written)."""
-        self._update_raw(self._t.ledger(user_id, LEDGER_SK), [Path(PROFILE_VERSION).add(1)], None, "NONE")
+        self._update_raw(user_id, [Path(PROFILE_VERSION).add(1)], None, "NONE")
 
     # -- reading and settings ----------------------------------------------------------------------
 
     def report(self, who: Identity, now: float | None = None) -> UsageReport:
         now = time.time() if now is None else now
         p = periods_at(now)
-        raw = self._get_raw(who.user_id)
+        raw = get_raw(self._t.ledger, _key(who.user_id))
         limit = self._limits.limit_per_hour(who.tier)
         pen_until = _num(raw.get(PENALTY_UNTIL))
         if pen_until > now:
@@ -247,47 +245,18 @@ class UsageLedger:
     def set_cap(self, who: Identity, cap_usd: float | None) -> None:
         if cap_usd is not None and (cap_usd < 0 or cap_usd > 1_000_000):
             raise ValidationFailed("monthlyCapUsd must be between 0 and 1000000, or null")
-        item = self._t.ledger(who.user_id, LEDGER_SK)
         action = Path(CAP).remove() if cap_usd is None else Path(CAP).set(to_nano(cap_usd))
-        self._update_raw(item, [action], None, "NONE")
+        self._update_raw(who.user_id, [action], None, "NONE")
 
     # -- raw access (period attributes are not model fields) ---------------------------------------
 
-    def _update_raw(self, item: Any, actions: list[Any], condition: Any, return_values: str) -> dict[str, Any]:
-        """UpdateItem through botocore with pynamodb's expression serializers: pynamodb's own
-        update_item cannot ask for the old item when a condition fails, which the 429 needs."""
-        names: dict[str, str] = {}
-        values: dict[str, Any] = {}
-        kwargs: dict[str, Any] = {
-            "TableName": self._t.ledger.Meta.table_name,
-            "Key": {"pk": {"S": item.pk}, "sk": {"S": item.sk}},
-            "UpdateExpression": Update(*actions).serialize(names, values),
-            "ReturnValues": return_values,
-        }
-        if condition is not None:
-            kwargs["ConditionExpression"] = condition.serialize(names, values)
-            kwargs["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
-        kwargs["ExpressionAttributeNames"] = {v: k for k, v in names.items()}
-        if values:
-            kwargs["ExpressionAttributeValues"] = values
-        try:
-            response = self._client().update_item(**kwargs)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                raise ConditionFailed(_plain(exc.response.get("Item", {}))) from exc
-            raise
-        return _plain(response.get("Attributes", {}))
+    def _update_raw(self, user_id: str, actions: Sequence[Action], condition: Condition | None,
+                    return_values: Literal["ALL_NEW", "NONE"]) -> dict[str, Any]:
+        return update_raw(self._t.ledger, _key(user_id), actions, condition, return_values)
 
-    def _get_raw(self, user_id: str) -> dict[str, Any]:
-        response = self._client().get_item(
-            TableName=self._t.ledger.Meta.table_name,
-            Key={"pk": {"S": user_id}, "sk": {"S": LEDGER_SK}},
-            ConsistentRead=True,
-        )
-        return _plain(response.get("Item", {}))
 
-    def _client(self) -> Any:
-        return self._t.ledger._get_connection().connection.client
+def _key(user_id: str) -> dict[str, str]:
+    return {"pk": user_id, "sk": LEDGER_SK}
 
 
 def usd(amount: float) -> str:
@@ -300,17 +269,3 @@ def _num(value: Any) -> float:
     if value is None:
         return 0.0
     return float(value)
-
-
-def _plain(attrs: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, typed in attrs.items():
-        (kind, value), = typed.items()
-        out[name] = float(value) if kind == "N" else value
-    return out
-
-
-class ConditionFailed(Exception):
-    def __init__(self, old: dict[str, Any]) -> None:
-        super().__init__("condition failed")
-        self.old = old

@@ -22,7 +22,7 @@ from parley.errors import Conflict, NotFound, ValidationFailed
 from parley.ids import new_id, now_ms
 from parley.personal.screening import Screen, as_model_sees, model_mode
 from parley.search.rank import rank
-from parley.storage.models import is_condition_failure
+from parley.storage.dynamo import is_condition_failure
 from parley.storage.profile_table import MEMORY_SK_PREFIX, ProfileTable, memory_sk
 from parley.tokens import PER_MESSAGE_OVERHEAD, count_tokens
 

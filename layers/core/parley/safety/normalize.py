@@ -142,6 +142,7 @@ def leet_views(text: str) -> tuple[str, ...]:
             if not _leet_word(word):
                 continue
             m = _WORD_EDGES.match(word)
+            assert m is not None  # every group may be empty: the pattern matches any string
             lead, core, trail = m.group(1), m.group(2), m.group(3)
             if not core or core.isdigit():
                 continue

@@ -16,6 +16,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import tantivy
 
@@ -119,7 +120,7 @@ class LocalSearchIndex:
                 logger.warning("search index rebuild failed", exc_info=True)
         return found
 
-    def _write(self, user_id: str, change) -> None:
+    def _write(self, user_id: str, change: Callable[[tantivy.Index, tantivy.IndexWriter], object]) -> None:
         user = self._user(user_id)
         with user.lock:
             writer = user.index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=1)
@@ -136,13 +137,13 @@ class LocalSearchIndex:
     def _term(self, field: str, value: str | int) -> tantivy.Query:
         return tantivy.Query.term_query(self._schema, field, value)
 
-    def _docs(self, index: tantivy.Index, query: tantivy.Query, limit: int = 100_000) -> list[dict]:
+    def _docs(self, index: tantivy.Index, query: tantivy.Query, limit: int = 100_000) -> list[dict[str, Any]]:
         searcher = index.searcher()
         found = searcher.search(query, limit, count=False).hits
         return [searcher.doc(address).to_dict() for _, address in found]
 
     @staticmethod
-    def _first(doc: dict, field: str):
+    def _first(doc: dict[str, Any], field: str) -> Any:
         values = doc.get(field) or [None]
         return values[0]
 
@@ -241,7 +242,8 @@ class LocalSearchIndex:
             if len(tokens) == 1:
                 must.append((tantivy.Occur.Must, self._term("body", tokens[0])))
             elif tokens:
-                must.append((tantivy.Occur.Must, q.phrase_query(self._schema, "body", tokens)))
+                words_: list[str | tuple[int, str]] = list(tokens)
+                must.append((tantivy.Occur.Must, q.phrase_query(self._schema, "body", words_)))
         tokens = list(dict.fromkeys(t for w in words for t in self._analyzer.analyze(w)))
         should = [(tantivy.Occur.Should, self._term("body", t)) for t in tokens]
         if not must and not should:
@@ -279,7 +281,7 @@ class LocalSearchIndex:
                 conversation_id=str(doc.get_first("conversation_id")),
                 message_id=None if role == TITLE_ROLE else str(doc.get_first("doc_id")),
                 role=role,
-                created_at=int(doc.get_first("created_at")),
+                created_at=int(cast(int, doc.get_first("created_at"))),  # stored on every document
                 score=float(score),
                 snippet=mark(fragment, ranges),
             ))

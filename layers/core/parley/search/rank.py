@@ -8,6 +8,7 @@ out, so that only texts sharing a meaningful word with the query count as releva
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import tantivy
 
@@ -70,4 +71,5 @@ def rank(texts: Sequence[str], query: str, limit: int | None = None) -> list[tup
     query_ = tantivy.Query.boolean_query(
         [(tantivy.Occur.Should, tantivy.Query.term_query(_SCHEMA, "body", w)) for w in words])
     hits = searcher.search(query_, limit or len(texts), count=False).hits
-    return [(int(searcher.doc(address).get_first("n")), float(score)) for score, address in hits]
+    # "n" is stored on every document.
+    return [(int(cast(int, searcher.doc(address).get_first("n"))), float(score)) for score, address in hits]

@@ -8,6 +8,7 @@ the right shape is accepted, and it works as soon as someone signs in with that 
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from parley.conversations.model import Conversation, ConversationPage
 from parley.conversations.repository import ConversationRepository
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from parley.ids import is_id, now_ms
-from parley.storage.models import is_condition_failure
+from parley.storage.dynamo import is_condition_failure
 from parley.storage.tables import (
     CONVERSATION_SK,
     MEMBER_SK_PREFIX,
@@ -82,7 +83,7 @@ class MemberService:
         owner = Member(conversation.user_id, "owner", None)
         return conversation, [owner, *self._members(conversation_id, conversation.user_id)]
 
-    def _members(self, conversation_id: str, owner_id: str) -> list[Member]:
+    def _members(self, conversation_id: str, owner_id: str) -> builtins.list[Member]:
         found = self._t.member.query(conversation_id, self._t.member.sk.startswith(MEMBER_SK_PREFIX),
                                      consistent_read=True)
         members = [Member(m.member_id, m.role, int(m.added_at)) for m in found if m.owner_id == owner_id]

@@ -35,7 +35,8 @@ class BlobStore:
         )
 
     def get_text(self, key: str) -> str:
-        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read().decode("utf-8")
+        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body.decode("utf-8")
 
     def delete_prefix(self, prefix: str) -> None:
         paginator = self._s3.get_paginator("list_objects_v2")

@@ -1,4 +1,4 @@
-"""pynamodb models for the conversations table, bound to names and endpoints at start-up.
+"""The conversations table's item models (templates, bound to a table name and endpoint at start-up).
 
 One table holds a conversation and its messages in one partition (``pk`` = conversation id):
 ``sk = "C"`` is the conversation item, ``sk = "M#<ulid>"`` a message, so a single Query returns the
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -23,7 +24,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from parley.storage.models import model_meta
+from parley.storage.dynamo import Endpoint, bind_kind, bind_root, nullable
 
 CONVERSATION_SK = "C"
 MESSAGE_SK_PREFIX = "M#"
@@ -86,136 +87,150 @@ def list_sk(updated_at: int, conversation_id: str) -> str:
     return f"{updated_at:015d}#{conversation_id}"
 
 
+_M = TypeVar("_M", bound=Model)
+
+
+class ByUserIndex(GlobalSecondaryIndex[_M], Generic[_M]):  # type: ignore[no-untyped-call]  # Index.__init_subclass__ is unannotated
+    """Sparse: only conversation and member items carry its keys."""
+
+    class Meta:
+        index_name = BY_USER_INDEX
+        projection = AllProjection()
+
+    list_pk = UnicodeAttribute(hash_key=True)
+    list_sk = UnicodeAttribute(range_key=True)
+
+
+class ConversationItem(Model):
+    """Any item of the table (the root of the family: a Query of a partition returns every kind)."""
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    #: Only on a temporary chat's items: DynamoDB deletes them after this time.
+    expires_at = nullable(TTLAttribute())
+
+
+class ConversationModel(ConversationItem, discriminator="conversation"):
+    user_id = UnicodeAttribute()
+    title = UnicodeAttribute(default="")
+    title_source = UnicodeAttribute(default="default")  # "default", "user" or "auto"
+    model = UnicodeAttribute()
+    system_prompt = nullable(UnicodeAttribute())
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    current_message_id = nullable(UnicodeAttribute())
+    preview = UnicodeAttribute(default="")
+    archived = BooleanAttribute(default=False)
+    message_count = NumberAttribute(default=0)
+    total_input_tokens = NumberAttribute(default=0)
+    total_output_tokens = NumberAttribute(default=0)
+    #: Dollars are stored as integer nanodollars: exact sums, and never a float in exponent form.
+    total_cost_nusd = NumberAttribute(default=0)
+    list_pk = UnicodeAttribute()
+    list_sk = UnicodeAttribute()
+    #: A stub whose items were moved to S3 (``cold_key``); restored on first access.
+    cold = nullable(BooleanAttribute())
+    cold_key = nullable(UnicodeAttribute())
+    temporary = nullable(BooleanAttribute())
+    by_user: ByUserIndex[ConversationModel] = ByUserIndex()
+
+
+class MessageModel(ConversationItem, discriminator="message"):
+    message_id = UnicodeAttribute()
+    parent_id = nullable(UnicodeAttribute())
+    role = UnicodeAttribute()
+    #: Inline content, or None when it lives in S3 under ``content_key``.
+    content = nullable(UnicodeAttribute())
+    content_key = nullable(UnicodeAttribute())
+    #: Token count of the content, computed once when the message is written.
+    tokens = NumberAttribute(default=0)
+    model = nullable(UnicodeAttribute())
+    created_at = NumberAttribute()
+    status = UnicodeAttribute(default="complete")
+    finish_reason = nullable(UnicodeAttribute())
+    input_tokens = NumberAttribute(default=0)
+    output_tokens = NumberAttribute(default=0)
+    cost_nusd = NumberAttribute(default=0)
+    attachments: ListAttribute[str] = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]  # `of` is typed as the Python element type
+    #: Set by a stop request from any process; read back by the generating process's checkpoint.
+    stop_requested = nullable(BooleanAttribute())
+    checkpoint_at = nullable(NumberAttribute())
+    #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
+    details = JSONAttribute(null=True)
+    #: Who sent it (a user message) or asked for it (an answer); absent on older messages: the owner.
+    author_id = nullable(UnicodeAttribute())
+
+
+class SummaryModel(ConversationItem, discriminator="summary"):
+    """A summary of a branch up to and including ``through_message_id`` (written once)."""
+
+    through_message_id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    tokens = NumberAttribute()
+    covered_messages = NumberAttribute()
+    model = UnicodeAttribute()
+    created_at = NumberAttribute()
+
+
+class MemberModel(ConversationItem, discriminator="member"):
+    """A member of a shared conversation (``sk = "U#<user>"``, in the conversation's partition, so
+    deleting the conversation removes it); its ``by_user`` keys list it under the member."""
+
+    member_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    role = UnicodeAttribute()  # "participant" or "viewer"
+    added_at = NumberAttribute()
+    list_pk = UnicodeAttribute()
+    list_sk = UnicodeAttribute()
+    #: The same index as the conversations' (queried here, pynamodb keeps to member items).
+    by_user: ByUserIndex[MemberModel] = ByUserIndex()
+
+
+class ShareIndexModel(ConversationItem, discriminator="share_index"):
+    """A share link of the conversation (``sk = "L#<share id>"``): what lists and revokes it."""
+
+    share_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    include_attachments = BooleanAttribute(default=False)
+
+
+class ShareModel(ConversationItem, discriminator="share"):
+    """A share link's frozen snapshot (``pk = "share#<id>"``): inline, or in S3 under ``snapshot_key``."""
+
+    conversation_id = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    created_at = NumberAttribute()
+    snapshot = JSONAttribute(null=True)
+    snapshot_key = nullable(UnicodeAttribute())
+
+
 @dataclass(frozen=True)
 class ConversationTable:
-    """The model classes of one bound table."""
+    """The item classes of one bound table (each a subclass of its template above)."""
 
-    item: type[Model]
-    conversation: type[Model]
-    message: type[Model]
-    summary: type[Model]
-    by_user: GlobalSecondaryIndex
-    member: type[Model]
-    share: type[Model]
-    share_index: type[Model]
+    item: type[ConversationItem]
+    conversation: type[ConversationModel]
+    message: type[MessageModel]
+    summary: type[SummaryModel]
+    by_user: ByUserIndex[ConversationModel]
+    member: type[MemberModel]
+    share: type[ShareModel]
+    share_index: type[ShareIndexModel]
 
 
 def build_conversation_table(table_name: str, region: str, host: str | None) -> ConversationTable:
-    """Model classes bound to one table. Built per app so that no name is fixed at import time."""
-
-    class ByUserIndex(GlobalSecondaryIndex):
-        class Meta:
-            index_name = BY_USER_INDEX
-            projection = AllProjection()
-
-        list_pk = UnicodeAttribute(hash_key=True)
-        list_sk = UnicodeAttribute(range_key=True)
-
-    class ConversationItem(Model):
-        Meta = model_meta(table_name, region, host)
-
-        pk = UnicodeAttribute(hash_key=True)
-        sk = UnicodeAttribute(range_key=True)
-        kind = DiscriminatorAttribute()
-        #: Only on a temporary chat's items: DynamoDB deletes them after this time.
-        expires_at = TTLAttribute(null=True)
-
-    class ConversationModel(ConversationItem, discriminator="conversation"):
-        user_id = UnicodeAttribute()
-        title = UnicodeAttribute(default="")
-        title_source = UnicodeAttribute(default="default")  # "default", "user" or "auto"
-        model = UnicodeAttribute()
-        system_prompt = UnicodeAttribute(null=True)
-        created_at = NumberAttribute()
-        updated_at = NumberAttribute()
-        current_message_id = UnicodeAttribute(null=True)
-        preview = UnicodeAttribute(default="")
-        archived = BooleanAttribute(default=False)
-        message_count = NumberAttribute(default=0)
-        total_input_tokens = NumberAttribute(default=0)
-        total_output_tokens = NumberAttribute(default=0)
-        #: Dollars are stored as integer nanodollars: exact sums, and never a float in exponent form.
-        total_cost_nusd = NumberAttribute(default=0)
-        list_pk = UnicodeAttribute()
-        list_sk = UnicodeAttribute()
-        #: A stub whose items were moved to S3 (``cold_key``); restored on first access.
-        cold = BooleanAttribute(null=True)
-        cold_key = UnicodeAttribute(null=True)
-        temporary = BooleanAttribute(null=True)
-        by_user = ByUserIndex()
-
-    class MessageModel(ConversationItem, discriminator="message"):
-        message_id = UnicodeAttribute()
-        parent_id = UnicodeAttribute(null=True)
-        role = UnicodeAttribute()
-        #: Inline content, or None when it lives in S3 under ``content_key``.
-        content = UnicodeAttribute(null=True)
-        content_key = UnicodeAttribute(null=True)
-        #: Token count of the content, computed once when the message is written.
-        tokens = NumberAttribute(default=0)
-        model = UnicodeAttribute(null=True)
-        created_at = NumberAttribute()
-        status = UnicodeAttribute(default="complete")
-        finish_reason = UnicodeAttribute(null=True)
-        input_tokens = NumberAttribute(default=0)
-        output_tokens = NumberAttribute(default=0)
-        cost_nusd = NumberAttribute(default=0)
-        attachments = ListAttribute(of=UnicodeAttribute, default=list)
-        #: Set by a stop request from any process; read back by the generating process's checkpoint.
-        stop_requested = BooleanAttribute(null=True)
-        checkpoint_at = NumberAttribute(null=True)
-        #: What went into the answer (context ids, trimming, routing): small, read-only afterwards.
-        details = JSONAttribute(null=True)
-        #: Who sent it (a user message) or asked for it (an answer); absent on older messages: the owner.
-        author_id = UnicodeAttribute(null=True)
-
-    class SummaryModel(ConversationItem, discriminator="summary"):
-        """A summary of a branch up to and including ``through_message_id`` (written once)."""
-
-        through_message_id = UnicodeAttribute()
-        text = UnicodeAttribute()
-        tokens = NumberAttribute()
-        covered_messages = NumberAttribute()
-        model = UnicodeAttribute()
-        created_at = NumberAttribute()
-
-    class MemberModel(ConversationItem, discriminator="member"):
-        """A member of a shared conversation (``sk = "U#<user>"``, in the conversation's partition, so
-        deleting the conversation removes it); its ``by_user`` keys list it under the member."""
-
-        member_id = UnicodeAttribute()
-        owner_id = UnicodeAttribute()
-        role = UnicodeAttribute()  # "participant" or "viewer"
-        added_at = NumberAttribute()
-        list_pk = UnicodeAttribute()
-        list_sk = UnicodeAttribute()
-        #: The same index as the conversations' (queried here, pynamodb keeps to member items).
-        by_user = ByUserIndex()
-
-    class ShareIndexModel(ConversationItem, discriminator="share_index"):
-        """A share link of the conversation (``sk = "L#<share id>"``): what lists and revokes it."""
-
-        share_id = UnicodeAttribute()
-        owner_id = UnicodeAttribute()
-        created_at = NumberAttribute()
-        include_attachments = BooleanAttribute(default=False)
-
-    class ShareModel(ConversationItem, discriminator="share"):
-        """A share link's frozen snapshot (``pk = "share#<id>"``): inline, or in S3 under ``snapshot_key``."""
-
-        conversation_id = UnicodeAttribute()
-        owner_id = UnicodeAttribute()
-        created_at = NumberAttribute()
-        snapshot = JSONAttribute(null=True)
-        snapshot_key = UnicodeAttribute(null=True)
-
+    """The templates bound to one table. Built per app so that no name is fixed at import time."""
+    root = bind_root(ConversationItem, table_name, Endpoint(region, host))
+    conversation = bind_kind(ConversationModel, root)
     return ConversationTable(
-        item=ConversationItem,
-        conversation=ConversationModel,
-        message=MessageModel,
-        summary=SummaryModel,
-        by_user=ConversationModel.by_user,
-        member=MemberModel,
-        share=ShareModel,
-        share_index=ShareIndexModel,
+        item=root,
+        conversation=conversation,
+        message=bind_kind(MessageModel, root),
+        summary=bind_kind(SummaryModel, root),
+        by_user=conversation.by_user,
+        member=bind_kind(MemberModel, root),
+        share=bind_kind(ShareModel, root),
+        share_index=bind_kind(ShareIndexModel, root),
     )

@@ -35,7 +35,7 @@ def run_steps(
     retry_scale: float = 1.0,
 ) -> dict[str, Any]:
     """Execute ``steps`` as the state machine would; returns the final state."""
-    state = json.loads(json.dumps(payload))
+    state: dict[str, Any] = json.loads(json.dumps(payload))
     for step in steps:
         state[step.task] = _run_with_retries(step, tasks[step.task], state, sleep, retry_scale)
         if step.continue_if and not state[step.task].get(step.continue_if):

@@ -97,7 +97,7 @@ class WorkflowTasks:
         spec = self._summarizer()
         budget = input_budget(spec, SUMMARY_MAX_TOKENS) - count_tokens(SUMMARY_PROMPT)
         budget -= previous.tokens if previous else 0
-        used, span = 0, []
+        used, span = 0, list[Message]()
         for m in candidates:
             cost = m.tokens + PER_MESSAGE_OVERHEAD
             if span and used + cost > budget:
