@@ -24,7 +24,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,7 +181,7 @@ class SimulatedModel:
             tokens, finish = tokens[:max_tokens], "length"
         return SimulatedReply(tuple(tokens), finish, prompt_tokens, seed)
 
-    async def stream(self, body: Mapping[str, Any], prompt_tokens: int | None = None) -> AsyncIterator[bytes]:
+    async def stream(self, body: Mapping[str, Any], prompt_tokens: int | None = None) -> AsyncGenerator[bytes, None]:
         """The endpoint's response bytes, paced by ``ttft_ms`` and ``tokens_per_s``."""
         config = self.config
         if config.fail_after == 0:

@@ -35,11 +35,13 @@ _bearer = HTTPBearer(auto_error=False, description="A JWT (local mode: `parley t
 
 
 def container(request: Request) -> Container:
-    return request.app.state.container
+    built: Container = request.app.state.container
+    return built
 
 
 def identity(request: Request, _: Annotated[object, Depends(_bearer)] = None) -> Identity:
-    return request.app.state.container.authenticator(request)
+    who: Identity = request.app.state.container.authenticator(request)
+    return who
 
 
 def _part(name: str) -> Callable[[Request], Any]:

@@ -4,6 +4,7 @@ core's errors to HTTP statuses and headers."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
@@ -88,7 +89,8 @@ def headers_of(exc: ParleyError) -> dict[str, str]:
 _OPENAI_CODES = {"unknown_model": (404, "model_not_found"), "validation_error": (400, "invalid_value")}
 
 
-def error_response(status: int, code: str, message: str, retryable: bool = False, headers=None,
+def error_response(status: int, code: str, message: str, retryable: bool = False,
+                   headers: Mapping[str, str] | None = None,
                    request: Request | None = None, param: str | None = None) -> JSONResponse:
     if request is not None and request.url.path.startswith("/v1/"):
         return _openai_error(status, code, message, headers, param)
@@ -99,7 +101,8 @@ def error_response(status: int, code: str, message: str, retryable: bool = False
     )
 
 
-def _openai_error(status: int, code: str, message: str, headers, param: str | None) -> JSONResponse:
+def _openai_error(status: int, code: str, message: str, headers: Mapping[str, str] | None,
+                  param: str | None) -> JSONResponse:
     """The OpenAI-compatible API answers in OpenAI's error shape and vocabulary, which its clients
     parse: a client error is type ``invalid_request_error`` (a bad key too, code ``invalid_api_key``)."""
     status, code = _OPENAI_CODES.get(code, (400 if status == 422 else status, code))

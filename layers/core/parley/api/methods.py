@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import NoReturn
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -52,7 +53,7 @@ class MethodNotAllowedRoute(BaseRoute):
             return Match.FULL, {}
         return Match.NONE, {}
 
-    def url_path_for(self, name: str, /, **path_params: object):  # type: ignore[override]
+    def url_path_for(self, name: str, /, **path_params: object) -> NoReturn:
         raise NoMatchFound(name, path_params)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -40,10 +40,14 @@ def _integral(value: object) -> object:
     return value
 
 
-def json_int(**constraints: int) -> Any:
-    """An integer as JSON Schema means it (10 and 10.0, never "10"), in a strict model. The
-    constraints come before the conversion, or they would not reach the published schema."""
-    return Annotated[int, Field(**constraints), BeforeValidator(_integral)]
+# Integers as JSON Schema means them (10 and 10.0, never "10"), in a strict model. The constraints
+# come before the conversion, or they would not reach the published schema.
+#: A token count a request may ask for.
+TokenCount = Annotated[int, Field(ge=1, le=131072), BeforeValidator(_integral)]
+#: A choice count where only one is served.
+OnlyOne = Annotated[int, Field(ge=1, le=1), BeforeValidator(_integral)]
+#: A size in bytes (up to JavaScript's largest exact integer).
+ByteCount = Annotated[int, Field(ge=0, le=2**53), BeforeValidator(_integral)]
 
 
 class ErrorBody(CamelModel):
@@ -194,7 +198,7 @@ class ConversationHeader(CamelModel):
 
     @classmethod
     def of(cls, c: Conversation) -> ConversationHeader:
-        return cls(**cls.fields_of(c))  # type: ignore[arg-type]
+        return cls(**cls.fields_of(c))
 
 
 class ConversationDetail(ConversationHeader):

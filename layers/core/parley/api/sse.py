@@ -28,7 +28,7 @@ class SseResponse(Response):
     def __init__(  # noqa: D107 - Response's body rendering does not apply to a stream
 
         self,
-        events: AsyncIterator[SseEvent | None],
+        events: AsyncIterator[bytes],
         *,
         wait_until_saved: Callable[[], Awaitable[None]] | None = None,
         headers: Mapping[str, str] | None = None,
@@ -37,11 +37,11 @@ class SseResponse(Response):
         self.background = None
         self._events = events
         self._wait = wait_until_saved
-        self._headers = {**SSE_HEADERS, **(headers or {})}
+        self._stream_headers = {**SSE_HEADERS, **(headers or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_headers = [(b"content-type", b"text/event-stream; charset=utf-8")]
-        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self._headers.items()]
+        raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self._stream_headers.items()]
         async def stream(cancel: anyio.CancelScope) -> None:
             try:
                 await send({"type": "http.response.start", "status": 200, "headers": raw_headers})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from parley.attachments.errors import AttachmentError, ExtractionFailed
 from parley.attachments.extract import extract
@@ -65,7 +65,8 @@ def run_isolated(
     **kwargs: Any,
 ) -> T:
     """Call ``fn(*args, **kwargs)`` in a child process; return its result or raise its AttachmentError."""
-    ctx = multiprocessing.get_context(start_method)
+    # typeshed gives get_context(str) the base class, which declares no Process; every real context has one.
+    ctx = cast("multiprocessing.context.DefaultContext", multiprocessing.get_context(start_method))
     receiver, sender = ctx.Pipe(duplex=False)
     child = ctx.Process(
         target=_child, args=(sender, fn, args, kwargs, memory_mb), daemon=True, name="parley-extract"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError
@@ -83,7 +84,9 @@ def _open_encrypted(reader: PdfReader) -> None:
 def _declared_page_count(reader: PdfReader) -> int | None:
     """``/Count`` of the page tree's root: read before walking the tree (a hostile file makes it huge)."""
     try:
-        count = reader.trailer["/Root"]["/Pages"]["/Count"]
+        # pypdf types the trailer as an object; a hostile file may make any step missing (caught).
+        trailer: Any = reader.trailer
+        count = trailer["/Root"]["/Pages"]["/Count"]
         return int(count)
     except Exception:  # a missing or odd /Count is left to the real walk below
         return None

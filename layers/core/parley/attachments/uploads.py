@@ -82,6 +82,7 @@ def signing_client(region: str, endpoint_url: str | None) -> Any:
     import boto3
     from botocore.config import Config
 
+    style: Literal["virtual", "path"]
     if endpoint_url is None:
         endpoint_url = f"https://s3.{region}.amazonaws.com"
         style = "virtual"

@@ -58,7 +58,8 @@ class ApiGatewayAuthenticator:
             raise Unauthorized("request did not pass the API Gateway authorizer")
         # Cognito user-pool authorizers put claims under "claims"; Lambda authorizers put their
         # context map at the top level.
-        claims = authorizer.get("claims") if isinstance(authorizer.get("claims"), Mapping) else authorizer
+        nested = authorizer.get("claims")
+        claims: Mapping[str, object] = nested if isinstance(nested, Mapping) else authorizer
         sub = claims.get("sub") or claims.get("userId") or authorizer.get("principalId")
         if not isinstance(sub, str) or not sub:
             raise Unauthorized("authorizer gave no subject")

@@ -5,7 +5,7 @@ The cache is an optimisation: a failed lookup is a miss and a failed fill is not
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from concurrent.futures import Executor, Future
 
 from parley.cache.responses import CachedAnswer, ResponseCache
@@ -51,7 +51,7 @@ class ReplayBackend:
     def __init__(self, answer: CachedAnswer) -> None:
         self._answer = answer
 
-    async def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         text = self._answer.answer
         for i in range(0, len(text), self.CHUNK_CHARS):
             yield TextDelta(text[i : i + self.CHUNK_CHARS])

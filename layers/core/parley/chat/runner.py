@@ -92,10 +92,10 @@ class TurnRunner:
         return self._opts.ping_interval_s
 
     def start(self, plan: TurnPlan) -> Generation:
-        safety = self._safety
+        safety, cached = self._safety, plan.cached
         generation = Generation(
             plan,
-            backend_for=(lambda _spec: ReplayBackend(plan.cached)) if plan.cached else self._backend_for,
+            backend_for=(lambda _spec: ReplayBackend(cached)) if cached else self._backend_for,
             save=(lambda m: self._record_usage(plan, m)) if plan.stateless else (lambda m: self._save(plan, m)),
             checkpoint=(lambda _m, _c: False) if plan.stateless else self._repo.checkpoint,
             metrics=self._metrics,

@@ -280,11 +280,11 @@ class TurnService:
             start_data["routeReason"] = draft.route_reason
         if cached:
             start_data["cached"] = True
-        record = draft.context.record()
+        context_record: dict[str, Any] = draft.context.record()
         if user_message is not None and self._personal is not None and not conversation.temporary:
             created = self._personal.remember(who, user_message)
             if created is not None:
-                record["memoryCreated"] = created
+                context_record["memoryCreated"] = created
         plan = TurnPlan(
             user_id=conversation.user_id,
             conversation_id=conversation.conversation_id,
@@ -292,7 +292,7 @@ class TurnService:
             assistant=assistant,
             chain=self._models.answering(draft.chain, cached.model if cached else None),
             request=draft.request,
-            context_record=record,
+            context_record=context_record,
             start_data=start_data,
             route_reason=draft.route_reason,
             cached=cached,

@@ -6,7 +6,7 @@ blocking client (boto3) runs that client on a worker thread and hands events ove
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -83,7 +83,7 @@ class ModelUnavailable(InferenceError):
 
 
 class InferenceBackend(Protocol):
-    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         """Yield TextDelta events, then exactly one Completion; raise InferenceError on failure."""
         ...
 

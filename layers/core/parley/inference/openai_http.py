@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 
 import httpx
 
@@ -64,7 +64,7 @@ class OpenAICompatibleBackend:
         self._client: httpx.AsyncClient | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
-    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         return self._stream(spec, request)
 
     async def aclose(self) -> None:
@@ -85,7 +85,7 @@ class OpenAICompatibleBackend:
             headers["Authorization"] = f"Bearer {self._api_key}"
         return headers
 
-    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         base_url = spec.backend.base_url or self.base_url
         if not base_url:
             raise InferenceError(

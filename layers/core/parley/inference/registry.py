@@ -7,7 +7,7 @@ Tests swap a kind's backend with :meth:`BackendRegistry.override`.
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from parley.catalog import BackendKind, ModelSpec
@@ -71,7 +71,7 @@ class BackendRegistry:
                     backend = self._backends[kind] = self._build(kind)
         return backend
 
-    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         """Stream from the backend that serves ``spec`` (the registry is itself an InferenceBackend)."""
         return self.backend_for(spec).stream(spec, request)
 

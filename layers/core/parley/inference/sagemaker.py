@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -87,7 +87,7 @@ class SageMakerBackend:
         self._client_lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max_streams, thread_name_prefix="sagemaker-stream")
 
-    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         return self._stream(spec, request)
 
     def close(self) -> None:
@@ -102,7 +102,7 @@ class SageMakerBackend:
                     self._client = self._client_factory()
         return self._client
 
-    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[int, Any]] = asyncio.Queue()
         stop = threading.Event()
@@ -210,7 +210,8 @@ def _invoke_error(exc: Exception, endpoint: str, redact: Callable[[str], str]) -
         log.warning("sagemaker invoke %s failed: %s (HTTP %s)", endpoint, code, status)
         if code == "ModelError":
             # The container itself answered 4xx/5xx; SageMaker passes its status and body on.
-            original = int(exc.response.get("OriginalStatusCode") or 0)
+            raw_status = exc.response.get("OriginalStatusCode")
+            original = int(raw_status) if isinstance(raw_status, int | str) and raw_status else 0
             if original in UNAVAILABLE_STATUS:
                 return ModelUnavailable(f"model {endpoint} is overloaded", retryable=True)
             detail = redact(server_message(str(exc.response.get("OriginalMessage") or message)))

@@ -7,7 +7,7 @@ request body the SageMaker backend sends and reads its bytes with the same
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
 from model_endpoints.simulator import (
@@ -47,10 +47,10 @@ class SimulatorBackend:
             )
         )
 
-    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    def stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         return self._stream(spec, request)
 
-    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncIterator[StreamEvent]:
+    async def _stream(self, spec: ModelSpec, request: InferenceRequest) -> AsyncGenerator[StreamEvent, None]:
         # The label names the catalog model; a real LMI endpoint ignores "model" in the body.
         body = chat_request_body(spec, request, model=spec.id)
         parser = ChatChunkParser()

@@ -353,10 +353,10 @@ def ensure_running(data_dir: Path | str | None = None, dynamodb_local_dir: str |
     global _running
     with _lock:
         if _running is None:
-            options = {"data_dir": data_dir, "dynamodb_local_dir": dynamodb_local_dir, "in_memory": False}
-            options.update({k: v for k, v in _default_options.items() if v is not None})
-            directory = options.pop("data_dir") or ".parley"
-            servers = LocalServers(directory, **options)
+            chosen = {k: v for k, v in _default_options.items() if v is not None}
+            directory = chosen.get("data_dir", data_dir) or ".parley"
+            servers = LocalServers(directory, in_memory=bool(chosen.get("in_memory", False)),
+                                   dynamodb_local_dir=chosen.get("dynamodb_local_dir", dynamodb_local_dir))
             servers.start()
             _running = servers
         assert _running.endpoints is not None

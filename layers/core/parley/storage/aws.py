@@ -12,4 +12,6 @@ from parley.settings import Settings
 
 def aws_client(settings: Settings, service: str, endpoint_url: str | None = None) -> Any:
     config = Config(retries={"mode": "standard", "max_attempts": 5}, max_pool_connections=64)
-    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
+    # The stubs type each client by its service's literal name; this one factory makes several.
+    factory: Any = boto3.client
+    return factory(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)

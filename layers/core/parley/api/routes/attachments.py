@@ -18,7 +18,7 @@ from fastapi import APIRouter, Path, Response, status
 from pydantic import Field
 
 from parley.api.deps import AttachmentsDep, IdentityDep
-from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody, json_int
+from parley.api.schemas import ByteCount, CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.attachments.service import UploadTicket
 from parley.attachments.store import Attachment
 from parley.ids import ID_PATTERN
@@ -35,7 +35,7 @@ router = APIRouter(
 class CreateAttachmentRequest(RequestModel):
     filename: str = Field(min_length=1, max_length=1024)
     content_type: str | None = Field(default=None, max_length=255)
-    size: json_int(ge=0, le=2**53) = Field(description="Bytes; the upload must be exactly this size")
+    size: ByteCount = Field(description="Bytes; the upload must be exactly this size")
 
 
 class CreateAttachmentResponse(CamelModel):

@@ -73,7 +73,7 @@ def list_conversations(
 def get_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> ConversationDetail:
     """The conversation with its active branch, root first."""
     conversation, branch, _ = c.conversations.read(who.user_id, conversation_id)
-    return ConversationDetail(**ConversationDetail.fields_of(conversation),  # type: ignore[arg-type]
+    return ConversationDetail(**ConversationDetail.fields_of(conversation),
                               messages=[MessageBody.of(m) for m in branch])
 
 

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from parley.api.deps import CatalogDep, CompletionsDep, IdentityDep, RunnerDep
 from parley.api.errors import quota_headers
 from parley.api.openapi import COMPLETION_EVENT
-from parley.api.schemas import ModelId, json_int
+from parley.api.schemas import ModelId, OnlyOne, TokenCount
 from parley.api.sse import SseResponse
 from parley.chat.events import PING, SseEvent, json_text
 from parley.chat.generation import Generation
@@ -105,12 +105,12 @@ class CompletionRequest(BaseModel):
     )
     stream: bool = False
     stream_options: StreamOptions | None = None
-    max_tokens: json_int(ge=1, le=131072) | None = None
-    max_completion_tokens: json_int(ge=1, le=131072) | None = None
+    max_tokens: TokenCount | None = None
+    max_completion_tokens: TokenCount | None = None
     temperature: float | None = Field(default=None, ge=0, le=2)
     top_p: float | None = Field(default=None, gt=0, le=1)
     stop: str | list[str] | None = None
-    n: json_int(ge=1, le=1) | None = None
+    n: OnlyOne | None = None
     user: str | None = Field(default=None, max_length=256)
 
 
@@ -134,7 +134,7 @@ def to_messages(body: CompletionRequest) -> list[ChatMessage]:
     for m in body.messages:
         role = "system" if m.role == "developer" else m.role
         if isinstance(m.content, str):
-            out.append(ChatMessage(role, m.content))  # type: ignore[arg-type]
+            out.append(ChatMessage(role, m.content))
             continue
         parts: list[dict[str, Any]] = []
         for part in m.content:
@@ -146,7 +146,7 @@ def to_messages(body: CompletionRequest) -> list[ChatMessage]:
                     raise ValidationFailed("image_url must be a data: URL (remote images are not fetched)",
                                            code="invalid_image_url", param="messages")
                 parts.append({"type": "image_url", "image_url": {"url": part.image_url.url}})
-        out.append(ChatMessage(role, parts))  # type: ignore[arg-type]
+        out.append(ChatMessage(role, parts))
     return out
 
 
@@ -234,7 +234,9 @@ async def openai_chunks(
             head = chunk({"content": ""})
             cut = head.index(b'"content":""') + len(b'"content":')
             prefix[:] = [model, head[:cut], head[cut + 2:]]
-        return prefix[1] + json_text(text).encode() + prefix[2]
+        head_part: bytes = prefix[1]
+        tail_part: bytes = prefix[2]
+        return head_part + json_text(text).encode() + tail_part
 
     prefix: list[Any] = [object(), b"", b""]  # the model the cached head and tail were made for
     batch: list[SseEvent] | None
