@@ -20,7 +20,7 @@ from parley.conversations.repository import ConversationRepository
 from parley.idempotency.records import IdempotencyStore
 from parley.ids import now_ms
 from parley.inference.base import InferenceBackend
-from parley.limits.ledger import UsageLedger
+from parley.limits.ledger import Admission, UsageLedger
 from parley.observability import MetricsSink, logger
 
 
@@ -119,14 +119,7 @@ class TurnRunner:
     def _save(self, plan: TurnPlan, message: Message) -> None:
         extra = []
         if plan.identity is not None and plan.admission is not None:
-            item, actions = self._ledger.usage_update(
-                plan.identity,
-                input_tokens=0 if plan.cached else message.input_tokens,
-                output_tokens=0 if plan.cached else message.output_tokens,
-                cost=message.cost,
-                periods=plan.admission.periods,
-                stale=plan.admission.stale,
-            )
+            item, actions = self._ledger.usage_update(plan.identity, **_usage(plan, plan.admission, message))
             extra.append(lambda tx: tx.update(item, actions=actions))
         if plan.idempotency is not None:
             record, record_actions = self._idem.completion(plan.idempotency)
@@ -149,14 +142,7 @@ class TurnRunner:
     def _record_usage(self, plan: TurnPlan, message: Message) -> None:
         """A stateless completion stores nothing but its usage."""
         assert plan.identity is not None and plan.admission is not None
-        self._ledger.record(
-            plan.identity,
-            input_tokens=0 if plan.cached else message.input_tokens,
-            output_tokens=0 if plan.cached else message.output_tokens,
-            cost=message.cost,
-            periods=plan.admission.periods,
-            stale=plan.admission.stale,
-        )
+        self._ledger.record(plan.identity, **_usage(plan, plan.admission, message))
 
     def begin_shutdown(self) -> None:
         """The process is about to stop (SIGTERM, Ctrl-C): every live answer ends now, is saved, and
@@ -175,3 +161,14 @@ class TurnRunner:
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=grace_s)
+
+
+def _usage(plan: TurnPlan, admission: Admission, message: Message) -> dict[str, Any]:
+    """What an answer adds to the ledger (a cache hit used no model tokens)."""
+    return {
+        "input_tokens": 0 if plan.cached else message.input_tokens,
+        "output_tokens": 0 if plan.cached else message.output_tokens,
+        "cost": message.cost,
+        "periods": admission.periods,
+        "stale": admission.stale,
+    }
