@@ -2,15 +2,8 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { formatDuration } from "../api/errors";
+import type { TurnProblem } from "../chat/turnProblem";
 import { Icon } from "./Icon";
-
-export interface TurnProblem {
-  text: string;
-  retry?: () => void;
-  /** Epoch ms when a rate limit resets. */
-  until?: number;
-  rateLimited?: boolean;
-}
 
 export function Notice({ problem, onDismiss }: { problem: TurnProblem; onDismiss(): void }) {
   const [now, setNow] = useState(Date.now());
