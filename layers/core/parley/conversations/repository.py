@@ -602,6 +602,14 @@ class ConversationRepository:
             for message in messages:
                 batch.save(self.message_item(message))
 
+    def create_with_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        """A new conversation that starts with ``messages`` (a copy): the messages first, so that the
+        conversation item, written last, never names a message that is not there yet."""
+        self.put_messages(messages)
+        self.create(conversation)
+        if self._search is not None:
+            self._search.messages(conversation.user_id, messages)
+
     # -- mapping -------------------------------------------------------------------------------
 
     @staticmethod
