@@ -5,7 +5,8 @@ it was shared) under new ids, chained root first. What the snapshot never holds 
 too: the system prompt, usage and costs. Attachments are not copied: they belong to the sharer (their
 records and files sit under the sharer's account), so the copied messages keep their text only.
 Authorship is not kept either: the copy is the reader's own conversation, every message theirs (as
-in any conversation of their own), and who may regenerate what follows from ownership. Nothing is charged: no model runs.
+in any conversation of their own), and who may regenerate what follows from ownership. Nothing is
+charged: no model runs.
 """
 
 from __future__ import annotations
