@@ -1,4 +1,4 @@
-""""Continue this conversation": a share link's snapshot copied into the reader's own account.
+"""The "continue this conversation" action: a share link's snapshot copied into the reader's own account.
 
 The copy is a new conversation the reader owns, with the snapshot's messages (the active branch as
 it was shared) under new ids, chained root first. What the snapshot never holds stays out of the copy
