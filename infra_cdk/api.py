@@ -54,6 +54,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/health", ("GET",), "api", auth="none"),
     # a share link: its unguessable id is the credential (no sign-in by design)
     Route("/shared/{shareId}", ("GET",), "api", auth="none"),
+    # "continue this conversation": a copy into the caller's own account (signed in, like any route)
+    Route("/shared/{shareId}/copy", ("POST",), "api"),
     Route("/conversations", ("ANY",), "api"),
     Route("/conversations/{id}", ("ANY",), "api"),
     Route("/conversations/{id}/messages", ("GET",), "api"),

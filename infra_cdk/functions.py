@@ -119,6 +119,17 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             # Looks a key up by id and records its last use; nothing else, and no bucket.
             tables={"table_api_keys": access.AUTHORIZER_KEYS},
         ),
+        FunctionSpec(
+            name="live_authorizer",
+            entry="functions/live_authorizer/handler.py",
+            handler="handler.handler",
+            description="Parley AppSync Events authorizer (live channel: owner or current member subscribes)",
+            timeout=Duration.seconds(10),
+            memory_mb=512,
+            # The same token check as the API's authorizer, then the conversation item and the
+            # member item by key (consistent GetItem); no write but an API key's last use, no bucket.
+            tables={"table_api_keys": access.AUTHORIZER_KEYS, "table_conversations": (access.GET_ITEM,)},
+        ),
     )
 
 

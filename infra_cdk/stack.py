@@ -26,6 +26,7 @@ from infra_cdk.data import Data, log_buckets
 from infra_cdk.functions import FunctionSpec, Layers, ParleyFunction, base_environment, function_table
 from infra_cdk.identity import SCOPES, Identity
 from infra_cdk.inference import Inference, partition
+from infra_cdk.live import LiveEvents
 from infra_cdk.nag import acknowledge
 from infra_cdk.observability import Observability
 from infra_cdk.parameters import Parameters
@@ -94,10 +95,20 @@ class ParleyStack(Stack):
             self._grant(fn.spec, fn)
 
         authorizer = self.functions.get("authorizer")
-        if authorizer is not None:
-            authorizer.function.add_environment("PARLEY_COGNITO_USER_POOL_ID", self.identity.user_pool.user_pool_id)
-            authorizer.function.add_environment("PARLEY_COGNITO_CLIENT_ID",
-                                                self.identity.client.user_pool_client_id)
+        for name in ("authorizer", "live_authorizer"):
+            if name in self.functions:
+                verifier = self.functions[name].function  # both verify Cognito tokens
+                verifier.add_environment("PARLEY_COGNITO_USER_POOL_ID", self.identity.user_pool.user_pool_id)
+                verifier.add_environment("PARLEY_COGNITO_CLIENT_ID", self.identity.client.user_pool_client_id)
+
+        self.live: LiveEvents | None = None
+        if "live_authorizer" in self.functions:
+            self.live = LiveEvents(self, "Live", authorizer=self.functions["live_authorizer"].function)
+            for publisher in ("api", "chat"):
+                if publisher in self.functions:
+                    self.live.grant_publish(self.functions[publisher].role)
+                    for key, value in self.live.environment().items():
+                        self.functions[publisher].function.add_environment(key, value)
 
         self.api = Api(
             self, "Api", params=params,
@@ -219,6 +230,9 @@ class ParleyStack(Stack):
             CfnOutput(self, "UserPoolClientId", value=self.identity.client.user_pool_client_id)
             CfnOutput(self, "AuthDomain", value=self.identity.hosted_ui_url)
         CfnOutput(self, "DataBucket", value=self.data.bucket.bucket_name)
+        if self.live is not None:
+            CfnOutput(self, "LiveEventsRealtimeDomain", value=self.live.api.realtime_dns,
+                      description="AppSync Events WebSocket domain of the live channel (browsers subscribe here)")
         CfnOutput(self, "DashboardName", value=f"{self.stack_name}-overview")
         CfnOutput(self, "AlarmTopic", value=self.observability.topic.topic_arn,
                   description="SNS topic of every alarm (observability.alarm_email subscribes to it)")

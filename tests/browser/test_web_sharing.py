@@ -86,6 +86,16 @@ def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web
         first.wait_for(timeout=15_000)
     expect(page.locator(".msg")).to_have_count(2)
 
+    # "Continue this conversation": the reader signs in, and the copy opens as their own chat
+    carol_id = f"carol-{uuid.uuid4().hex[:6]}"
+    page.get_by_role("button", name="Continue this conversation").click()
+    sign_in(anonymous, carol_id)
+    anonymous.locator(".messages .msg.user").filter(has_text="a packing list for Porto").wait_for()
+    assert "#/c/" in anonymous.url
+    expect(anonymous.locator(".sidebar .conv-list .conv-open")).to_have_count(1)  # her own chat, listed once
+    send(anonymous, "and for Braga?")
+    anonymous.locator(".messages .msg.user").filter(has_text="and for Braga?").wait_for()
+
     # revoking the link: it no longer opens
     alice.get_by_role("button", name="Share").click()
     alice.get_by_role("button", name="Revoke link").click()

@@ -11,7 +11,7 @@ from infra_cdk.chat import web_adapter_environment
 from infra_cdk.functions import function_table
 from parley.settings import Settings
 
-NAMES = ("api", "chat", "workflows", "attachments", "coldstore", "authorizer")
+NAMES = ("api", "chat", "workflows", "attachments", "coldstore", "authorizer", "live_authorizer")
 
 
 def statements_of(synth, function: str) -> list[dict[str, Any]]:

@@ -29,7 +29,9 @@ def test_participant_reads_sends_and_is_charged(client, make_user):
 
     shared = client.get("/conversations", params={"shared": "true"}, headers=bob).json()["conversations"]
     assert [(c["conversationId"], c["role"], c["title"]) for c in shared] == [(cid, "participant", "Team plan")]
-    assert cid not in [c["conversationId"] for c in client.get("/conversations", headers=bob).json()["conversations"]]
+    listed = client.get("/conversations", headers=bob).json()["conversations"]
+    assert [(c["conversationId"], c["role"]) for c in listed] == [(cid, "participant")]
+    assert client.get("/conversations", params={"shared": "false"}, headers=bob).json()["conversations"] == []
     own = client.get("/conversations", headers=alice).json()["conversations"]
     assert [c["role"] for c in own if c["conversationId"] == cid] == ["owner"]
 

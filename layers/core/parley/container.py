@@ -37,6 +37,7 @@ from parley.search.local import LocalSearchIndex
 from parley.search.rebuild import catch_up
 from parley.search.service import SearchService
 from parley.settings import Settings
+from parley.sharing.aws_live import build_live_hub
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
 from parley.sharing.shares import ShareService
@@ -117,7 +118,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
     conversations = ConversationService(repo, default_model=settings.default_model,
                                         is_known_model=catalog.is_known, idempotency=idempotency)
-    live = LiveHub()
+    live = build_live_hub(settings, tables)
     shares = ShareService(tables, repo, conversations, blobs, settings.content_inline_max_bytes)
 
     def on_delete(user_id: str, conversation_id: str) -> None:

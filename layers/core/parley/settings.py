@@ -57,6 +57,9 @@ class Settings(BaseModel):
     #: (aws mode; the CDK app sets them on the authorizer function).
     cognito_user_pool_id: str | None = None
     cognito_client_id: str | None = None
+    #: AppSync Events' HTTP domain (aws mode, set by the CDK app): the live channel is published
+    #: there for members' browsers (sharing/aws_live.py). Unset: live events stay in-process.
+    live_events_http_domain: str | None = None
     #: How many API keys one user may hold at once.
     api_keys_per_user: int = 20
     #: Message content above this many UTF-8 bytes is stored in S3 with a pointer in the item.

@@ -143,8 +143,9 @@ export class ApiClient {
     return this.json("DELETE", `/memories/${encodeURIComponent(memoryId)}`, undefined, true);
   }
 
+  /** The caller's own conversations (`shared=false`): the sidebar lists those shared with them apart. */
   listConversations(opts: { cursor?: string | null; archived?: boolean; limit?: number } = {}): Promise<ConversationPage> {
-    const q = new URLSearchParams({ limit: String(opts.limit ?? 30) });
+    const q = new URLSearchParams({ limit: String(opts.limit ?? 30), shared: "false" });
     if (opts.cursor) q.set("cursor", opts.cursor);
     if (opts.archived) q.set("archived", "true");
     return this.json("GET", `/conversations?${q}`);

@@ -7,6 +7,7 @@ import { completeSignIn, refresh, signOutUrl } from "../auth/cognito";
 import { loadSession, saveSession, type Session } from "../auth/session";
 import type { AppConfig } from "../config";
 import { Chat } from "./Chat";
+import { ContinueShared } from "./ContinueShared";
 import { toEpochMs } from "./format";
 import { SearchDialog } from "./SearchDialog";
 import { Settings } from "./Settings";
@@ -27,6 +28,11 @@ function sharedRouteId(): string | null {
   return /^#\/shared\/([A-Za-z0-9_-]+)$/.exec(location.hash)?.[1] ?? null;
 }
 
+/** "Continue this conversation" from a share link (`#/shared/<id>/continue`): needs sign-in. */
+function continueRouteId(): string | null {
+  return /^#\/shared\/([A-Za-z0-9_-]+)\/continue$/.exec(location.hash)?.[1] ?? null;
+}
+
 export function navigate(id: string | null): void {
   const hash = id ? `#/c/${encodeURIComponent(id)}` : "#/";
   if (location.hash !== hash) location.hash = hash;
@@ -34,6 +40,7 @@ export function navigate(id: string | null): void {
 
 export function App({ config }: { config: AppConfig }) {
   const [sharedId, setSharedId] = useState<string | null>(sharedRouteId);
+  const [continueId, setContinueId] = useState<string | null>(continueRouteId);
   const [session, setSession] = useState<Session | null>(() => {
     const s = loadSession();
     return s && s.mode === config.mode ? s : null;
@@ -104,6 +111,7 @@ export function App({ config }: { config: AppConfig }) {
   useEffect(() => {
     const onHash = () => {
       setSharedId(sharedRouteId());
+      setContinueId(continueRouteId());
       setConversationId(routeId());
       setDrawerOpen(false);
     };
@@ -172,6 +180,11 @@ export function App({ config }: { config: AppConfig }) {
   }, []);
   const closeSearch = useCallback(() => setSearchOpen(false), []);
   const closeSettings = useCallback(() => setSettingsOpen(false), []);
+  const openCopy = useCallback((id: string) => {
+    setListVersion((v) => v + 1);
+    // Replaces the continue route in the history: going back shows the share page, not a second copy.
+    location.replace(`#/c/${encodeURIComponent(id)}`);
+  }, []);
   if (sharedId) return <SharedPage baseUrl={config.apiBaseUrl} shareId={sharedId} />;
 
   if (!session) {
@@ -188,6 +201,8 @@ export function App({ config }: { config: AppConfig }) {
       />
     );
   }
+
+  if (continueId) return <ContinueShared api={api} shareId={continueId} onCopied={openCopy} />;
 
   return (
     <div class={`app${drawerOpen ? " drawer-open" : ""}`}>

@@ -28,6 +28,12 @@ export function SharedPage({ baseUrl, shareId }: { baseUrl: string; shareId: str
         <>
           <h1>{snapshot.title}</h1>
           <p class="muted">Shared {new Date(snapshot.sharedAt).toLocaleString()} · read-only</p>
+          <p>
+            {/* Copies it into the reader's own account (signing in first when needed), then opens it. */}
+            <button type="button" class="primary" onClick={() => (location.hash = `#/shared/${encodeURIComponent(shareId)}/continue`)}>
+              Continue this conversation
+            </button>
+          </p>
           {snapshot.messages.map((m) => (
             <article key={m.messageId} class={`msg ${m.role}`} data-role={m.role}>
               {m.role === "user" && m.authorId && <div class="msg-author muted">{m.authorId}</div>}

@@ -152,6 +152,14 @@ class ConversationWrites(ConversationReads):
             for message in messages:
                 batch.save(self.message_item(message))
 
+    def create_with_messages(self, conversation: Conversation, messages: Sequence[Message]) -> None:
+        """A new conversation that starts with ``messages`` (a copy): the messages first, so that the
+        conversation item, written last, never names a message that is not there yet."""
+        self.put_messages(messages)
+        self.create(conversation)
+        if self._search is not None:
+            self._search.messages(conversation.user_id, messages)
+
     def _turn_error(self, exc: ConditionsFailed, user_id: str) -> Exception:
         """Map a cancelled transaction to what happened, by which item's condition failed."""
         conversations = self._t.item.Meta.table_name

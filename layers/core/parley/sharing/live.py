@@ -3,9 +3,9 @@
 One in-memory channel per conversation in this process (local mode, and one server). Events carry
 increasing ids; each channel keeps a bounded log, so a reader that reconnects with ``Last-Event-ID``
 gets everything it missed, or a ``reset`` event (reload the conversation) when it was away so long
-that the log no longer holds it. On AWS the same events go through a managed pub/sub (see
-docs/scaling.md). Everything here runs on the event loop; ``revoke`` and ``close`` may be called from
-worker threads.
+that the log no longer holds it. On AWS the same events also go to AppSync Events through a
+``RemoteRelay`` (sharing/remote.py; docs/scaling.md), which the members' browsers subscribe to.
+Everything here runs on the event loop; ``revoke`` and ``close`` may be called from worker threads.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from parley.chat.events import EventLog, SseEvent
 from parley.ids import now_ms
+from parley.sharing.remote import RemoteRelay
 
 LOG_SIZE = 2000
 MAX_CHANNELS = 1_000
@@ -41,9 +42,10 @@ class Channel:
 
 
 class LiveHub:
-    def __init__(self, *, typing_ttl_s: float = TYPING_TTL_S) -> None:
+    def __init__(self, *, typing_ttl_s: float = TYPING_TTL_S, remote: RemoteRelay | None = None) -> None:
         self._channels: OrderedDict[str, Channel] = OrderedDict()
         self._typing_ttl_s = typing_ttl_s
+        self._remote = remote
         self._tasks: set[asyncio.Task[None]] = set()
 
     def _channel(self, conversation_id: str) -> Channel:
@@ -68,6 +70,8 @@ class LiveHub:
         channel.log.append(event)
         changed, channel.changed = channel.changed, asyncio.Event()
         changed.set()
+        if self._remote is not None:
+            self._remote.send(conversation_id, event)
         return event
 
     # -- what members do -------------------------------------------------------------------------
@@ -94,16 +98,31 @@ class LiveHub:
               log: EventLog) -> None:
         """A turn that started: its user message now, then its answer's events as they stream.
 
-        Only for a conversation someone in this process follows (private ones cost nothing here).
+        Only for a conversation someone in this process follows, or (aws mode, with a remote relay)
+        one that has members: private ones cost nothing here.
         """
-        if conversation_id not in self._channels:
+        if conversation_id in self._channels:
+            self._stop_typing(conversation_id, author_id)
+            if user_message is not None:
+                self.publish(conversation_id, "message", {"message": user_message})
+            self._spawn(self._forward(conversation_id, author_id, log))
+        elif self._remote is not None:
+            self._spawn(self._relay_if_shared(conversation_id, author_id, user_message, log))
+
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _relay_if_shared(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
+                               log: EventLog) -> None:
+        assert self._remote is not None
+        if not await self._remote.wanted(conversation_id):
             return
         self._stop_typing(conversation_id, author_id)
         if user_message is not None:
             self.publish(conversation_id, "message", {"message": user_message})
-        task = asyncio.get_running_loop().create_task(self._forward(conversation_id, author_id, log))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._forward(conversation_id, author_id, log)
 
     async def _forward(self, conversation_id: str, author_id: str, log: EventLog) -> None:
         message_id = None

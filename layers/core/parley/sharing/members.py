@@ -122,16 +122,26 @@ class MemberService:
         if len(items) > limit:
             items = items[:limit]
             next_cursor = encode_cursor([items[-1].pk, items[-1].list_sk])
+        resolved = self.resolve(user_id, items)
+        return ConversationPage([resolved[m.pk] for m in items if m.pk in resolved], next_cursor)
+
+    def shared_items(self, user_id: str, *, before: str | None, limit: int) -> list[Any]:
+        """Up to ``limit`` member index entries of the user, newest first, strictly before the sort
+        key ``before`` (all when None): one Query of the user's shared partition."""
+        condition = self._t.member.list_sk < before if before is not None else None
+        return list(self._t.member.by_user.query(shared_list_pk(user_id), range_key_condition=condition,
+                                                 scan_index_forward=False, limit=limit, page_size=limit))
+
+    def resolve(self, user_id: str, items: list[Any]) -> dict[str, Conversation]:
+        """The conversations behind member index entries, by id, with the user's role. The index is
+        eventually consistent: the member items and conversations are read again (consistently), so a
+        removed member's or a deleted conversation's entry is left out at once."""
         if not items:
-            return ConversationPage([], next_cursor)
-        # The index is eventually consistent: the member items and conversations are read again.
+            return {}
         roles = {m.pk: m.role for m in self._t.member.batch_get([(m.pk, m.sk) for m in items], consistent_read=True)
                  if m.member_id == user_id}
         conversations = {c.pk: c for c in self._t.conversation.batch_get(
             [(cid, CONVERSATION_SK) for cid in roles], consistent_read=True)}
-        page = []
-        for m in items:
-            c = conversations.get(m.pk)
-            if c is not None and m.pk in roles and c.user_id == m.owner_id:
-                page.append(self._repo._to_conversation(c, roles[m.pk]))
-        return ConversationPage(page, next_cursor)
+        owners = {m.pk: m.owner_id for m in items}
+        return {cid: self._repo._to_conversation(c, roles[cid]) for cid, c in conversations.items()
+                if c.user_id == owners.get(cid)}

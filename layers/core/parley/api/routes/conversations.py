@@ -22,6 +22,7 @@ from parley.api.schemas import (
 from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
 from parley.ids import is_id
+from parley.sharing.listing import MergedListing
 
 router = APIRouter(
     prefix="/conversations",
@@ -56,14 +57,20 @@ def list_conversations(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     archived: bool = False,
-    shared: bool = False,
+    shared: Annotated[bool | None, Query(description="true: only those shared with the caller; false: only the "
+                                         "caller's own; absent: both")] = None,
 ) -> ConversationList:
-    """The caller's conversations, most recently updated first, a page at a time. With `shared=true`:
-    the conversations others shared with the caller, most recently shared first, each with its `role`."""
+    """The caller's conversations, a page at a time: their own, most recently updated first, merged with
+    those others shared with them (each with its `role`), placed at the time they were shared.
+    `shared=true`: only the shared ones, most recently shared first; `shared=false`: only their own.
+    `archived=true`: their own archived conversations."""
     if shared:
         page = c.members.shared_with(who.user_id, limit=limit, cursor=cursor)
-    else:
+    elif archived or shared is False:
         page = c.conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
+    else:
+        # Built per request (it holds nothing but references): no new container field to wire.
+        page = MergedListing(c.tables, c.conversations_repo, c.members).list(who.user_id, limit=limit, cursor=cursor)
     return ConversationList(
         conversations=[ConversationSummary.of(x) for x in page.conversations], next_cursor=page.next_cursor
     )

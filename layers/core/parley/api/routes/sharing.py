@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ContainerDep, ConversationId, IdentityDep
 from parley.api.openapi import LIVE_EVENT, LIVE_EVENT_NAMES
-from parley.api.schemas import ErrorBody
+from parley.api.schemas import ConversationSummary, ErrorBody
 from parley.api.sharing_schemas import (
     AddMemberRequest,
     CreateShareRequest,
@@ -21,6 +21,7 @@ from parley.api.sharing_schemas import (
 )
 from parley.api.sse import SseResponse, encode_events
 from parley.errors import Forbidden, NotFound
+from parley.sharing import copy as sharing_copy
 
 router = APIRouter(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                  404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
@@ -66,6 +67,14 @@ def read_share(share_id: ShareId, c: ContainerDep) -> SharedConversation:
     """A shared snapshot. Needs no sign-in: the unguessable id is the credential."""
     snapshot = c.shares.read(share_id)
     return SharedConversation(title=snapshot["title"], messages=snapshot["messages"], shared_at=snapshot["sharedAt"])
+
+
+@router.post("/shared/{share_id}/copy", status_code=status.HTTP_201_CREATED, response_model=ConversationSummary)
+def copy_share(share_id: ShareId, who: IdentityDep, c: ContainerDep) -> ConversationSummary:
+    """"Continue this conversation": the shared snapshot copied into the caller's own account as a new
+    conversation they own (its messages only: no system prompt, no attachments). Needs sign-in."""
+    return ConversationSummary.of(sharing_copy.copy_share(c.shares, c.conversations_repo, who.user_id, share_id,
+                                                          model=c.settings.default_model))
 
 
 @router.post("/conversations/{conversation_id}/members", status_code=status.HTTP_201_CREATED,
