@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.attachments.service import AttachmentConfig
+from parley.attachments.config import AttachmentConfig
 from parley.settings import Settings
 
 

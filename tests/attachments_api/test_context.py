@@ -11,8 +11,9 @@ import pytest
 
 from parley.api.errors import status_of
 from parley.attachments import Limits
+from parley.attachments.config import AttachmentConfig
 from parley.attachments.images import estimate_image_tokens
-from parley.attachments.service import AttachmentConfig, AttachmentService
+from parley.attachments.service import AttachmentService
 from parley.attachments.uploads import upload_key
 from parley.errors import ParleyError
 from parley.ids import new_id

@@ -9,7 +9,8 @@ from urllib.parse import quote_plus
 
 import pytest
 
-from parley.attachments.service import AttachmentConfig, AttachmentService
+from parley.attachments.config import AttachmentConfig
+from parley.attachments.service import AttachmentService
 from parley.attachments.uploads import extracted_key, object_prefix, upload_key
 from tests.attachments.samples import make_docx
 

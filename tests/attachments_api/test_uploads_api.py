@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from parley.attachments import Limits
+from parley.attachments.config import AttachmentConfig
 from parley.attachments.kinds import DOCX_TYPE
-from parley.attachments.service import AttachmentConfig, AttachmentService
+from parley.attachments.service import AttachmentService
 from parley.attachments.uploads import chunks_key, extracted_key, original_key, upload_key
 from parley.ids import is_id
 from tests.attachments.samples import encrypt_pdf, filler_document, image_bytes, make_docx, make_pdf

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from parley.attachments.service import AttachmentService, TurnAttachments
+from parley.attachments.service import AttachmentService
+from parley.attachments.turn_context import TurnAttachments
 from parley.auth import Identity
 from parley.cache.responses import cache_key
 from parley.catalog import AUTO, ModelSpec
