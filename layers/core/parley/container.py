@@ -38,6 +38,9 @@ from parley.search.rebuild import catch_up
 from parley.search.service import SearchService
 from parley.settings import Settings
 from parley.sharing.aws_live import build_live_hub
+from parley.sharing.channel import LiveChannel
+from parley.sharing.copy import ShareCopier
+from parley.sharing.listing import MergedListing
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
 from parley.sharing.shares import ShareService
@@ -84,6 +87,9 @@ class Container:
     shares: ShareService
     members: MemberService
     live: LiveHub
+    channel: LiveChannel
+    listing: MergedListing
+    copier: ShareCopier
 
     @property
     def s3(self) -> Any:
@@ -202,6 +208,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     runner = TurnRunner(repository=repo, backend_for=backends.backend_for, ledger=ledger, cached=cached,
                         idempotency=idempotency, metrics=metrics, options=options, run_blocking=run_blocking,
                         safety=safety)
+    members = MemberService(tables, repo, on_removed=live.revoke)
     return Container(
         settings=settings,
         catalog=catalog,
@@ -230,8 +237,11 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         instructions=instructions,
         memories=memories,
         shares=shares,
-        members=MemberService(tables, repo, on_removed=live.revoke),
+        members=members,
         live=live,
+        channel=LiveChannel(live, repo, ping_every=settings.ping_interval_s, run_blocking=run_blocking),
+        listing=MergedListing(tables, repo, members),
+        copier=ShareCopier(shares, repo, default_model=settings.default_model),
     )
 
 

@@ -21,22 +21,22 @@ from parley.chat.runner import TurnRunner
 from parley.chat.streams import StreamService
 from parley.chat.turns import TurnService
 from parley.coldstore import ColdStore
-from parley.container import Container
+from parley.conversations.service import ConversationService
 from parley.ids import ID_PATTERN
 from parley.limits.ledger import UsageLedger
 from parley.personal.instructions import InstructionsService
 from parley.personal.memories import MemoryService
 from parley.search.service import SearchService
 from parley.settings import Settings
+from parley.sharing.channel import LiveChannel
+from parley.sharing.copy import ShareCopier
+from parley.sharing.listing import MergedListing
 from parley.sharing.live import LiveHub
+from parley.sharing.members import MemberService
+from parley.sharing.shares import ShareService
 
 # Declares the scheme in OpenAPI; the authenticator does the real work (and the 401s).
 _bearer = HTTPBearer(auto_error=False, description="A JWT (local mode: `parley token`) or an API key")
-
-
-def container(request: Request) -> Container:
-    built: Container = request.app.state.container
-    return built
 
 
 def identity(request: Request, _: Annotated[object, Depends(_bearer)] = None) -> Identity:
@@ -52,7 +52,6 @@ def _part(name: str) -> Callable[[Request], Any]:
     return part
 
 
-ContainerDep = Annotated[Container, Depends(container)]
 TurnsDep = Annotated[TurnService, Depends(_part("turns"))]
 RunnerDep = Annotated[TurnRunner, Depends(_part("runner"))]
 StreamsDep = Annotated[StreamService, Depends(_part("streams"))]
@@ -65,6 +64,12 @@ MemoriesDep = Annotated[MemoryService, Depends(_part("memories"))]
 SearchDep = Annotated[SearchService, Depends(_part("search"))]
 LedgerDep = Annotated[UsageLedger, Depends(_part("ledger"))]
 AttachmentsDep = Annotated[AttachmentService, Depends(_part("attachments"))]
+ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
+MembersDep = Annotated[MemberService, Depends(_part("members"))]
+SharesDep = Annotated[ShareService, Depends(_part("shares"))]
+ChannelDep = Annotated[LiveChannel, Depends(_part("channel"))]
+ListingDep = Annotated[MergedListing, Depends(_part("listing"))]
+CopierDep = Annotated[ShareCopier, Depends(_part("copier"))]
 CatalogDep = Annotated[Catalog, Depends(_part("catalog"))]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]
 IdentityDep = Annotated[Identity, Depends(identity)]

@@ -28,14 +28,16 @@ class AttachmentObjects:
     def head_upload(self, attachment_id: str) -> dict[str, Any] | None:
         """The upload's HEAD response; None when nothing is uploaded (yet)."""
         try:
-            return self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            head: dict[str, Any] = self._s3.head_object(Bucket=self._bucket, Key=upload_key(attachment_id))
+            return head
         except self._s3.exceptions.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
 
     def read(self, key: str) -> bytes:
-        return self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        body: bytes = self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read()
+        return body
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType=content_type,

@@ -22,6 +22,18 @@ from parley.sharing.shares import ShareService
 from parley.tokens import count_tokens
 
 
+class ShareCopier:
+    """"Continue this conversation": a share's snapshot copied into the reader's own account."""
+
+    def __init__(self, shares: ShareService, repository: ConversationRepository, *, default_model: str) -> None:
+        self._shares = shares
+        self._repo = repository
+        self._model = default_model
+
+    def copy(self, user_id: str, share_id: str) -> Conversation:
+        return copy_share(self._shares, self._repo, user_id, share_id, model=self._model)
+
+
 def copy_share(shares: ShareService, repository: ConversationRepository, user_id: str, share_id: str, *,
                model: str) -> Conversation:
     """The copy, saved (a revoked or unknown share is a 404, as for its read)."""

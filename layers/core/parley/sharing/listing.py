@@ -12,15 +12,15 @@ valid when the entry it names moves or disappears, as DynamoDB's own start keys 
 
 from __future__ import annotations
 
+import builtins
 import re
-from typing import Any
 
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage
 from parley.conversations.repository import ConversationRepository
 from parley.errors import BadRequest
 from parley.sharing.members import MemberService
-from parley.storage.tables import ConversationTable, list_pk
+from parley.storage.tables import ConversationModel, ConversationTable, MemberModel, list_pk
 
 #: The first element of a merged cursor: a cursor of another list (two ids) is refused, not misread.
 CURSOR_KIND = "all"
@@ -40,20 +40,20 @@ class MergedListing:
         own = self._own_items(user_id, before=before, limit=limit + 1)
         shared = self._members.shared_items(user_id, before=before, limit=limit + 1)
         # One extra entry of each partition tells whether anything follows this page.
-        merged = sorted([(i.list_sk, "own", i) for i in own] + [(i.list_sk, "shared", i) for i in shared],
-                        key=lambda entry: entry[0], reverse=True)
+        entries: list[ConversationModel | MemberModel] = [*own, *shared]
+        merged = sorted(entries, key=lambda entry: entry.list_sk, reverse=True)
         page = merged[:limit]
-        next_cursor = encode_cursor([CURSOR_KIND, page[-1][0]]) if len(merged) > limit else None
-        resolved = self._members.resolve(user_id, [i for _, kind, i in page if kind == "shared"])
+        next_cursor = encode_cursor([CURSOR_KIND, page[-1].list_sk]) if len(merged) > limit else None
+        resolved = self._members.resolve(user_id, [i for i in page if isinstance(i, MemberModel)])
         out: list[Conversation] = []
-        for _, kind, item in page:
-            if kind == "own":
+        for item in page:
+            if isinstance(item, ConversationModel):
                 out.append(self._repo._to_conversation(item))
             elif item.pk in resolved:  # a removed member's entry is left out (the cursor still moves past it)
                 out.append(resolved[item.pk])
         return ConversationPage(out, next_cursor)
 
-    def _own_items(self, user_id: str, *, before: str | None, limit: int) -> list[Any]:
+    def _own_items(self, user_id: str, *, before: str | None, limit: int) -> builtins.list[ConversationModel]:
         condition = self._t.conversation.list_sk < before if before is not None else None
         return list(self._t.by_user.query(list_pk(user_id, False), range_key_condition=condition,
                                           scan_index_forward=False, limit=limit, page_size=limit))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from parley.chat.events import EventLog, SseEvent
@@ -109,8 +109,8 @@ class LiveHub:
         elif self._remote is not None:
             self._spawn(self._relay_if_shared(conversation_id, author_id, user_message, log))
 
-    def _spawn(self, work: Awaitable[None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)  # type: ignore[arg-type]
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -155,7 +155,14 @@ class LiveHub:
             func(*args)
         elif loop.is_running():
             done = threading.Event()
-            loop.call_soon_threadsafe(lambda: (func(*args), done.set()))
+
+            def call() -> None:
+                try:
+                    func(*args)
+                finally:
+                    done.set()
+
+            loop.call_soon_threadsafe(call)
             done.wait(timeout=5)  # so that the caller's "removed" holds for the live channel too
 
     def _revoke(self, conversation_id: str, user_id: str) -> None:

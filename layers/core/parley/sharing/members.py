@@ -26,6 +26,7 @@ from parley.storage.tables import (
     CONVERSATION_SK,
     MEMBER_SK_PREFIX,
     ConversationTable,
+    MemberModel,
     list_sk,
     member_sk,
     shared_list_pk,
@@ -125,14 +126,14 @@ class MemberService:
         resolved = self.resolve(user_id, items)
         return ConversationPage([resolved[m.pk] for m in items if m.pk in resolved], next_cursor)
 
-    def shared_items(self, user_id: str, *, before: str | None, limit: int) -> list[Any]:
+    def shared_items(self, user_id: str, *, before: str | None, limit: int) -> builtins.list[MemberModel]:
         """Up to ``limit`` member index entries of the user, newest first, strictly before the sort
         key ``before`` (all when None): one Query of the user's shared partition."""
         condition = self._t.member.list_sk < before if before is not None else None
         return list(self._t.member.by_user.query(shared_list_pk(user_id), range_key_condition=condition,
                                                  scan_index_forward=False, limit=limit, page_size=limit))
 
-    def resolve(self, user_id: str, items: list[Any]) -> dict[str, Conversation]:
+    def resolve(self, user_id: str, items: builtins.list[MemberModel]) -> dict[str, Conversation]:
         """The conversations behind member index entries, by id, with the user's role. The index is
         eventually consistent: the member items and conversations are read again (consistently), so a
         removed member's or a deleted conversation's entry is left out at once."""

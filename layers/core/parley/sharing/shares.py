@@ -137,7 +137,8 @@ class ShareService:
         if conversation.user_id != item.owner_id:
             raise NotFound(NOT_FOUND)
         if item.snapshot_key:
-            return json.loads(self._blobs.get_text(item.snapshot_key))
+            stored: dict[str, Any] = json.loads(self._blobs.get_text(item.snapshot_key))
+            return stored
         return dict(item.snapshot)
 
     def discard(self, user_id: str, conversation_id: str) -> None:

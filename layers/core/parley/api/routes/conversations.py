@@ -6,7 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from parley.api.deps import ContainerDep, ConversationId, IdempotencyHeader, IdentityDep
+from parley.api.deps import (
+    ChannelDep,
+    ConversationId,
+    ConversationsDep,
+    IdempotencyHeader,
+    IdentityDep,
+    ListingDep,
+    MembersDep,
+)
 from parley.api.schemas import (
     ConversationDetail,
     ConversationList,
@@ -22,7 +30,6 @@ from parley.api.schemas import (
 from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
 from parley.ids import is_id
-from parley.sharing.listing import MergedListing
 
 router = APIRouter(
     prefix="/conversations",
@@ -35,7 +42,7 @@ router = APIRouter(
 def create_conversation(
     body: CreateConversationRequest,
     who: IdentityDep,
-    c: ContainerDep,
+    conversations: ConversationsDep,
     idempotency: IdempotencyHeader = None,
 ) -> CreateConversationResponse:
     """Start a conversation. `model` defaults to `auto`; an unknown model is a 422.
@@ -43,7 +50,7 @@ def create_conversation(
     With an `Idempotency-Key`, a retry answers the first conversation instead of creating another.
     """
     key = idempotency_key(who.user_id, "create-conversation", idempotency, body.model_dump(mode="json"))
-    conversation_id, created_at = c.conversations.create(
+    conversation_id, created_at = conversations.create(
         who.user_id, title=body.title, model=body.model, system_prompt=body.system_prompt, idempotency=key,
         temporary=body.temporary,
     )
@@ -53,7 +60,9 @@ def create_conversation(
 @router.get("", response_model=ConversationList)
 def list_conversations(
     who: IdentityDep,
-    c: ContainerDep,
+    conversations: ConversationsDep,
+    members: MembersDep,
+    listing: ListingDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=1024)] = None,
     archived: bool = False,
@@ -65,29 +74,30 @@ def list_conversations(
     `shared=true`: only the shared ones, most recently shared first; `shared=false`: only their own.
     `archived=true`: their own archived conversations."""
     if shared:
-        page = c.members.shared_with(who.user_id, limit=limit, cursor=cursor)
+        page = members.shared_with(who.user_id, limit=limit, cursor=cursor)
     elif archived or shared is False:
-        page = c.conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
+        page = conversations.list(who.user_id, archived=archived, limit=limit, cursor=cursor)
     else:
-        # Built per request (it holds nothing but references): no new container field to wire.
-        page = MergedListing(c.tables, c.conversations_repo, c.members).list(who.user_id, limit=limit, cursor=cursor)
+        page = listing.list(who.user_id, limit=limit, cursor=cursor)
     return ConversationList(
         conversations=[ConversationSummary.of(x) for x in page.conversations], next_cursor=page.next_cursor
     )
 
 
 @router.get("/{conversation_id}", response_model=ConversationDetail)
-def get_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> ConversationDetail:
+def get_conversation(
+    conversation_id: ConversationId, who: IdentityDep, conversations: ConversationsDep
+) -> ConversationDetail:
     """The conversation with its active branch, root first."""
-    conversation, branch, _ = c.conversations.read(who.user_id, conversation_id)
+    conversation, branch, _ = conversations.read(who.user_id, conversation_id)
     return ConversationDetail(**ConversationDetail.fields_of(conversation),
                               messages=[MessageBody.of(m) for m in branch])
 
 
 @router.get("/{conversation_id}/messages", response_model=MessageList)
-def list_messages(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> MessageList:
+def list_messages(conversation_id: ConversationId, who: IdentityDep, conversations: ConversationsDep) -> MessageList:
     """Every message of the tree, oldest first (for branch navigation)."""
-    conversation, _, messages = c.conversations.read(who.user_id, conversation_id)
+    conversation, _, messages = conversations.read(who.user_id, conversation_id)
     return MessageList(
         conversation_id=conversation.conversation_id,
         current_message_id=conversation.current_message_id,
@@ -97,12 +107,12 @@ def list_messages(conversation_id: ConversationId, who: IdentityDep, c: Containe
 
 @router.patch("/{conversation_id}", response_model=SuccessBody)
 def update_conversation(
-    conversation_id: ConversationId, body: UpdateConversationRequest, who: IdentityDep, c: ContainerDep
+    conversation_id: ConversationId, body: UpdateConversationRequest, who: IdentityDep, conversations: ConversationsDep
 ) -> SuccessBody:
     """Rename, archive or unarchive, or switch the active branch."""
     if body.current_message_id is not None and not is_id(body.current_message_id):
         raise ValidationFailed("currentMessageId is not a valid message id")
-    c.conversations.update(
+    conversations.update(
         who.user_id,
         conversation_id,
         title=body.title,
@@ -113,8 +123,9 @@ def update_conversation(
 
 
 @router.delete("/{conversation_id}", response_model=SuccessBody)
-def delete_conversation(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> SuccessBody:
+def delete_conversation(conversation_id: ConversationId, who: IdentityDep, conversations: ConversationsDep,
+                        channel: ChannelDep) -> SuccessBody:
     """Delete the conversation and everything it holds (its share links and members too)."""
-    c.conversations.delete(who.user_id, conversation_id)
-    c.live.close(conversation_id)
+    conversations.delete(who.user_id, conversation_id)
+    channel.close(conversation_id)
     return SuccessBody()

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 
-from parley.api.deps import ContainerDep, ConversationId, IdentityDep
+from parley.api.deps import ChannelDep, ConversationId, CopierDep, IdentityDep, MembersDep, SharesDep
 from parley.api.openapi import LIVE_EVENT, LIVE_EVENT_NAMES
 from parley.api.schemas import ConversationSummary, ErrorBody
 from parley.api.sharing_schemas import (
@@ -20,8 +19,6 @@ from parley.api.sharing_schemas import (
     ShareList,
 )
 from parley.api.sse import SseResponse, encode_events
-from parley.errors import Forbidden, NotFound
-from parley.sharing import copy as sharing_copy
 
 router = APIRouter(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                  404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
@@ -36,82 +33,78 @@ def share_url(request: Request, share_id: str) -> str:
 
 @router.post("/conversations/{conversation_id}/shares", status_code=status.HTTP_201_CREATED,
              response_model=ShareBody)
-def create_share(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep, request: Request,
+def create_share(conversation_id: ConversationId, who: IdentityDep, shares: SharesDep, request: Request,
                  body: CreateShareRequest | None = None) -> ShareBody:
     """A read-only link to the active branch as it is now (owner only). Attachments are listed only
     with `includeAttachments`; the system prompt never is."""
-    share = c.shares.create(who.user_id, conversation_id,
+    share = shares.create(who.user_id, conversation_id,
                             include_attachments=body.include_attachments if body else False)
     return ShareBody(share_id=share.share_id, url=share_url(request, share.share_id), created_at=share.created_at,
                      include_attachments=share.include_attachments)
 
 
 @router.get("/conversations/{conversation_id}/shares", response_model=ShareList)
-def list_shares(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep, request: Request) -> ShareList:
+def list_shares(conversation_id: ConversationId, who: IdentityDep, shares: SharesDep, request: Request) -> ShareList:
     """The conversation's live links, oldest first (owner only)."""
     return ShareList(shares=[ShareBody(share_id=s.share_id, url=share_url(request, s.share_id),
                                        created_at=s.created_at, include_attachments=s.include_attachments)
-                             for s in c.shares.list(who.user_id, conversation_id)])
+                             for s in shares.list(who.user_id, conversation_id)])
 
 
 @router.delete("/conversations/{conversation_id}/shares/{share_id}", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response)
-def revoke_share(conversation_id: ConversationId, share_id: ShareId, who: IdentityDep, c: ContainerDep) -> Response:
+def revoke_share(conversation_id: ConversationId, share_id: ShareId, who: IdentityDep, shares: SharesDep) -> Response:
     """Revoke a link: from now on it answers 404."""
-    c.shares.revoke(who.user_id, conversation_id, share_id)
+    shares.revoke(who.user_id, conversation_id, share_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/shared/{share_id}", response_model=SharedConversation, openapi_extra={"security": []})
-def read_share(share_id: ShareId, c: ContainerDep) -> SharedConversation:
+def read_share(share_id: ShareId, shares: SharesDep) -> SharedConversation:
     """A shared snapshot. Needs no sign-in: the unguessable id is the credential."""
-    snapshot = c.shares.read(share_id)
+    snapshot = shares.read(share_id)
     return SharedConversation(title=snapshot["title"], messages=snapshot["messages"], shared_at=snapshot["sharedAt"])
 
 
 @router.post("/shared/{share_id}/copy", status_code=status.HTTP_201_CREATED, response_model=ConversationSummary)
-def copy_share(share_id: ShareId, who: IdentityDep, c: ContainerDep) -> ConversationSummary:
+def copy_share(share_id: ShareId, who: IdentityDep, copier: CopierDep) -> ConversationSummary:
     """"Continue this conversation": the shared snapshot copied into the caller's own account as a new
     conversation they own (its messages only: no system prompt, no attachments). Needs sign-in."""
-    return ConversationSummary.of(sharing_copy.copy_share(c.shares, c.conversations_repo, who.user_id, share_id,
-                                                          model=c.settings.default_model))
+    return ConversationSummary.of(copier.copy(who.user_id, share_id))
 
 
 @router.post("/conversations/{conversation_id}/members", status_code=status.HTTP_201_CREATED,
              response_model=MemberBody, responses={409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 def add_member(conversation_id: ConversationId, body: AddMemberRequest, who: IdentityDep,
-               c: ContainerDep) -> MemberBody:
+               members: MembersDep) -> MemberBody:
     """Add a member (owner only): a `participant` reads and sends, a `viewer` reads. Any well-formed
     user id is accepted (users exist only as token subjects)."""
-    member = c.members.add(who.user_id, conversation_id, body.user_id, body.role)
+    member = members.add(who.user_id, conversation_id, body.user_id, body.role)
     return MemberBody(user_id=member.user_id, role=member.role, added_at=member.added_at)
 
 
 @router.get("/conversations/{conversation_id}/members", response_model=MemberList)
-def list_members(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> MemberList:
+def list_members(conversation_id: ConversationId, who: IdentityDep, members: MembersDep) -> MemberList:
     """The owner (role `owner`) and the members; any member may read it."""
-    conversation, members = c.members.list(who.user_id, conversation_id)
+    conversation, found = members.list(who.user_id, conversation_id)
     return MemberList(owner_id=conversation.user_id,
-                      members=[MemberBody(user_id=m.user_id, role=m.role, added_at=m.added_at) for m in members])
+                      members=[MemberBody(user_id=m.user_id, role=m.role, added_at=m.added_at) for m in found])
 
 
 @router.delete("/conversations/{conversation_id}/members/{user_id}", status_code=status.HTTP_204_NO_CONTENT,
                response_class=Response)
-def remove_member(conversation_id: ConversationId, user_id: UserId, who: IdentityDep, c: ContainerDep) -> Response:
+def remove_member(conversation_id: ConversationId, user_id: UserId, who: IdentityDep, members: MembersDep) -> Response:
     """Remove a member (owner), or leave (a member removing themself). Access ends at once, the live
     channel included."""
-    c.members.remove(who.user_id, conversation_id, user_id)
+    members.remove(who.user_id, conversation_id, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/conversations/{conversation_id}/typing", status_code=status.HTTP_204_NO_CONTENT,
              response_class=Response)
-async def typing(conversation_id: ConversationId, who: IdentityDep, c: ContainerDep) -> Response:
+async def typing(conversation_id: ConversationId, who: IdentityDep, channel: ChannelDep) -> Response:
     """A keystroke: members viewing see "typing" until 5 s after the last one (owner and participants)."""
-    conversation = await run_in_threadpool(c.conversations_repo.get, who.user_id, conversation_id)
-    if conversation.role == "viewer":
-        raise Forbidden("a viewer cannot type in this conversation")
-    c.live.typing(conversation_id, who.user_id)
+    await channel.typing(who, conversation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -122,21 +115,11 @@ async def typing(conversation_id: ConversationId, who: IdentityDep, c: Container
 async def live(
     conversation_id: ConversationId,
     who: IdentityDep,
-    c: ContainerDep,
+    channel: ChannelDep,
     last_event_id: Annotated[str, Header(alias="Last-Event-ID", pattern=r"^(-1|[0-9]{1,15})$",
                                          description="The last event seen; -1 (the default): none")] = "-1",
 ) -> SseResponse:
     """The conversation's live events, for its members. With `Last-Event-ID`, what was missed first."""
     after = None if last_event_id == "-1" else int(last_event_id)
-    await run_in_threadpool(c.conversations_repo.get, who.user_id, conversation_id)
-
-    async def still_allowed() -> bool:
-        try:
-            await run_in_threadpool(c.conversations_repo.get, who.user_id, conversation_id)
-        except NotFound:
-            return False
-        return True
-
-    events = c.live.follow(conversation_id, who.user_id, after, ping_every=c.settings.ping_interval_s,
-                           still_allowed=still_allowed)
+    events = await channel.follow(who, conversation_id, after)
     return SseResponse(encode_events(events))
