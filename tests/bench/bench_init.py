@@ -39,6 +39,10 @@ ENTRIES: dict[str, tuple[str, str]] = {
         ("functions/api", "import boto3, fastapi, aws_lambda_powertools, pynamodb.models, mangum"),
 }
 
+#: The interpreter to measure: the Lambda's Python version where a venv of it is at hand
+#: (``BENCH_INIT_PYTHON=/path/to/python3.12``), else this one.
+PYTHON = os.environ.get("BENCH_INIT_PYTHON") or sys.executable
+
 _TIMED = ("import time\n_t0, _c0 = time.perf_counter(), time.process_time()\n{code}\n"
           "print(time.perf_counter() - _t0, time.process_time() - _c0)\n")
 
@@ -57,7 +61,7 @@ def environment(function_dir: str, **extra: str) -> dict[str, str]:
 
 def timed_run(function_dir: str, code: str, env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds the child spent running ``code`` (its own clocks, from its first line)."""
-    out = subprocess.run([sys.executable, "-c", _TIMED.format(code=code)], env=env, cwd=ROOT / function_dir,
+    out = subprocess.run([PYTHON, "-c", _TIMED.format(code=code)], env=env, cwd=ROOT / function_dir,
                          check=True, capture_output=True, text=True).stdout
     wall, cpu = out.strip().splitlines()[-1].split()
     return float(wall), float(cpu)
@@ -69,11 +73,16 @@ def interpreter_start(n: int) -> list[tuple[float, float]]:
     runs = []
     for _ in range(n):
         started, before = time.perf_counter(), os.times()
-        subprocess.run([sys.executable, "-c", "pass"], env=environment("functions/api"), check=True)
+        subprocess.run([PYTHON, "-c", "pass"], env=environment("functions/api"), check=True)
         after = os.times()
         runs.append((time.perf_counter() - started,
                      after.children_user + after.children_system - before.children_user - before.children_system))
     return runs
+
+
+def _version() -> str:
+    return subprocess.run([PYTHON, "-c", "import sys; print('Python', sys.version.split()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _line(name: str, runs: list[tuple[float, float]]) -> str:
@@ -88,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     n = int(args.pop(0)) if args and args[0].isdigit() else 7
     chosen = [name for name in ENTRIES if not args or name.split()[0] in args]
     print(f"== cold init per Lambda function (import + construction), fresh interpreter each run, "
-          f"Python {sys.version.split()[0]} ==")
+          f"{_version()} ==")
     for name in chosen:
         function_dir, code = ENTRIES[name]
         if not (ROOT / function_dir).is_dir():
