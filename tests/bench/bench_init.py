@@ -23,7 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+#: The code measured: this checkout, or another one (``BENCH_INIT_SOURCE=<dir>``, a before/after on one machine).
+ROOT = Path(os.environ.get("BENCH_INIT_SOURCE") or Path(__file__).resolve().parents[2])
 CORE = ROOT / "layers" / "core"
 
 #: name -> (the function's directory, relative to ROOT, put first on the path; what its init runs).
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     n = int(args.pop(0)) if args and args[0].isdigit() else 7
     chosen = [name for name in ENTRIES if not args or name.split()[0] in args]
     print(f"== cold init per Lambda function (import + construction), fresh interpreter each run, "
-          f"{_version()} ==")
+          f"{_version()}, code of {ROOT} ==")
     for name in chosen:
         function_dir, code = ENTRIES[name]
         if not (ROOT / function_dir).is_dir():
