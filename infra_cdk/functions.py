@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from aws_cdk import Aws, Duration
+from aws_cdk import Annotations, Aws, Duration, RemovalPolicy
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -58,6 +58,10 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     #: Extra PARLEY_* variables (values may be tokens).
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: Lambda SnapStart: init runs once per published version and new execution environments resume
+    #: from its snapshot; callers invoke the ``live`` alias. The entry must register parley.snapstart's
+    #: restore hooks (docs/deploy.md, "SnapStart").
+    snap_start: bool = False
 
 
 def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
@@ -74,6 +78,7 @@ def function_table(params: Parameters) -> tuple[FunctionSpec, ...]:
             memory_mb=fn.api_memory_mb,
             bucket=access.api_bucket_grant(),
             start_workflows=True,
+            snap_start=True,
         ),
         FunctionSpec(
             name="workflows",
@@ -216,7 +221,21 @@ class ParleyFunction(Construct):
             reserved_concurrent_executions=(
                 reserved_concurrency if reserved_concurrency is not None else spec.reserved_concurrency
             ),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if spec.snap_start else None,
+            # A version's snapshot is billed while the version exists (Python SnapStart): only the
+            # alias's current one is kept.
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY)
+            if spec.snap_start else None,
         )
+        #: What API Gateway and other callers invoke: the ``live`` alias of the newest version where
+        #: SnapStart is on (it applies to published versions only), else the function itself.
+        self.invoke_target: lambda_.IFunction = self.function
+        if spec.snap_start:
+            self.alias = lambda_.Alias(self, "Live", alias_name="live", version=self.function.current_version)
+            self.invoke_target = self.alias
+            Annotations.of(self.function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "Every deploy publishes a version (current_version) and callers invoke its alias.")
         acknowledge(
             self.role,
             "AwsSolutions-IAM5[Resource::*]",

@@ -112,7 +112,7 @@ class ParleyStack(Stack):
 
         self.api = Api(
             self, "Api", params=params,
-            functions={"api": self.functions["api"].function, "chat": self.chat.function},
+            functions={"api": self.functions["api"].invoke_target, "chat": self.chat.function},
             user_pool=self.identity.user_pool, web_origins=origins,
             lambda_authorizer=authorizer.function if authorizer else None,
         )

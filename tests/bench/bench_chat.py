@@ -1,5 +1,5 @@
 """Chat hot-path figures (issues 3 and 15): AWS calls and DynamoDB bytes per turn, time to first
-token, relay throughput, context build time, cold import time. Prints figures; asserts nothing.
+token, relay throughput, context build time (cold init: bench_init.py). Prints figures; asserts nothing.
 
 Runs on local mode's real servers (DynamoDB Local in memory and the S3 server, each its own
 process, as DynamoDB and S3 are in production) with the simulator; nothing serializes requests,
@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -306,38 +302,6 @@ def bench_context_128k() -> dict[str, float]:
             "included_messages": len(built.included_ids), "trimmed": built.trimmed}
 
 
-def bench_cold_imports() -> dict[str, float]:
-    env = {**os.environ, "PARLEY_MODE": "aws", "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(ROOT)}
-    out: dict[str, float] = {}
-    modules = {"functions.api.handler": "import functions.api.handler"}
-    for extra in ("functions.workflows.handler", "functions.coldstore.handler", "functions.attachments.handler",
-                  "functions.authorizer.handler"):
-        if (ROOT / (extra.replace(".", "/") + ".py")).exists():
-            modules[extra] = f"import {extra}"
-    modules["chat (uvicorn factory)"] = "import uvicorn; from parley.app import create_app; create_app()"
-    baseline = _median_run([sys.executable, "-c", "pass"], env)
-    for name, code in modules.items():
-        out[name] = round(_median_run([sys.executable, "-c", code], env) - baseline, 3)
-    # Lambda's /opt is read-only: layers without .pyc compile every module at every cold start. An empty
-    # bytecode cache that nothing may write to is that (issue 21: the layers now ship .pyc).
-    with tempfile.TemporaryDirectory() as empty:
-        bare = {**env, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": empty}
-        for name in ("functions.api.handler", "chat (uvicorn factory)"):
-            out[f"{name}, without .pyc"] = round(_median_run([sys.executable, "-c", modules[name]], bare, n=3)
-                                                 - baseline, 3)
-    out["interpreter_baseline_s"] = round(baseline, 3)
-    return out
-
-
-def _median_run(cmd: list[str], env: dict[str, str], n: int = 5) -> float:
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, cwd=ROOT, capture_output=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
-
-
 def main() -> None:
     from parley.observability import logger
 
@@ -355,8 +319,6 @@ def _main() -> None:
     print("time to first token over HTTP (uvicorn), 50 streams:", json.dumps(bench_ttft(50)))
     print("relay throughput (one process):", json.dumps(bench_relay()))
     print("context build at 128K tokens:", json.dumps(bench_context_128k()))
-    print("cold import time of Lambda entry modules (s, median of 5, minus bare interpreter):",
-          json.dumps(bench_cold_imports()))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ BENCHES = {
     "recall": "tests.bench.bench_recall",  # issue 17
     "gateway": "tests.bench.bench_gateway",  # issue 21: relay through one `parley dev` process, as the peers
     "reads": "tests.bench.bench_reads",  # issue 21: what a turn reads as the conversation grows
+    "init": "tests.bench.bench_init",  # issue 21: cold init of each Lambda function
     "live": "tests.bench.bench_live",  # issue 16: live channel delivery latency, 50 viewers
     "suite": "tests.bench.bench_suite",  # issue 15: the test suite's wall time (only when named)
 }

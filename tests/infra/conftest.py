@@ -58,6 +58,11 @@ class Synth:
     def function(self, name: str) -> dict[str, Any]:
         return self.resources[self.function_ids()[name]]
 
+    def invoke_ids(self) -> dict[str, str]:
+        """Parley function name -> logical id of what callers invoke: its alias where SnapStart is on."""
+        return {name: self.logical_id(getattr(fn, "invoke_target", fn.function))
+                for name, fn in self.stack.functions.items()}
+
     def env(self, name: str) -> dict[str, Any]:
         return self.function(name)["Properties"]["Environment"]["Variables"]
 

@@ -65,8 +65,11 @@ class Router:
     def target(self, props: dict[str, Any]) -> str:
         """Which Parley function a method's integration invokes."""
         uri = props["Integration"]["Uri"]["Fn::Join"][1]
-        fn_ref = next(p for p in uri if isinstance(p, dict) and "Fn::GetAtt" in p)["Fn::GetAtt"][0]
-        return {v: k for k, v in self.synth.function_ids().items()}[fn_ref]
+        # A function's ARN (GetAtt), or its alias's (Ref) where SnapStart is on.
+        targets = {**{v: k for k, v in self.synth.function_ids().items()},
+                   **{v: k for k, v in self.synth.invoke_ids().items()}}
+        refs = [p.get("Ref") or p.get("Fn::GetAtt", [None])[0] for p in uri if isinstance(p, dict)]
+        return next(targets[ref] for ref in refs if ref in targets)
 
 
 @pytest.fixture(scope="module")

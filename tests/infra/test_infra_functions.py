@@ -299,3 +299,39 @@ def test_model_invocation_is_limited_to_the_catalog_endpoints(synth) -> None:
             break
     else:
         pytest.fail("chat cannot invoke the endpoints")
+
+
+def test_the_api_function_starts_from_a_snapstart_snapshot_behind_its_live_alias(synth) -> None:
+    """SnapStart applies to published versions only: each deploy publishes one, the ``live`` alias
+    points at it and API Gateway invokes the alias (an unqualified invoke would run $LATEST, cold)."""
+    fn_id = synth.function_ids()["api"]
+    assert synth.function("api")["Properties"]["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    versions = {k: v for k, v in synth.of_type("AWS::Lambda::Version").items()
+                if v["Properties"]["FunctionName"] == {"Ref": fn_id}}
+    assert len(versions) == 1
+    (version_id, version), = versions.items()
+    # An old version's snapshot is billed while it exists: replaced versions are deleted.
+    assert version["DeletionPolicy"] == "Delete"
+    alias_id = synth.invoke_ids()["api"]
+    alias = synth.resources[alias_id]["Properties"]
+    assert alias["Name"] == "live"
+    assert alias["FunctionVersion"] == {"Fn::GetAtt": [version_id, "Version"]}
+    invoked = [m for m in synth.of_type("AWS::ApiGateway::Method").values()
+               if "Uri" in m["Properties"].get("Integration", {})
+               and {"Ref": alias_id} in m["Properties"]["Integration"]["Uri"]["Fn::Join"][1]]
+    assert invoked, "no API Gateway method invokes the alias"
+    assert not [m for m in synth.of_type("AWS::ApiGateway::Method").values()
+                if {"Fn::GetAtt": [fn_id, "Arn"]} in m["Properties"].get("Integration", {}).get("Uri", {})
+                .get("Fn::Join", [None, []])[1]]
+    permissions = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "apigateway.amazonaws.com"
+                   and p["Properties"]["FunctionName"] == {"Ref": alias_id}]
+    assert permissions, "API Gateway may not invoke the alias"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if n != "api"])
+def test_other_functions_have_no_snapstart(synth, name: str) -> None:
+    """chat: the Web Adapter (layer 27, LWA 1.0) runs uvicorn as its own process and relays no restore
+    hook to it, so nothing could reseed it after a restore (docs/deploy.md, "SnapStart")."""
+    assert "SnapStart" not in synth.function(name)["Properties"]
+    assert synth.invoke_ids()[name] == synth.function_ids()[name]

@@ -1,0 +1,120 @@
+"""Cold init of each Lambda function (issue 21): ``python tests/bench/run.py init``. Prints; asserts nothing.
+
+What Lambda's init phase runs for a function, in a fresh interpreter each time: its entry module
+imported from the function's own directory with the layers' code next on the path (as
+``/var/task`` then ``/opt/python``), which builds its settings, clients and app at module load.
+The streaming ``chat`` function has no Python handler: the Web Adapter starts
+``uvicorn --factory parley.app:create_app``, so its row imports what that command imports and calls
+the factory. Timed inside the child from its first line, so the interpreter's own start (the same
+for every function, and Lambda's to pay, not ours) is left out and reported on its own.
+
+Bytecode is present (a warm-up run writes it where it is missing), as the layers ship it
+(infra_cdk/bytecode.py); the "without .pyc" rows are the cost of a layer that ships none. The floor
+row is the libraries no Parley function can do without at init (boto3, FastAPI, Powertools,
+PynamoDB, Mangum). The machine is shared: read the min, and the spread.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: The code measured: this checkout, or another one (``BENCH_INIT_SOURCE=<dir>``, a before/after on one machine).
+ROOT = Path(os.environ.get("BENCH_INIT_SOURCE") or Path(__file__).resolve().parents[2])
+CORE = ROOT / "layers" / "core"
+
+#: name -> (the function's directory, relative to ROOT, put first on the path; what its init runs).
+ENTRIES: dict[str, tuple[str, str]] = {
+    "api": ("functions/api", "import handler"),
+    "chat": ("functions/chat", "import uvicorn.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl\n"
+                               "from parley.app import create_app\ncreate_app()"),
+    "authorizer": ("functions/authorizer", "import handler"),
+    "workflows": ("functions/workflows", "import handler"),
+    "coldstore": ("functions/coldstore", "import handler"),
+    "attachments": ("functions/attachments", "import handler"),
+    "floor (boto3 + fastapi + powertools + pynamodb + mangum)":
+        ("functions/api", "import boto3, fastapi, aws_lambda_powertools, pynamodb.models, mangum"),
+}
+
+#: The interpreter to measure: the Lambda's Python version where a venv of it is at hand
+#: (``BENCH_INIT_PYTHON=/path/to/python3.12``), else this one.
+PYTHON = os.environ.get("BENCH_INIT_PYTHON") or sys.executable
+
+_TIMED = ("import time\n_t0, _c0 = time.perf_counter(), time.process_time()\n{code}\n"
+          "print(time.perf_counter() - _t0, time.process_time() - _c0)\n")
+
+
+def environment(function_dir: str, **extra: str) -> dict[str, str]:
+    """AWS mode, as the functions run; nothing here reaches the network at init."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PARLEY_", "PYTHON"))}
+    env.update({
+        "PARLEY_MODE": "aws", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+        "PYTHONPATH": os.pathsep.join([str(ROOT / function_dir), str(CORE), str(ROOT)]),
+        **extra,
+    })
+    return env
+
+
+def timed_run(function_dir: str, code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU seconds the child spent running ``code`` (its own clocks, from its first line)."""
+    out = subprocess.run([PYTHON, "-c", _TIMED.format(code=code)], env=env, cwd=ROOT / function_dir,
+                         check=True, capture_output=True, text=True).stdout
+    wall, cpu = out.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
+
+
+def interpreter_start(n: int) -> list[tuple[float, float]]:
+    import time
+
+    runs = []
+    for _ in range(n):
+        started, before = time.perf_counter(), os.times()
+        subprocess.run([PYTHON, "-c", "pass"], env=environment("functions/api"), check=True)
+        after = os.times()
+        runs.append((time.perf_counter() - started,
+                     after.children_user + after.children_system - before.children_user - before.children_system))
+    return runs
+
+
+def _version() -> str:
+    return subprocess.run([PYTHON, "-c", "import sys; print('Python', sys.version.split()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _line(name: str, runs: list[tuple[float, float]]) -> str:
+    wall = [w for w, _ in runs]
+    cpu = statistics.median(c for _, c in runs)
+    return (f"  {name:<58} min {min(wall) * 1000:5.0f}  median {statistics.median(wall) * 1000:5.0f}  "
+            f"max {max(wall) * 1000:5.0f} ms  (CPU median {cpu * 1000:4.0f} ms, n={len(runs)})")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(argv or [])  # [runs] [function names]: `python -m tests.bench.bench_init 5 api chat`
+    n = int(args.pop(0)) if args and args[0].isdigit() else 7
+    chosen = [name for name in ENTRIES if not args or name.split()[0] in args]
+    print(f"== cold init per Lambda function (import + construction), fresh interpreter each run, "
+          f"{_version()}, code of {ROOT} ==")
+    for name in chosen:
+        function_dir, code = ENTRIES[name]
+        if not (ROOT / function_dir).is_dir():
+            continue
+        env = environment(function_dir)
+        timed_run(function_dir, code, env)  # writes any missing .pyc: the rows below read bytecode
+        print(_line(name, [timed_run(function_dir, code, env) for _ in range(n)]), flush=True)
+    # A layer without .pyc under a read-only /opt: every module compiled at every start, never cached.
+    with tempfile.TemporaryDirectory() as empty:
+        for name in [name for name in ("api", "chat") if name in chosen]:
+            function_dir, code = ENTRIES[name]
+            env = environment(function_dir, PYTHONDONTWRITEBYTECODE="1", PYTHONPYCACHEPREFIX=empty)
+            print(_line(f"{name}, without .pyc", [timed_run(function_dir, code, env) for _ in range(3)]),
+                  flush=True)
+    print(_line("interpreter start alone (python -c pass, wall)", interpreter_start(n)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
