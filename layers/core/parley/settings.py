@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     safety_offender_tiers: str = "3:2,10:0"
     safety_offender_penalty_s: int = 3600
     log_level: str = "INFO"
+    #: aws mode: X-Ray segments for the Lambda handlers and subsegments for their AWS calls (the CDK
+    #: app turns the functions' tracing on). False spares each cold start the X-Ray SDK (~0.1 s).
+    tracing: bool = True
     web_dist: str | None = None
     cors_origins: tuple[str, ...] = Field(default_factory=tuple)
 

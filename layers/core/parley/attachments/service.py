@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -49,14 +48,13 @@ from parley.attachments.uploads import (
 )
 from parley.errors import ApiError, Conflict, NotFound, PayloadTooLarge, ValidationFailed
 from parley.ids import is_id, new_id
+from parley.observability import logger
 from parley.tokens import count_tokens
 
 if TYPE_CHECKING:
     from parley.attachments.extracted import Extracted
     from parley.settings import Settings
     from parley.storage.blobs import BlobStore
-
-log = logging.getLogger(__name__)
 
 NOT_FOUND = "attachment not found"
 Isolation = Literal["fork", "forkserver", "none"]
@@ -274,7 +272,7 @@ class AttachmentService:
         """
         attachment_id = attachment_id_from_key(key)
         if attachment_id is None:
-            log.warning("ignored an object outside the uploads layout")
+            logger.warning("ignored an object outside the uploads layout")
             return None
         attachment = self._repo.get(attachment_id)
         if attachment is None or attachment.expired(self._now_ms()):
@@ -320,7 +318,7 @@ class AttachmentService:
                 self._repo.mark_failed(attachment_id, code=refused.code, message=refused.message,
                                        now_ms=self._now_ms())
                 self._delete_upload(attachment_id)
-                log.info("attachment refused", extra={"attachment_id": attachment_id, "code": refused.code,
+                logger.info("attachment refused", extra={"attachment_id": attachment_id, "code": refused.code,
                                                       "kind": attachment.kind})
                 return self._repo.get(attachment_id) or attachment
             chunks = chunk_extracted(
@@ -341,7 +339,7 @@ class AttachmentService:
             details["screening"] = {"flagged": screening.flagged, "families": list(screening.families),
                                     "score": round(screening.score, 3)}
             if screening.flagged:
-                log.info("attachment flagged", extra={"attachment_id": attachment_id,
+                logger.info("attachment flagged", extra={"attachment_id": attachment_id,
                                                       **decision_log_fields(screening)})
         self._repo.mark_ready(
             attachment_id,
@@ -352,7 +350,7 @@ class AttachmentService:
             now_ms=self._now_ms(),
         )
         self._delete_upload(attachment_id)
-        log.info("attachment ready", extra={"attachment_id": attachment_id, "kind": extracted.kind,
+        logger.info("attachment ready", extra={"attachment_id": attachment_id, "kind": extracted.kind,
                                             "tokens": extracted.tokens, "chunks": len(chunks),
                                             "ms": round((time.perf_counter() - started) * 1000)})
         return self._repo.get(attachment_id) or attachment

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import tantivy
 
+from parley.observability import logger
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchHit, SearchPage, SearchRequest
 
 TOKENIZER = "parley_text"
@@ -27,8 +27,6 @@ SNIPPET_CHARS = 180
 OPEN_INDEXES = 64
 WRITER_HEAP_BYTES = 15_000_000
 MARK_FILE = "parley-mark.json"
-
-logger = logging.getLogger(__name__)
 
 
 def analyzer() -> tantivy.TextAnalyzer:
