@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
     DynamoDBRecord,
@@ -31,6 +30,10 @@ from parley.settings import Settings
 def handle(event: dict[str, Any], service: AttachmentService, context: Any = None) -> dict[str, Any]:
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:dynamodb":
+        # Imported here (~50 ms): a container started by an upload, which a user is waiting on, never
+        # needs it; TTL clean-up is in no hurry.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
         return process_partial_response(event=event, record_handler=lambda record: _forget(record, service),
                                         processor=BatchProcessor(event_type=EventType.DynamoDBStreams),
                                         context=context)
