@@ -14,6 +14,7 @@ Two event sources (``infra_cdk/triggers.py``), one per invocation:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
@@ -27,7 +28,7 @@ from parley.observability import lambda_entry, logger
 from parley.settings import Settings
 
 
-def handle(event: dict[str, Any], service: AttachmentService, context: Any = None) -> dict[str, Any]:
+def handle(event: dict[str, Any], service: AttachmentService, context: Any = None) -> Mapping[str, object]:
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:dynamodb":
         # Imported here (~50 ms): a container started by an upload, which a user is waiting on, never
@@ -40,7 +41,7 @@ def handle(event: dict[str, Any], service: AttachmentService, context: Any = Non
     return _process_uploads(S3Event(event), service)
 
 
-def _process_uploads(event: S3Event, service: AttachmentService) -> dict[str, Any]:
+def _process_uploads(event: S3Event, service: AttachmentService) -> dict[str, int]:
     processed = 0
     errors: list[Exception] = []
     for record in event.records:

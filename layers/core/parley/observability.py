@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
@@ -38,7 +38,8 @@ logger = Logger(service=SERVICE)
 #: AWS clients traced by X-Ray where tracing is on (all of them are botocore clients).
 TRACED_MODULES = ("botocore",)
 
-Handler = TypeVar("Handler", bound=Callable[..., Any])
+#: A Lambda handler: (event, context) -> response.
+Handler = Callable[[Any, Any], Any]
 
 
 def bind_request(correlation_id: str, conversation_id: str | None = None) -> None:
@@ -67,12 +68,12 @@ def lambda_entry(settings: Settings, handler: Handler, *, correlation_id_path: s
     """A Lambda handler with the invocation's context on every log line (and the request id found at
     ``correlation_id_path`` in the event, for API Gateway events) and, where tracing is on, an X-Ray
     segment around it. Events and responses are never logged or recorded: they hold message contents."""
-    wrapped = logger.inject_lambda_context(handler, log_event=False, correlation_id_path=correlation_id_path,
-                                           clear_state=True)
+    wrapped: Handler = logger.inject_lambda_context(handler, log_event=False,
+                                                    correlation_id_path=correlation_id_path, clear_state=True)
     tracer = build_tracer(settings)
     if tracer is not None:
         wrapped = tracer.capture_lambda_handler(wrapped, capture_response=False)
-    return wrapped  # type: ignore[no-any-return]
+    return wrapped
 
 _UNITS = {
     "Ms": MetricUnit.Milliseconds,
@@ -103,8 +104,8 @@ class EmfMetrics:
             return
         with self._lock:
             try:
-                for key, value in (dimensions or {}).items():
-                    self._metrics.add_dimension(name=key, value=value)
+                for key, dimension in (dimensions or {}).items():
+                    self._metrics.add_dimension(name=key, value=dimension)
                 for name, value in values.items():
                     self._metrics.add_metric(name=name, unit=_unit_of(name), value=value)
                 self._metrics.flush_metrics()
