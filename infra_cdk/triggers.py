@@ -2,8 +2,9 @@
 
 * S3 ``ObjectCreated`` under ``uploads/`` -> ``attachments`` (an asynchronous invoke: Lambda retries
   twice, then the event goes to the on-failure destination);
-* the attachments table's stream (TTL removals) -> ``attachments`` (a poller: three retries,
-  batches bisected, then the failed batch's description goes to the on-failure queue);
+* the attachments table's stream (TTL removals) -> ``attachments`` (a poller: the function reports
+  which records failed and only those are retried, three times, batches bisected, then the failed
+  batch's description goes to the on-failure queue);
 * the daily schedule -> ``coldstore`` (EventBridge retries delivery, then its own dead-letter queue;
   a run that fails after delivery goes to the function's on-failure destination).
 
@@ -69,7 +70,7 @@ def add_triggers(stack: Stack, data: Data, functions: dict[str, ParleyFunction],
             # principal), not the app's, so the function deletes the objects the record pointed to.
             attachments.function.add_event_source(sources.DynamoEventSource(
                 data.tables["table_attachments"], starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=100, retry_attempts=3, bisect_batch_on_error=True,
+                batch_size=100, retry_attempts=3, bisect_batch_on_error=True, report_batch_item_failures=True,
                 on_failure=sources.SqsDlq(stream_dlq),
                 filters=[lambda_.FilterCriteria.filter({
                     "eventName": lambda_.FilterRule.is_equal("REMOVE"),

@@ -218,3 +218,17 @@ class InFlight:
         from botocore.httpsession import URLLib3Session
 
         URLLib3Session.send = self._original  # type: ignore[method-assign]
+
+
+@dataclass
+class LambdaContext:
+    """What Lambda passes a handler, as far as the entries and Powertools read it."""
+
+    aws_request_id: str = "req-0001"
+    function_name: str = "parley-test"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:parley-test"
+    remaining_ms: int = 900_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms

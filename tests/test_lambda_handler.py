@@ -9,7 +9,10 @@ import sys
 import pytest
 
 from parley.app import create_app
+from parley.ids import new_id
 from parley.settings import Settings
+from tests.support import AwsFaults, LambdaContext
+from tests.test_log_context import log_lines  # noqa: F401 - a fixture
 
 
 def rest_event(method: str, path: str, *, claims: dict | None = None, body: dict | None = None,
@@ -90,3 +93,16 @@ def test_entry_module_reads_no_settings_until_imported():
     # create_app takes explicit settings: the module's only environment read is Lambda's init.
     app = create_app(Settings(mode="aws"))
     assert app.state.container.settings.mode == "aws"
+
+
+def test_lambda_log_lines_carry_the_gateway_request_and_the_conversation(handler, log_lines):  # noqa: F811
+    """A failure inside a conversation route: its line names API Gateway's request id (not Lambda's
+    invocation id, which rides along as function_request_id) and the conversation."""
+    cid = new_id()
+    event = rest_event("GET", f"/conversations/{cid}", claims={"sub": "lambda-logs", "custom:tier": "free"})
+    with AwsFaults().add("*", code="AccessDeniedException"):
+        out = handler(event, LambdaContext(aws_request_id="invocation-9"))
+    assert out["statusCode"] == 500
+    (line,) = log_lines.named("AWS call failed")
+    assert (line["correlation_id"], line["conversation_id"]) == ("req-123", cid)
+    assert line["function_request_id"] == "invocation-9" and line["function_name"] == "parley-test"

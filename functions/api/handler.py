@@ -3,12 +3,19 @@
 Settings are read when the execution environment starts (module load is Lambda's init phase);
 nothing here touches the network. The function runs with SnapStart: the init phase runs once per
 published version, and each restored copy runs ``parley.snapstart``'s hooks first.
+Every log line of an invocation carries API Gateway's request id (``correlation_id``; a REST
+API, so ``requestContext.requestId``).
 """
 
+from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from parley.app import create_app
+from parley.observability import lambda_entry
+from parley.settings import Settings
 from parley.snapstart import register_restore_hooks
 
 register_restore_hooks()
-handler = Mangum(create_app(), lifespan="off", api_gateway_base_path=None)
+_settings = Settings.from_env()
+handler = lambda_entry(_settings, Mangum(create_app(_settings), lifespan="off", api_gateway_base_path=None),
+                       correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -10,15 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from parley.container import build_container
+from parley.observability import lambda_entry
 from parley.settings import Settings
 
 #: Seconds kept back from the function's remaining time, to finish the conversation in hand.
 MARGIN_S = 60
 
-_coldstore = build_container(Settings.from_env()).coldstore
+_settings = Settings.from_env()
+_coldstore = build_container(_settings).coldstore
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    remaining_s = context.get_remaining_time_in_millis() / 1000 if context is not None else 900.0
-    report = _coldstore.run(max_seconds=max(10.0, remaining_s - MARGIN_S))
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    report = _coldstore.run(max_seconds=max(10.0, context.get_remaining_time_in_millis() / 1000 - MARGIN_S))
     return report.as_dict()
+
+
+handler = lambda_entry(_settings, _handle)

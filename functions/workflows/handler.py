@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from parley.container import build_container
+from parley.observability import lambda_entry
 from parley.settings import Settings
 
-_tasks = build_container(Settings.from_env()).workflow_tasks.table
+_settings = Settings.from_env()
+_tasks = build_container(_settings).workflow_tasks.table
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _tasks[event["task"]](event["input"])
+
+
+handler = lambda_entry(_settings, _handle)

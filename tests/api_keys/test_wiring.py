@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from parley.app import create_app
 from parley.settings import Settings
 from parley.storage.schema import describe, table_models
+from tests.support import LambdaContext
 
 
 def test_settings_name_the_table_and_the_user_pool():
@@ -70,9 +71,10 @@ def authorizer_handler(app, monkeypatch, local_endpoints):
 def test_the_authorizer_entry_answers_api_keys(app, client, make_user, authorizer_handler):
     key = client.post("/api-keys", json={"name": "gw"}, headers=make_user()).json()["key"]
     arn = "arn:aws:execute-api:us-east-1:123456789012:api123/prod/GET/conversations"
-    out = authorizer_handler({"type": "TOKEN", "authorizationToken": f"Bearer {key}", "methodArn": arn}, None)
+    event = {"type": "TOKEN", "authorizationToken": f"Bearer {key}", "methodArn": arn}
+    out = authorizer_handler(event, LambdaContext())
     assert out["context"]["authType"] == "api_key"
     resource = out["policyDocument"]["Statement"][0]["Resource"]
     assert resource == "arn:aws:execute-api:us-east-1:123456789012:api123/prod/*/*"
     with pytest.raises(Exception, match="^Unauthorized$"):
-        authorizer_handler({"type": "TOKEN", "authorizationToken": "Bearer nope", "methodArn": arn}, None)
+        authorizer_handler({"type": "TOKEN", "authorizationToken": "Bearer nope", "methodArn": arn}, LambdaContext())

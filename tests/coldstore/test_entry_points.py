@@ -9,12 +9,7 @@ import sys
 
 from parley.coldstore.cli import add_coldstore_parser, run_command
 from tests.coldstore.helpers import backdate, seed
-from tests.support import LiveServer
-
-
-class FakeContext:
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
+from tests.support import LambdaContext, LiveServer
 
 
 def test_lambda_handler_runs_the_job(cold, monkeypatch):
@@ -25,7 +20,7 @@ def test_lambda_handler_runs_the_job(cold, monkeypatch):
     monkeypatch.setenv("PARLEY_BUCKET_DATA", cold.settings.bucket_data)
     sys.modules.pop("functions.coldstore.handler", None)
     module = importlib.import_module("functions.coldstore.handler")
-    report = module.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, FakeContext())
+    report = module.handler({"source": "aws.events", "detail-type": "Scheduled Event"}, LambdaContext())
     assert report["complete"] is True
     assert report["outcomes"].get("archived", 0) >= 1
     assert report["outcomes"].get("error", 0) == 0

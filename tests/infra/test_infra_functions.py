@@ -245,6 +245,9 @@ def test_attachments_function_sees_only_ttl_removals_of_the_attachments_table(sy
     assert props["FunctionName"] == {"Ref": synth.function_ids()["attachments"]}
     assert props["StartingPosition"] == "TRIM_HORIZON"
     assert (props["BatchSize"], props["MaximumRetryAttempts"], props["BisectBatchOnFunctionError"]) == (100, 3, True)
+    # The handler answers a partial batch response (functions/attachments/handler.py): without this,
+    # Lambda would ignore it and retry the whole batch, successes included.
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     (pattern,) = [json.loads(f["Pattern"]) for f in props["FilterCriteria"]["Filters"]]
     assert pattern == {"eventName": ["REMOVE"],
                        "userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}

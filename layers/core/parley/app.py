@@ -15,6 +15,7 @@ from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
 from parley.api.methods import install_method_not_allowed
 from parley.api.openapi import install_openapi
+from parley.api.request_context import RequestContext
 from parley.api.routes import (
     api_keys,
     attachments,
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             expose_headers=["Retry-After", "x-ratelimit-limit-requests", "x-ratelimit-remaining-requests",
                             "x-ratelimit-reset-requests"],
         )
+    app.add_middleware(RequestContext, trust_lwa_header=settings.trust_lwa_context_header)  # log keys
     _mount_web(app, settings)
     return app
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import types
 from collections.abc import Mapping
-from typing import Literal
+from typing import Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 Mode = Literal["local", "aws"]
 SafetyPolicy = Literal["block", "flag"]
@@ -19,10 +22,14 @@ class SettingsError(ValueError):
     """Settings that cannot run (raised at start-up, before serving anything)."""
 
 
-class Settings(BaseModel):
-    """Everything configurable, with the embedded defaults of local mode."""
+class Settings(BaseSettings):
+    """Everything configurable, with the embedded defaults of local mode.
 
-    model_config = ConfigDict(frozen=True)
+    ``Settings(...)`` takes exactly what it is given (tests); :meth:`from_env` is the one place that
+    reads ``PARLEY_<FIELD>`` variables, once, at start-up.
+    """
+
+    model_config = SettingsConfigDict(frozen=True, env_prefix="PARLEY_", extra="ignore")
 
     mode: Mode = "local"
     region: str = "us-east-1"
@@ -151,25 +158,35 @@ class Settings(BaseModel):
     safety_offender_tiers: str = "3:2,10:0"
     safety_offender_penalty_s: int = 3600
     log_level: str = "INFO"
+    #: aws mode: X-Ray segments for the Lambda handlers and subsegments for their AWS calls (the CDK
+    #: app turns the functions' tracing on). False spares each cold start the X-Ray SDK (~0.1 s).
+    tracing: bool = True
     web_dist: str | None = None
     cors_origins: tuple[str, ...] = Field(default_factory=tuple)
 
     @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+                                   env_settings: PydanticBaseSettingsSource,
+                                   dotenv_settings: PydanticBaseSettingsSource,
+                                   file_secret_settings: PydanticBaseSettingsSource,
+                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keyword construction never picks up the environment (a test's Settings(...) means what it
+        # says, whatever the shell exported); from_env reads it explicitly.
+        return (init_settings,)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read ``PARLEY_*`` variables; unset ones keep their defaults."""
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for name, field in cls.model_fields.items():
-            raw = env.get(f"PARLEY_{name.upper()}")
-            if raw is None:
-                continue
-            if field.annotation in (tuple[str, ...],):
-                values[name] = tuple(v.strip() for v in raw.split(",") if v.strip())
-            elif raw == "" and "None" in str(field.annotation):
-                values[name] = None
-            else:
-                values[name] = raw
-        settings = cls.model_validate(values)
+        """Read ``PARLEY_*`` variables; unset ones keep their defaults.
+
+        Raises :class:`SettingsError` naming each bad variable (never echoing its value: some are secrets).
+        """
+        values = _ParleyEnvSource(cls, os.environ if environ is None else environ)()
+        try:
+            settings = cls(**values)
+        except ValidationError as exc:
+            problems = "; ".join(f"PARLEY_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+                                 for e in exc.errors(include_input=False))
+            raise SettingsError(f"invalid settings in the environment: {problems}") from None
         settings.check()
         return settings
 
@@ -192,3 +209,26 @@ class Settings(BaseModel):
 
     def tokens_per_day(self, tier: str) -> int:
         return self.limit_plus_tokens_per_day if tier == "plus" else self.limit_free_tokens_per_day
+
+
+class _ParleyEnvSource(EnvSettingsSource):
+    """``PARLEY_*`` from a given mapping, with the two conventions the CDK app writes (see
+    ``infra_cdk.functions.settings_environment``): lists comma-separated, and an empty value
+    meaning None for a field that may be None."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        # Names matched case-insensitively, as the base source does with os.environ.
+        self.env_vars = {name.lower(): value for name, value in environ.items()}
+
+    def prepare_field_value(self, field_name: str, field: FieldInfo, value: Any, value_is_complex: bool) -> Any:
+        if isinstance(value, str):
+            if value == "" and _may_be_none(field.annotation):
+                return None
+            if get_origin(field.annotation) is tuple:
+                return tuple(v.strip() for v in value.split(",") if v.strip())
+        return super().prepare_field_value(field_name, field, value, value_is_complex)
+
+
+def _may_be_none(annotation: Any) -> bool:
+    return get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(annotation)

@@ -9,7 +9,6 @@ bounded cooperatively by a deadline checked between pages, blocks and rows; ``ex
 from __future__ import annotations
 
 import hashlib
-import logging
 
 from parley.attachments.errors import AttachmentError, ExtractionFailed
 from parley.attachments.extracted import Body, Extracted
@@ -18,9 +17,8 @@ from parley.attachments.limits import KIND_LABELS, Deadline, Declared, Limits, v
 from parley.attachments.pdf import read_pdf
 from parley.attachments.plain import read_code, read_csv, read_json, read_text
 from parley.attachments.word import read_docx
+from parley.observability import logger
 from parley.tokens import count_tokens
-
-log = logging.getLogger(__name__)
 
 
 def extract(
@@ -49,7 +47,7 @@ def extract(
         raise ExtractionFailed("the file's structure is nested too deeply to read") from None
     except Exception as e:
         # Libraries raise anything on hostile input; the reason names the library's complaint.
-        log.info("extraction failed", extra={"kind": declared.kind, "error": type(e).__name__})
+        logger.info("extraction failed", extra={"kind": declared.kind, "error": type(e).__name__})
         raise ExtractionFailed(
             f"the {KIND_LABELS[declared.kind]} file could not be read; it may be damaged ({_describe(e)})"
         ) from e

@@ -9,7 +9,6 @@ duration, so two processors never process one upload twice.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -19,14 +18,13 @@ from parley.attachments.errors import AttachmentError, InvalidAttachment
 from parley.attachments.kinds import normalize_content_type
 from parley.attachments.limits import human_size
 from parley.attachments.uploads import attachment_id_from_key, chunks_key, extracted_key, original_key, upload_key
+from parley.observability import logger
 
 if TYPE_CHECKING:
     from parley.attachments.config import AttachmentConfig, Extractor
     from parley.attachments.extracted import Extracted
     from parley.attachments.objects import AttachmentObjects
     from parley.attachments.store import Attachment, AttachmentRepository
-
-log = logging.getLogger(__name__)
 
 
 class UploadProcessor:
@@ -54,7 +52,7 @@ class UploadProcessor:
         """
         attachment_id = attachment_id_from_key(key)
         if attachment_id is None:
-            log.warning("ignored an object outside the uploads layout")
+            logger.warning("ignored an object outside the uploads layout")
             return None
         attachment = self._repo.get(attachment_id)
         if attachment is None or attachment.expired(self._now_ms()):
@@ -93,7 +91,7 @@ class UploadProcessor:
                 self._repo.mark_failed(attachment_id, code=refused.code, message=refused.message,
                                        now_ms=self._now_ms())
                 self._objects.delete_upload(attachment_id)
-                log.info("attachment refused", extra={"attachment_id": attachment_id, "code": refused.code,
+                logger.info("attachment refused", extra={"attachment_id": attachment_id, "code": refused.code,
                                                       "kind": attachment.kind})
                 return self._repo.get(attachment_id) or attachment
             chunks = chunk_extracted(
@@ -114,7 +112,7 @@ class UploadProcessor:
             details["screening"] = {"flagged": screening.flagged, "families": list(screening.families),
                                     "score": round(screening.score, 3)}
             if screening.flagged:
-                log.info("attachment flagged", extra={"attachment_id": attachment_id,
+                logger.info("attachment flagged", extra={"attachment_id": attachment_id,
                                                       **decision_log_fields(screening)})
         self._repo.mark_ready(
             attachment_id,
@@ -125,7 +123,7 @@ class UploadProcessor:
             now_ms=self._now_ms(),
         )
         self._objects.delete_upload(attachment_id)
-        log.info("attachment ready", extra={"attachment_id": attachment_id, "kind": extracted.kind,
+        logger.info("attachment ready", extra={"attachment_id": attachment_id, "kind": extracted.kind,
                                             "tokens": extracted.tokens, "chunks": len(chunks),
                                             "ms": round((time.perf_counter() - started) * 1000)})
         return self._repo.get(attachment_id) or attachment

@@ -7,7 +7,6 @@ are read with the same parser as SageMaker's JSON lines.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncGenerator, Callable
 
 import httpx
@@ -22,8 +21,7 @@ from parley.inference.base import (
 )
 from parley.inference.lmi_stream import ChatChunkParser
 from parley.inference.wire import chat_request_body, redactor, server_message
-
-log = logging.getLogger(__name__)
+from parley.observability import logger
 
 #: Statuses that mean "not now, or not here": the fallback chain may answer instead.
 UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
@@ -107,7 +105,7 @@ class OpenAICompatibleBackend:
                         yield deltas[0] if len(deltas) == 1 else TextDelta("".join(d.text for d in deltas))
             tail, completion = parser.close()
         except httpx.TransportError as exc:
-            log.warning("model server %s for %s: %s", _origin(url), spec.id, type(exc).__name__)
+            logger.warning("model server %s for %s: %s", _origin(url), spec.id, type(exc).__name__)
             if not produced:
                 raise ModelUnavailable(f"model server for {spec.id} is unreachable", retryable=True) from None
             raise InferenceError(
@@ -120,7 +118,7 @@ class OpenAICompatibleBackend:
 
 def _status_error(status: int, raw: bytes, spec: ModelSpec, redact: Callable[[str], str]) -> InferenceError:
     message = redact(server_message(raw))
-    log.warning("model server answered HTTP %s for %s", status, spec.id)
+    logger.warning("model server answered HTTP %s for %s", status, spec.id)
     if status in UNAVAILABLE_STATUS:
         return ModelUnavailable(f"model {spec.id} is unavailable (HTTP {status})", retryable=True)
     if status >= 500:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import threading
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -42,8 +41,7 @@ from parley.inference.base import (
 )
 from parley.inference.lmi_stream import ChatChunkParser
 from parley.inference.wire import chat_request_body, redactor, server_message
-
-log = logging.getLogger(__name__)
+from parley.observability import logger
 
 #: Error codes that mean "not now": another model (the fallback chain) may answer instead.
 UNAVAILABLE_CODES = frozenset(
@@ -168,7 +166,7 @@ class SageMakerBackend:
         except EventStreamError as exc:
             post(_FAIL, _stream_error(exc, endpoint))
         except Exception as exc:  # noqa: BLE001 - a broken connection mid-stream, in any of its forms
-            log.warning("sagemaker stream from %s broke: %s", endpoint, type(exc).__name__)
+            logger.warning("sagemaker stream from %s broke: %s", endpoint, type(exc).__name__)
             post(
                 _FAIL,
                 InferenceError("the model stream broke off", retryable=True, code="model_stream_broken"),
@@ -188,7 +186,7 @@ def _merge(deltas: list[TextDelta]) -> TextDelta:
 def _stream_error(exc: EventStreamError, endpoint: str) -> InferenceError:
     error = exc.response.get("Error", {})
     code = error.get("Code", "")
-    log.warning("sagemaker stream error from %s: %s %s", endpoint, code, error.get("Message", "")[:200])
+    logger.warning("sagemaker stream error from %s: %s %s", endpoint, code, error.get("Message", "")[:200])
     if code == "ModelStreamError":
         return InferenceError("the model stream failed part-way", retryable=True, code="model_stream_error")
     if code == "InternalStreamFailure":
@@ -207,7 +205,7 @@ def _invoke_error(exc: Exception, endpoint: str, redact: Callable[[str], str]) -
         code = str(error.get("Code", ""))
         message = str(error.get("Message", ""))
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        log.warning("sagemaker invoke %s failed: %s (HTTP %s)", endpoint, code, status)
+        logger.warning("sagemaker invoke %s failed: %s (HTTP %s)", endpoint, code, status)
         if code == "ModelError":
             # The container itself answered 4xx/5xx; SageMaker passes its status and body on.
             raw_status = exc.response.get("OriginalStatusCode")
@@ -228,7 +226,7 @@ def _invoke_error(exc: Exception, endpoint: str, redact: Callable[[str], str]) -
             f"model endpoint call failed ({code})", retryable=status >= 500, code="model_error"
         )
     if isinstance(exc, (BotoConnectionError, HTTPClientError)):  # refused, timed out, reset
-        log.warning("sagemaker invoke %s: %s", endpoint, type(exc).__name__)
+        logger.warning("sagemaker invoke %s: %s", endpoint, type(exc).__name__)
         return ModelUnavailable(f"model {endpoint} is unreachable", retryable=True)
     if isinstance(exc, (NoCredentialsError, NoRegionError)):
         return InferenceError(
@@ -236,5 +234,5 @@ def _invoke_error(exc: Exception, endpoint: str, redact: Callable[[str], str]) -
             retryable=False,
             code="model_config_error",
         )
-    log.exception("sagemaker invoke %s failed unexpectedly", endpoint)
+    logger.exception("sagemaker invoke %s failed unexpectedly", endpoint)
     return InferenceError("model endpoint call failed", retryable=True, code="model_error")

@@ -8,7 +8,6 @@ or memories costs no call, and one with them a call per change per process, not 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections import OrderedDict
 
@@ -16,11 +15,11 @@ from parley.auth import Identity
 from parley.context.preamble import ContextBlock
 from parley.conversations.model import Message
 from parley.errors import ParleyError
+from parley.observability import logger
 from parley.personal.instructions import Instructions, InstructionsService, instructions_of
 from parley.personal.memories import Memory, MemoryService, memory_of, proposed_fact
 from parley.storage.profile_table import INSTRUCTIONS_SK, MEMORY_SK_PREFIX, ProfileTable
 
-logger = logging.getLogger(__name__)
 CACHED_USERS = 4096
 
 

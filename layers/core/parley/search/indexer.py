@@ -7,13 +7,11 @@ results are checked against the table anyway, so a deleted conversation never sh
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 
 from parley.conversations.model import Conversation, Message
+from parley.observability import logger
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchIndex
-
-logger = logging.getLogger(__name__)
 
 
 def indexed(message: Message) -> IndexedMessage:

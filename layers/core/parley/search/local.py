@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from typing import Any, cast
 
 import tantivy
 
+from parley.observability import logger
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchHit, SearchPage, SearchRequest
 
 TOKENIZER = "parley_text"
@@ -28,8 +28,6 @@ SNIPPET_CHARS = 180
 OPEN_INDEXES = 64
 WRITER_HEAP_BYTES = 15_000_000
 MARK_FILE = "parley-mark.json"
-
-logger = logging.getLogger(__name__)
 
 
 def analyzer() -> tantivy.TextAnalyzer:

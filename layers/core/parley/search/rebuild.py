@@ -11,16 +11,14 @@ indexes everything the user has.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Protocol
 
 from parley.conversations.model import Conversation, ConversationPage, Message
 from parley.errors import ParleyError
+from parley.observability import logger
 from parley.search.indexer import indexed
 from parley.search.port import TITLE_ROLE, IndexedMessage, SearchIndex
-
-logger = logging.getLogger(__name__)
 
 ListPage = Callable[..., ConversationPage]
 Snapshot = Callable[[str, str], tuple[Conversation, list[Message]]]
