@@ -61,7 +61,9 @@ def test_the_api_init_phase_registers_the_hooks_and_creates_no_aws_client_connec
     """What init leaves is copied into every restored environment: a client made there would share its
     credentials and pooled connections across copies. Clients must wait for the first request."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    # As Lambda's runtime sets them: the X-Ray SDK (Tracer) makes its sampling clients only outside Lambda.
     env.update({"PARLEY_MODE": "aws", "AWS_DEFAULT_REGION": "us-east-1",
+                "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "api"), "AWS_LAMBDA_FUNCTION_NAME": "parley-api",
                 "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "api"), str(ROOT / "layers" / "core"),
                                                str(ROOT)])})
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=ROOT / "functions" / "api",

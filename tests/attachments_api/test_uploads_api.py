@@ -15,7 +15,7 @@ from parley.attachments import Limits
 from parley.attachments.config import AttachmentConfig
 from parley.attachments.kinds import DOCX_TYPE
 from parley.attachments.service import AttachmentService
-from parley.attachments.uploads import chunks_key, extracted_key, original_key, upload_key
+from parley.attachments.uploads import chunks_key, extracted_key, object_prefix, original_key, upload_key
 from parley.ids import is_id
 from tests.attachments.samples import encrypt_pdf, filler_document, image_bytes, make_docx, make_pdf
 from tests.attachments_api.conftest import declare, send_upload, upload
@@ -145,9 +145,11 @@ def test_the_s3_server_refuses_uploads_outside_the_ticket(att_client, auth, serv
     ticket = dict(created, fields=dict(created["fields"], **fields))
     sent = send_upload(ticket, body, "notes.txt", fields.get("Content-Type", "text/plain"))
     assert sent.status_code == status and f"<Code>{s3_code}</Code>" in sent.text, sent.text
-    # Nothing was stored anywhere, and the attachment cannot be used.
-    s3, bucket = service._blobs.client, service._blobs.bucket
-    assert s3.list_objects_v2(Bucket=bucket, Prefix="conversations/").get("KeyCount", 0) == 0
+    # Nothing was stored under the upload's key or the attachment's objects, and it cannot be used
+    # (other tests share the bucket, so only this attachment's keys are looked at).
+    s3, bucket, aid = service._blobs.client, service._blobs.bucket, created["attachmentId"]
+    for prefix in (upload_key(aid), object_prefix(aid)):
+        assert s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("KeyCount", 0) == 0
     assert att_client.get(f"/attachments/{created['attachmentId']}", headers=auth).json()["status"] == "pending"
     cid = att_client.post("/conversations", json={}, headers=auth).json()["conversationId"]
     r = att_client.post(f"/conversations/{cid}/messages", headers=auth,

@@ -15,9 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from parley.conversations.model import Message
 from parley.conversations.repository import ConversationRepository
@@ -25,6 +23,7 @@ from parley.conversations.service import ConversationService
 from parley.errors import NotFound
 from parley.ids import now_ms
 from parley.storage.blobs import BlobStore
+from parley.storage.dynamo import ConditionsFailed, Transactions, endpoint_of
 from parley.storage.tables import (
     CONVERSATION_SK,
     SHARE_ITEM_SK,
@@ -65,8 +64,7 @@ class ShareService:
         self._conversations = conversations
         self._blobs = blobs
         self._inline_max_bytes = inline_max_bytes
-        meta = table.item.Meta
-        self._connection = Connection(region=meta.region, host=getattr(meta, "host", None))
+        self._transaction = Transactions(endpoint_of(table.item))
 
     def create(self, user_id: str, conversation_id: str, *, include_attachments: bool) -> Share:
         self._conversations.require_owner(user_id, conversation_id)
@@ -117,10 +115,10 @@ class ShareService:
         if stored.conversation_id != conversation_id or stored.owner_id != user_id:
             raise NotFound(NOT_FOUND)
         try:
-            with TransactWrite(connection=self._connection) as tx:
+            with self._transaction() as tx:
                 tx.delete(share, condition=self._t.share.conversation_id == conversation_id)
                 tx.delete(index)
-        except TransactWriteError as exc:
+        except ConditionsFailed as exc:
             raise NotFound(NOT_FOUND) from exc  # revoked by a concurrent request
         if stored.snapshot_key:
             self._blobs.delete_prefix(stored.snapshot_key)
