@@ -55,6 +55,9 @@ def environment(function_dir: str, **extra: str) -> dict[str, str]:
         "PARLEY_MODE": "aws", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
         "PYTHONPATH": os.pathsep.join([str(ROOT / function_dir), str(CORE), str(ROOT)]),
+        # What Lambda's runtime sets: libraries that behave differently outside Lambda (the X-Ray SDK
+        # makes sampling clients there) are measured as Lambda runs them.
+        "LAMBDA_TASK_ROOT": str(ROOT / function_dir), "AWS_LAMBDA_FUNCTION_NAME": "parley-bench",
         **extra,
     })
     return env
