@@ -14,6 +14,7 @@ from parley.cache.responses import ResponseCache
 from parley.catalog import Catalog, load_catalog
 from parley.chat.cached import CachedAnswers
 from parley.chat.completions import CompletionService
+from parley.chat.followups import TurnFollowUps
 from parley.chat.models import ModelChooser
 from parley.chat.moderation import SafetyGate, SafetyOptions
 from parley.chat.options import ChatOptions
@@ -200,8 +201,8 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         replays=replays,
         options=options,
         pool=pool,
+        followups=TurnFollowUps(workflows, pool, options),
         safety=safety,
-        workflows=workflows,
         attachments=attachments,
         personal=personal,
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from parley.auth import Identity
 from parley.chat.events import EventLog
-from parley.chat.generation import final_event_of, start_data_of
 from parley.chat.plan import Replay
+from parley.chat.saved_events import final_event_of, start_data_of
 from parley.conversations.model import INTERRUPTED
 from parley.conversations.repository import ConversationRepository
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore

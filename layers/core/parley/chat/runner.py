@@ -11,10 +11,11 @@ import anyio
 
 from parley.catalog import ModelSpec
 from parley.chat.cached import CachedAnswers, ReplayBackend
-from parley.chat.generation import Generation, preview_for
+from parley.chat.generation import Generation
 from parley.chat.moderation import SafetyGate
 from parley.chat.options import ChatOptions
 from parley.chat.plan import TurnPlan
+from parley.chat.saved_events import preview_for
 from parley.conversations.model import Message
 from parley.conversations.repository import ConversationRepository
 from parley.idempotency.records import IdempotencyStore

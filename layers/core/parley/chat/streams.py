@@ -10,9 +10,9 @@ import anyio
 
 from parley.auth import Identity
 from parley.chat.events import SseEvent
-from parley.chat.generation import final_event_of, start_data_of
 from parley.chat.options import ChatOptions
 from parley.chat.runner import ActiveGenerations
+from parley.chat.saved_events import final_event_of, start_data_of
 from parley.conversations.model import Message
 from parley.conversations.repository import ConversationRepository
 from parley.errors import NotFound, ValidationFailed

@@ -16,15 +16,14 @@ from typing import Any
 
 from parley.attachments.service import AttachmentService
 from parley.auth import Identity
-from parley.catalog import ModelSpec
 from parley.chat.cached import CachedAnswers
+from parley.chat.followups import TurnFollowUps
 from parley.chat.models import ModelChooser, worst_case_cost
 from parley.chat.moderation import SafetyGate
 from parley.chat.options import CONTINUE, ChatOptions
 from parley.chat.plan import Replay, TurnPlan
 from parley.chat.planner import TurnDraft, TurnPlanner
 from parley.chat.replays import Replays
-from parley.context.builder import input_budget
 from parley.conversations.model import Conversation, Message, Summary, preview_of
 from parley.conversations.repository import ANY_CURRENT, ConcurrentChange, ConversationRepository, DuplicateRequest
 from parley.conversations.tree import branch_to, link_children
@@ -32,10 +31,8 @@ from parley.errors import Forbidden, NotFound, ValidationFailed
 from parley.idempotency.records import IdempotencyKey, IdempotencyStore
 from parley.ids import new_id, now_ms
 from parley.limits.ledger import Admission, UsageLedger
-from parley.observability import logger
 from parley.personal.context import PersonalContext
 from parley.tokens import count_tokens
-from parley.workflows.runner import WorkflowStarter
 
 #: How often a send that lost a race for the end of the active branch is prepared again.
 MAX_CONCURRENT_RETRIES = 40
@@ -58,8 +55,8 @@ class TurnService:
         replays: Replays,
         options: ChatOptions,
         pool: Executor,
+        followups: TurnFollowUps,
         safety: SafetyGate | None = None,
-        workflows: WorkflowStarter | None = None,
         attachments: AttachmentService | None = None,
         personal: PersonalContext | None = None,
     ) -> None:
@@ -74,7 +71,7 @@ class TurnService:
         # Independent AWS calls of one turn run side by side on these threads.
         self._pool = pool
         self._safety = safety
-        self._workflows = workflows
+        self._followups = followups
         self._attachments = attachments
         self._personal = personal
 
@@ -264,7 +261,7 @@ class TurnService:
             expected_current=expected_current,
         )
         if user_message is not None and len(history) == 1 and conversation.title_source == "default":
-            self._start_title(who, conversation.conversation_id, user_message.message_id)
+            self._followups.start_title(who, conversation.conversation_id, user_message.message_id)
         cached = self._cached.result(lookup)
         aws_s = time.perf_counter() - aws_started
         start_data: dict[str, Any] = {
@@ -303,48 +300,8 @@ class TurnService:
             quota=admission.quota,
             aws_before_first_token_s=aws_s,
         )
-        plan.on_saved.append(self._after_turn_hook(conversation, history, draft.summary, spec))
+        plan.on_saved.append(self._followups.after_saved(conversation, history, draft.summary, spec))
         return plan
-
-    def _start_title(self, who: Identity, conversation_id: str, user_message_id: str) -> None:
-        """A title from the first message, started with the turn (it needs only the stored user
-        message), so that it is ready by the time the first answer ends. Off the hot path: the
-        workflow start is one more AWS call in AWS mode, made on the turn's pool, never awaited."""
-        if self._workflows is None or not self._opts.generate_titles:
-            return
-        workflows = self._workflows
-        payload = {"conversationId": conversation_id, "userId": who.user_id, "leafMessageId": user_message_id}
-
-        def start() -> None:
-            try:
-                workflows.start("title", f"title-{conversation_id}", payload)
-            except Exception:
-                logger.exception("title workflow did not start", extra={"conversation_id": conversation_id})
-
-        self._pool.submit(start)
-
-    def _after_turn_hook(
-        self, conversation: Conversation, history: list[Message], summary: Summary | None, spec: ModelSpec,
-    ) -> Callable[[Message], None]:
-        """Background work a saved answer may call for: a summary once the branch's unsummarized
-        history passes the threshold. It never delays the answer."""
-        covered = 0
-        if summary is not None:
-            covered = next(i for i, m in enumerate(history) if m.message_id == summary.through_message_id) + 1
-        uncovered_tokens = sum(m.tokens for m in history[covered:])
-        threshold = self._opts.summary_trigger_fraction * input_budget(spec, spec.max_output)
-        workflows = self._workflows
-
-        def after(message: Message) -> None:
-            if workflows is None or message.finish_reason not in ("stop", "length"):
-                return
-            base = {"conversationId": conversation.conversation_id, "userId": conversation.user_id,
-                    "leafMessageId": message.message_id}
-            # A temporary chat is not summarized: a summary item would outlive its expiring messages.
-            if uncovered_tokens + message.tokens > threshold and not conversation.temporary:
-                workflows.start("summarize", f"sum-{message.message_id}", base)
-
-        return after
 
     def _check_content(self, content: str) -> str:
         if not content or not content.strip():
