@@ -21,6 +21,6 @@ class ChatOptions:
     #: Tokens for older messages recalled into a long conversation's context (0: none).
     recall_tokens: int = 0
     #: How often a resumed stream re-reads a checkpoint written by another process.
-    resume_poll_s: float = 0.5
+    resume_poll_s: float = 1.0
     #: An SSE comment this often keeps idle connections (and proxies) from timing out.
     ping_interval_s: float = 15.0
