@@ -72,6 +72,13 @@ describe("turnReducer: opening and loading", () => {
     expect(run([{ type: "loadFailed", conversationId: "c2", error: "gone" }, { type: "loadSettled", conversationId: "c2" }], s)).toMatchObject({ loadError: "gone", loading: false });
   });
 
+  it("a new chat started while another is still loading is not left loading", () => {
+    const s = run([opened("c1"), opened(null)]);
+    expect(s.loading).toBe(false);
+    // The first chat's read ends later: it changes nothing on the new chat.
+    expect(turnReducer(s, { type: "loadSettled", conversationId: "c1" })).toBe(s);
+  });
+
   it("draws a long chat's latest batch first, then older ones down to the first message", () => {
     const many = Array.from({ length: FIRST_BATCH + 50 }, (_, i) => msg(`m${i}`));
     let s = run([opened("c1"), { type: "loaded", conversationId: "c1", detail: detail("c1", many), opening: true, defaultModel: "auto" }]);

@@ -101,7 +101,7 @@ export function turnReducer(s: TurnState, a: TurnAction): TurnState {
     case "opened": {
       // The draft, the memory note, the composer's files and their note stay: they are not the chat's.
       const base = { ...s, shownId: a.conversationId, pending: null, problem: null, editing: null, detail: null, roots: [], loadError: null };
-      return a.conversationId ? { ...base, loading: true } : { ...base, model: a.defaultModel };
+      return a.conversationId ? { ...base, loading: true } : { ...base, loading: false, model: a.defaultModel };
     }
     case "loaded": {
       if (s.shownId !== a.conversationId) return s;
