@@ -41,6 +41,8 @@ def map_finish_reason(raw: str) -> FinishReason:
     return _FINISH_REASONS.get(raw.lower(), "stop")
 
 
+_decode = json.JSONDecoder().decode
+
 class ChatChunkParser:
     """Feed it byte chunks as they arrive; it returns the text deltas those bytes completed.
 
@@ -103,8 +105,9 @@ class ChatChunkParser:
             # SSE comments (keep-alives) and fields other than data carry no content here.
             return ""
         try:
-            obj = json.loads(line)
-        except ValueError as exc:
+            # Decoded first: json.loads(bytes) sniffs the encoding of every line (~30% of its cost).
+            obj = _decode(line.decode())
+        except ValueError as exc:  # UnicodeDecodeError included
             raise InferenceError(
                 "model stream is not JSON", retryable=True, code="model_stream_malformed"
             ) from exc
