@@ -8,6 +8,10 @@ and its overhead over the upstream direct (same scenario, same percentile), deli
 per 1K tokens of the Parley process (utime+stime; DynamoDB Local and the S3 server not counted).
 Prints figures; asserts nothing; ~2 minutes.
 
+As the issue's peers were measured: on a machine with 2+ cores the fake upstream, the load generator and
+Parley's local servers (DynamoDB Local, SeaweedFS) run on CPU 0 and the Parley process alone on CPU 1
+(`BENCH_PIN=0` turns that off).
+
     .venv/bin/python tests/bench/run.py gateway
     # before/after on the same machine: another checkout's code (e.g. `git archive` of a commit) served by
     # this venv
@@ -63,6 +67,30 @@ def _wait_ok(url: str, limit_s: float, proc: subprocess.Popen) -> None:
     raise RuntimeError(f"{url} did not answer in {limit_s} s")
 
 
+def _pinning() -> bool:
+    return os.environ.get("BENCH_PIN", "1") != "0" and len(os.sched_getaffinity(0)) >= 2
+
+
+def _pin(pid: int, cpu: int) -> None:
+    """Every thread of ``pid`` onto ``cpu`` (a thread's affinity is its own on Linux)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), {cpu})
+        except OSError:
+            pass  # a thread that just ended
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return found + [g for c in found for g in _children(c)]
+
+
 def _post_json(url: str, body: dict) -> None:
     request = urllib.request.Request(url, json.dumps(body).encode(), {"content-type": "application/json"})
     urllib.request.urlopen(request, timeout=5).close()
@@ -89,6 +117,10 @@ def parley_env(upstream_port: int, data_dir: str) -> dict[str, str]:
 def run(names: tuple[str, ...] = ("direct", "v1", "native")) -> dict[str, dict[str, dict]]:
     upstream_port, parley_port = _free_port(), _free_port()
     data_dir = tempfile.mkdtemp(prefix="parley-gateway-bench-")
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = _pinning()
+    if pin:
+        os.sched_setaffinity(0, {cpus[0]})  # the load generator (and what it starts, below)
     upstream = subprocess.Popen([sys.executable, str(ROOT / "tests/bench/fake_upstream.py"), "--port",
                                  str(upstream_port)], cwd=ROOT)
     env = parley_env(upstream_port, data_dir)
@@ -100,6 +132,11 @@ def run(names: tuple[str, ...] = ("direct", "v1", "native")) -> dict[str, dict[s
     try:
         _wait_ok(f"http://127.0.0.1:{upstream_port}/health", 20, upstream)
         _wait_ok(f"http://127.0.0.1:{parley_port}/health", 90, parley)
+        if pin:
+            _pin(parley.pid, cpus[1])
+            for child in _children(parley.pid):
+                _pin(child, cpus[0])
+            print(f"pinned: Parley on CPU {cpus[1]}; upstream, load and local servers on CPU {cpus[0]}")
         token = subprocess.run([str(PARLEY), "token", "--user", "bench", "--tier", "plus"], env=env, check=True,
                                capture_output=True, text=True).stdout.strip()
         auth = {"authorization": f"Bearer {token}"}
@@ -117,6 +154,8 @@ def run(names: tuple[str, ...] = ("direct", "v1", "native")) -> dict[str, dict[s
         _stop(parley)
         _stop(upstream)
         shutil.rmtree(data_dir, ignore_errors=True)
+        if pin:
+            os.sched_setaffinity(0, set(cpus))
 
 
 def _run_loop(coro):
