@@ -66,16 +66,18 @@ def auth(user: str, tier: str = "plus") -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def dev_server(data_dir: Path, *, env: dict[str, str] | None = None, log_name: str = "dev.log") -> Iterator[DevServer]:
-    """Start ``parley dev --data-dir data_dir`` and wait until it serves; kill it at the end if still up."""
+def dev_server(data_dir: Path, *, env: dict[str, str] | None = None, log_name: str = "dev.log",
+               ephemeral: bool = False) -> Iterator[DevServer]:
+    """Start ``parley dev --data-dir data_dir`` (or ``--ephemeral``, its log still beside ``data_dir``)
+    and wait until it serves; kill it at the end if still up."""
     port = free_port()
     log = data_dir.parent / log_name
     environment = {**os.environ, "PARLEY_SIM_TTFT_MS": "0", "PARLEY_SIM_TOKENS_PER_S": "0", **(env or {})}
     environment.pop("PARLEY_MODE", None)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "parley.cli", "dev", "--data-dir", str(data_dir),
-                                    "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=environment,
-                                   stdin=subprocess.DEVNULL)
+        where = ["--ephemeral"] if ephemeral else ["--data-dir", str(data_dir)]
+        process = subprocess.Popen([sys.executable, "-m", "parley.cli", "dev", *where, "--port", str(port)],
+                                   stdout=out, stderr=subprocess.STDOUT, env=environment, stdin=subprocess.DEVNULL)
     server = DevServer(process, f"http://127.0.0.1:{port}", log)
     try:
         deadline = time.monotonic() + 90

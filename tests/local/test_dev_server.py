@@ -178,3 +178,31 @@ def test_reset_wipes_the_data_directory(tmp_path: Path) -> None:
     assert reset_data_dir(data, assume_yes=True) and not data.exists()
     with dev_server(data) as dev:
         assert httpx.get(f"{dev.url}/conversations", headers=dave).json()["conversations"] == []
+
+
+def test_ephemeral_keeps_nothing_and_leaves_nothing(tmp_path: Path) -> None:
+    erin = auth("erin-ephemeral")
+    with dev_server(tmp_path / "unused", ephemeral=True) as dev:
+        created = httpx.post(f"{dev.url}/conversations", json={}, headers=erin)
+        assert created.status_code == 201
+        events = send(dev.url, erin, created.json()["conversationId"], "hello")
+        assert events[-1].name == "message_end"
+        scratch = Path(next(line for line in dev.output().splitlines() if "scratch in" in line)
+                       .split("scratch in ", 1)[1].rstrip(") ."))
+        assert (scratch / "logs").is_dir()  # the servers' logs and the uploads live there meanwhile
+        servers = dev.servers()
+        dev.signal(signal.SIGTERM)
+        assert dev.wait() == 0
+    assert not scratch.exists() and not (tmp_path / "unused").exists()
+    assert wait_gone(servers) == set()
+    with dev_server(tmp_path / "unused", ephemeral=True, log_name="dev2.log") as dev:
+        assert httpx.get(f"{dev.url}/conversations", headers=erin).json()["conversations"] == []
+        dev.signal(signal.SIGTERM)
+        dev.wait()
+
+
+def test_ephemeral_takes_no_data_directory() -> None:
+    from parley.cli import main
+
+    assert main(["dev", "--ephemeral", "--data-dir", "x", "--port", "1"]) == 2
+    assert main(["dev", "--ephemeral", "--reset", "--port", "1"]) == 2

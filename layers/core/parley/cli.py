@@ -30,11 +30,14 @@ def _dev(args: argparse.Namespace) -> int:
     if settings.mode != "local":
         print("parley dev serves local mode only (PARLEY_MODE=local)", file=sys.stderr)
         return 2
+    if args.ephemeral and (args.reset or args.data_dir):
+        print("--ephemeral keeps no data directory: it takes neither --data-dir nor --reset", file=sys.stderr)
+        return 2
     if args.reset and not reset_data_dir(Path(settings.data_dir), assume_yes=args.yes):
         return 1
     if settings.web_dist is None and (dist := _repo_web_dist()):
         settings = settings.model_copy(update={"web_dist": dist})
-    return serve(settings, host=args.host, port=args.port)
+    return serve(settings, host=args.host, port=args.port, ephemeral=args.ephemeral)
 
 
 def _token(args: argparse.Namespace) -> int:
@@ -56,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--data-dir", help="where local data persists (default: $PARLEY_DATA_DIR or .parley/)")
     dev.add_argument("--reset", action="store_true", help="delete the data directory first (asks)")
     dev.add_argument("--yes", action="store_true", help="with --reset: do not ask")
+    dev.add_argument("--ephemeral", action="store_true",
+                     help="keep nothing: servers in memory, a scratch data directory removed on exit")
     dev.set_defaults(func=_dev)
     token = sub.add_parser("token", help="print a local-mode JWT")
     token.add_argument("--user", required=True)

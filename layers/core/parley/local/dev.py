@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -60,12 +61,17 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def serve(settings: Settings, *, host: str, port: int) -> int:
+def serve(settings: Settings, *, host: str, port: int, ephemeral: bool = False) -> int:
+    """Serve until a signal. ``ephemeral``: DynamoDB Local in memory (no disk commit per write) and a
+    scratch data directory (uploads, search index, logs), removed when the app stops."""
     from parley.app import create_app
 
-    data_dir = Path(settings.data_dir)
-    servers = LocalServers(data_dir, dynamodb_local_dir=settings.dynamodb_local_dir)
-    print(f"starting DynamoDB Local and the S3 server (data in {data_dir.resolve()}) ...", file=sys.stderr)
+    data_dir = Path(tempfile.mkdtemp(prefix="parley-ephemeral-")) if ephemeral else Path(settings.data_dir)
+    if ephemeral:
+        settings = settings.model_copy(update={"data_dir": str(data_dir)})
+    servers = LocalServers(data_dir, in_memory=ephemeral, dynamodb_local_dir=settings.dynamodb_local_dir)
+    kept = f"nothing is kept: scratch in {data_dir}" if ephemeral else f"data in {data_dir.resolve()}"
+    print(f"starting DynamoDB Local and the S3 server ({kept}) ...", file=sys.stderr)
     # SIGTERM while the servers start must still stop them (uvicorn's own handlers come later).
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
@@ -89,4 +95,6 @@ def serve(settings: Settings, *, host: str, port: int) -> int:
         return 130
     finally:
         servers.stop()
+        if ephemeral:
+            shutil.rmtree(data_dir, ignore_errors=True)
         print("stopped", file=sys.stderr)
