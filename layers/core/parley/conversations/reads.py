@@ -44,7 +44,7 @@ class ConversationReads(RepositoryCore):
             raise NotFound(NOT_FOUND) from exc
         if self._expired(item):
             raise NotFound(NOT_FOUND)
-        return self._to_conversation(item, self._role_of(item, user_id))
+        return self.to_conversation(item, self._role_of(item, user_id))
 
     def member_role(self, conversation_id: str, user_id: str, owner_id: str) -> str | None:
         """The role of a member of the owner's conversation (one consistent GetItem), or None."""
@@ -68,7 +68,7 @@ class ConversationReads(RepositoryCore):
         in one consistent BatchGetItem per 100 ids."""
         keys = [(cid, CONVERSATION_SK) for cid in dict.fromkeys(conversation_ids)]
         found = self._t.conversation.batch_get(keys, consistent_read=True) if keys else []
-        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
+        return {i.pk: self.to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -152,7 +152,7 @@ class ConversationReads(RepositoryCore):
             if isinstance(item, ConversationModel):
                 if self._expired(item):
                     raise NotFound(NOT_FOUND)
-                conversation = self._to_conversation(item, self._role_of(item, user_id))
+                conversation = self.to_conversation(item, self._role_of(item, user_id))
             elif isinstance(item, MessageModel):
                 messages.append(self._to_message(item))
             elif isinstance(item, SummaryModel):
@@ -198,7 +198,7 @@ class ConversationReads(RepositoryCore):
             items = items[:limit]
             last = items[-1]
             next_cursor = encode_cursor([last.pk, last.list_sk])
-        return ConversationPage([self._to_conversation(i) for i in items], next_cursor)
+        return ConversationPage([self.to_conversation(i) for i in items], next_cursor)
 
 
 def _summary(item: SummaryModel) -> Summary:

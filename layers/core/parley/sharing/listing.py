@@ -48,7 +48,7 @@ class MergedListing:
         out: list[Conversation] = []
         for item in page:
             if isinstance(item, ConversationModel):
-                out.append(self._repo._to_conversation(item))
+                out.append(self._repo.to_conversation(item))
             elif item.pk in resolved:  # a removed member's entry is left out (the cursor still moves past it)
                 out.append(resolved[item.pk])
         return ConversationPage(out, next_cursor)

@@ -144,5 +144,5 @@ class MemberService:
         conversations = {c.pk: c for c in self._t.conversation.batch_get(
             [(cid, CONVERSATION_SK) for cid in roles], consistent_read=True)}
         owners = {m.pk: m.owner_id for m in items}
-        return {cid: self._repo._to_conversation(c, roles[cid]) for cid, c in conversations.items()
+        return {cid: self._repo.to_conversation(c, roles[cid]) for cid, c in conversations.items()
                 if c.user_id == owners.get(cid)}
