@@ -23,6 +23,7 @@ from parley.storage.tables import (
     CONVERSATION_SK,
     ConversationItem,
     ConversationModel,
+    MemberModel,
     MessageModel,
     SummaryModel,
     list_pk,
@@ -100,7 +101,8 @@ class ConversationReads(RepositoryCore):
         """
         # First the newest page of the whole partition. The conversation item sorts first, so it comes
         # last: a conversation of up to a page (most of them) is read whole in this one call, as it
-        # always was, and the turn stays within its budget of AWS calls.
+        # always was, and the turn stays within its budget of AWS calls. Members (``U#``) sort last,
+        # so they all come in this page (a conversation has fewer members than a page holds).
         head = self._t.item.query(conversation_id, consistent_read=True, scan_index_forward=False,
                                   limit=TURN_READ_PAGE, page_size=TURN_READ_PAGE)
         newest = list(head)
@@ -110,6 +112,7 @@ class ConversationReads(RepositoryCore):
         conversation = self.get(user_id, conversation_id)
         if conversation.cold:
             return self.load_all(user_id, conversation_id)
+        conversation.member_ids = _member_ids(newest, conversation.user_id)
         want = conversation.current_message_id if from_current else leaf_id
         messages: list[Message] = []
         summaries: list[Summary] = []
@@ -148,6 +151,7 @@ class ConversationReads(RepositoryCore):
         conversation: Conversation | None = None
         messages: list[Message] = []
         summaries: list[Summary] = []
+        members: list[MemberModel] = []
         for item in items:
             if isinstance(item, ConversationModel):
                 if self._expired(item):
@@ -157,8 +161,11 @@ class ConversationReads(RepositoryCore):
                 messages.append(self._to_message(item))
             elif isinstance(item, SummaryModel):
                 summaries.append(_summary(item))
+            elif isinstance(item, MemberModel):
+                members.append(item)
         if conversation is None:
             raise NotFound(NOT_FOUND)
+        conversation.member_ids = _member_ids(members, conversation.user_id)
         self.fill_authors(conversation, messages)
         return conversation, messages, summaries
 
@@ -199,6 +206,10 @@ class ConversationReads(RepositoryCore):
             last = items[-1]
             next_cursor = encode_cursor([last.pk, last.list_sk])
         return ConversationPage([self.to_conversation(i) for i in items], next_cursor)
+
+
+def _member_ids(items: Iterable[ConversationItem], owner_id: str) -> tuple[str, ...]:
+    return tuple(i.member_id for i in items if isinstance(i, MemberModel) and i.owner_id == owner_id)
 
 
 def _summary(item: SummaryModel) -> Summary:

@@ -109,7 +109,8 @@ class MemberService:
             self._on_removed(conversation_id, member_id)
 
     def shared_with(self, user_id: str, *, limit: int, cursor: str | None) -> ConversationPage:
-        """Conversations shared with the user, most recently shared first, with the user's role."""
+        """Conversations shared with the user, latest turn (or, before any, sharing) first, with the
+        user's role."""
         start_key: dict[str, Any] | None = None
         if cursor:
             conversation_id, sort_key = decode_cursor(cursor, 2)
