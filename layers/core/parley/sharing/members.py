@@ -36,6 +36,8 @@ from parley.storage.tables import (
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$")
 ROLES = ("participant", "viewer")
 MAX_MEMBERS = 50
+#: Entries per page when reading all of a user's shared entries (each ~200 bytes).
+MAX_QUERY_PAGE = 500
 SHARED_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 
@@ -133,6 +135,12 @@ class MemberService:
         condition = self._t.member.list_sk < before if before is not None else None
         return list(self._t.member.by_user.query(shared_list_pk(user_id), range_key_condition=condition,
                                                  scan_index_forward=False, limit=limit, page_size=limit))
+
+    def shared_conversations(self, user_id: str) -> dict[str, Conversation]:
+        """Every conversation the user is a member of now, by id (what their search also covers):
+        the shared partition's entries, then their member items and conversations read consistently."""
+        items = list(self._t.member.by_user.query(shared_list_pk(user_id), page_size=MAX_QUERY_PAGE))
+        return self.resolve(user_id, items)
 
     def resolve(self, user_id: str, items: builtins.list[MemberModel]) -> dict[str, Conversation]:
         """The conversations behind member index entries, by id, with the user's role. The index is
