@@ -41,6 +41,8 @@ class CallLog:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, int, float]] = []
+        #: UpdateItems of member items (``U#``): a shared conversation's list entries following a turn.
+        self.member_moves = 0
 
     @contextmanager
     def active(self):
@@ -52,6 +54,8 @@ class CallLog:
             try:
                 return original(client, operation_name, api_params)
             finally:
+                if operation_name == "UpdateItem" and api_params.get("Key", {}).get("sk", {}).get("S", "")[:2] == "U#":
+                    log.member_moves += 1
                 size = written_bytes(operation_name, api_params) if operation_name in WRITE_OPS else 0
                 log.calls.append((operation_name, size, time.perf_counter() - started))
 
@@ -152,6 +156,27 @@ def bench_calls_and_bytes() -> dict[str, object]:
         "dynamodb_bytes_written_turn1": first[2],
         "dynamodb_bytes_written_turn30": thirtieth[2],
     }
+
+
+def bench_shared_calls(members: int, turns: int = 5) -> dict[str, object]:
+    """A shared conversation's turn: the same calls as an unshared one's, plus one UpdateItem per
+    member (its list entry follows the turn), made beside the answer, never before the first token."""
+    app = create_app(fresh_settings(cache_enabled=True))
+    container = app.state.container
+    who = Identity(f"bench-{uuid.uuid4().hex[:6]}", "plus")
+    cid = container.conversations.create(who.user_id, title="bench", model="parley-fast", system_prompt=None)[0]
+    for i in range(members):
+        container.members.add(who.user_id, cid, f"member-{i}", "viewer")
+    log = CallLog()
+    other, moves = [], []
+    with log.active():
+        for i in range(turns):
+            start, moved = len(log.calls), log.member_moves
+            asyncio.run(run_turn(container, who, cid, f"Turn {i}: tell me more about topic {i}.", log))
+            moves.append(log.member_moves - moved)
+            other.append(len(log.calls) - start - moves[-1])
+    return {"members": members, "aws_calls_per_turn_besides_members": other[-1],
+            "member_entry_updates_per_turn": moves[-1]}
 
 
 def bench_ttft_inprocess(concurrency: int, rounds: int = 3) -> dict[str, float]:
@@ -313,6 +338,8 @@ def main() -> None:
 def _main() -> None:
     print("== chat hot path (issues 3, 15): local mode on DynamoDB Local and the S3 server ==")
     print("calls and bytes per turn:", json.dumps(bench_calls_and_bytes()))
+    for members in (3, 50):
+        print("calls per turn, shared conversation:", json.dumps(bench_shared_calls(members)))
     print("time to first token in one process (no HTTP), 1 stream:", json.dumps(bench_ttft_inprocess(1, rounds=20)))
     print("time to first token in one process (no HTTP), 50 streams:", json.dumps(bench_ttft_inprocess(50)))
     print("time to first token over HTTP (uvicorn), 1 stream:", json.dumps(bench_ttft(1, rounds=20)))

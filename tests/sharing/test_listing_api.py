@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from parley.conversations.cursor import encode_cursor
-from tests.sharing.helpers import add_member, create, new_user
+from parley.conversations.reads import TURN_READ_PAGE
+from parley.ids import now_ms
+from parley.sharing.members import MAX_MEMBERS
+from tests.sharing.helpers import add_member, create, new_user, send
 
 
 def pages(client, auth, limit: int, **params) -> tuple[list[dict], int]:
@@ -114,3 +117,67 @@ def test_bad_cursors_are_400(client, mixed):
     merged = client.get("/conversations", params={"limit": 1}, headers=bob).json()["nextCursor"]
     r = client.get("/conversations", params={"cursor": merged, "shared": "true"}, headers=bob)
     assert r.status_code == 400 and r.json()["code"] == "invalid_cursor"
+
+
+def _ids(client, auth, **params) -> list[str]:
+    body = client.get("/conversations", params={"limit": 100, **params}, headers=auth).json()
+    return [c["conversationId"] for c in body["conversations"]]
+
+
+def test_a_shared_conversation_moves_with_its_activity(client, mixed):
+    bob = mixed["bob"]
+    expected = [cid for cid, _ in mixed["expected"]]
+    oldest_shared = next(cid for cid, role in reversed(mixed["expected"]) if role != "owner")  # alice's
+    send(client, mixed["alice"], oldest_shared, "the owner writes")
+    assert _ids(client, bob) == [oldest_shared] + [c for c in expected if c != oldest_shared]
+    # a member's own send moves it for every member (here bob), and the owner's entry with it
+    carols = mixed["expected"][3][0]
+    send(client, bob, carols, "bob writes")
+    assert _ids(client, bob)[:2] == [carols, oldest_shared]
+    assert _ids(client, mixed["carol"])[0] == carols
+    assert _ids(client, bob, shared="true")[:2] == [carols, oldest_shared]
+    listed = client.get("/conversations", params={"limit": 1}, headers=bob).json()["conversations"][0]
+    assert listed["role"] == "participant" and "bob writes" in listed["preview"]
+
+
+def test_activity_between_pages_moves_entries_out_of_the_pages_still_to_come(client, mixed):
+    """What a reader paging through sees when conversations get messages meanwhile: an entry that
+    moves up (above the cursor) is not shown again on the later pages (no duplicate), and one that
+    moves up from a later page is not shown there either (it heads a fresh first page); every
+    other entry still comes exactly once, in order (no gap)."""
+    bob = mixed["bob"]
+    expected = [cid for cid, _ in mixed["expected"]]
+    first = client.get("/conversations", params={"limit": 2}, headers=bob).json()
+    assert [c["conversationId"] for c in first["conversations"]] == expected[:2]
+    seen_shared = expected[1]  # shared, already on page one
+    later_shared = next(cid for cid, role in mixed["expected"][4:] if role != "owner")  # on a later page
+    later_own = expected[-1]
+    send(client, mixed["alice"], seen_shared, "again")
+    send(client, mixed["alice"], later_shared, "moving up")
+    send(client, bob, later_own, "and mine")
+    cursor, rest = first["nextCursor"], []
+    while cursor:
+        body = client.get("/conversations", params={"limit": 2, "cursor": cursor}, headers=bob).json()
+        rest += [c["conversationId"] for c in body["conversations"]]
+        cursor = body.get("nextCursor")
+    assert rest == [c for c in expected[2:] if c not in (later_shared, later_own)]
+    assert _ids(client, bob)[:3] == [later_own, later_shared, seen_shared]
+
+
+def test_moving_entries_never_brings_back_a_removed_member(client, mixed):
+    """The turn moves the entries of the members it read; one removed meanwhile stays removed."""
+    repo = client.app.state.container.conversations_repo
+    cid = mixed["expected"][1][0]
+    r = client.delete(f"/conversations/{cid}/members/{mixed['bob_id']}", headers=mixed["alice"])
+    assert r.status_code == 204
+    repo.move_member_entries(mixed["alice_id"], cid, [mixed["bob_id"]], at=now_ms())
+    assert cid not in _ids(client, mixed["bob"])
+    assert client.get(f"/conversations/{cid}", headers=mixed["bob"]).status_code == 404
+    members = client.get(f"/conversations/{cid}/members", headers=mixed["alice"]).json()["members"]
+    assert [m["userId"] for m in members] == [mixed["alice_id"]]
+
+
+def test_a_turns_first_read_holds_every_member():
+    """The turn learns whose entries to move from its first page read newest first, where the
+    member items (``U#``, sorting last) come first: a conversation's members must fit in it."""
+    assert MAX_MEMBERS < TURN_READ_PAGE

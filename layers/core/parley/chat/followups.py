@@ -4,15 +4,19 @@ branch's unsummarized history grows past the threshold. Never on the answer's pa
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 
 from parley.auth import Identity
 from parley.catalog import ModelSpec
 from parley.chat.options import ChatOptions
 from parley.context.builder import input_budget
 from parley.conversations.model import Conversation, Message, Summary
+from parley.conversations.repository import ConversationRepository
 from parley.observability import logger
 from parley.workflows.runner import WorkflowStarter
+
+#: How long a saved answer waits for its members' list entries to move (in practice they are done).
+MEMBER_ENTRIES_WAIT_S = 10.0
 
 
 class TurnFollowUps:
@@ -37,6 +41,26 @@ class TurnFollowUps:
                 logger.exception("title workflow did not start", extra={"conversation_id": conversation_id})
 
         self._pool.submit(start)
+
+    def move_member_entries(self, repository: ConversationRepository, conversation: Conversation,
+                            at: int) -> Callable[[Message], None] | None:
+        """A shared conversation's members' list entries follow the turn (one write per member):
+        started beside the answer once the turn is stored, and awaited only when the answer is
+        saved, so that the list shows it by the time the answer's stream ends. None: no members."""
+        if not conversation.member_ids:
+            return None
+        moving: Future[None] = self._pool.submit(repository.move_member_entries, conversation.user_id,
+                                                 conversation.conversation_id, conversation.member_ids, at=at)
+
+        def wait(_: Message) -> None:
+            try:
+                moving.result(timeout=MEMBER_ENTRIES_WAIT_S)
+            except Exception:
+                # The entries keep their old place in the members' lists; the next turn moves them.
+                logger.exception("member list entries not moved",
+                                 extra={"conversation_id": conversation.conversation_id})
+
+        return wait
 
     def after_saved(
         self, conversation: Conversation, history: list[Message], summary: Summary | None, spec: ModelSpec,

@@ -3,7 +3,9 @@
 Before the first token a turn costs at most four AWS calls, two pairs run concurrently:
 admission (rate limits) with the conversation read, then the cache lookup with the transaction
 that stores the user message and the answer's placeholder. After the stream, one transaction
-saves the answer, updates the conversation and records the usage; a cache fill may follow.
+saves the answer, updates the conversation and records the usage; a cache fill may follow. A
+shared conversation's turn also moves its members' list entries (one UpdateItem each), beside the
+answer, never before its first token.
 """
 
 from __future__ import annotations
@@ -301,6 +303,9 @@ class TurnService:
             aws_before_first_token_s=aws_s,
         )
         plan.on_saved.append(self._followups.after_saved(conversation, history, draft.summary, spec))
+        moving = self._followups.move_member_entries(self._repo, conversation, now)
+        if moving is not None:
+            plan.on_saved.append(moving)
         return plan
 
     def _check_content(self, content: str) -> str:

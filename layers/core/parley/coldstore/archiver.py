@@ -1,7 +1,8 @@
 """Moving an idle conversation to S3, and finishing or undoing a move that crashed half-way.
 
 (a) mark the conversation item ``archiving`` (conditional: unchanged since selection, not cold,
-nothing else under way); (b) write every item of the partition to S3 (SSE); (c) read it back and
+nothing else under way); (b) write every item of the partition but its members (``U#``, which
+stay in the table) to S3 (SSE); (c) read it back and
 verify count and hash; (d) turn the item into a cold stub (conditional: still ours, still
 unchanged, the attributes it sheds equal to what was archived); (e) delete the other items in
 transactions that each re-check the stub is ours, so a restore that claims it stops the deletes
@@ -21,7 +22,7 @@ from parley.coldstore.codec import ArchiveCorrupt, Manifest, RawItem, pack, unpa
 from parley.coldstore.context import ColdContext
 from parley.coldstore.rawtable import ConditionFailed, Expr, key_of
 from parley.observability import logger
-from parley.storage.tables import MESSAGE_SK_PREFIX
+from parley.storage.tables import MEMBER_SK_PREFIX, MESSAGE_SK_PREFIX
 
 ARCHIVED = "archived"
 CHANGED = "changed"  # updated, deleted or claimed since selection: left hot
@@ -61,7 +62,10 @@ class Archiver:
         return self._move(conversation_id, user_id, token, selected_updated_at, now)
 
     def _move(self, conversation_id: str, user_id: str, token: str, selected: int, now: int) -> str:
-        items = self._c.table.partition(conversation_id)
+        # Member items stay in the table, outside the archive: they are how a member's reads find
+        # their role (and their lists the conversation) while it is cold, the owner adds and removes
+        # members without restoring it, and a restore can never bring back a member removed meanwhile.
+        items = [i for i in self._c.table.partition(conversation_id) if not _stays_hot(i)]
         conversation = next((i for i in items if key_of(i)[1] == stub.SK), None)
         if conversation is None or stub.s(conversation, stub.TOKEN) != token:
             return CHANGED
@@ -240,3 +244,7 @@ class Archiver:
         assert stored is not None
         keys = [key_of(i) for i in archive.items if key_of(i)[1] != stub.SK]
         return self._delete_items(conversation_id, token, keys, key, stored.etag)
+
+
+def _stays_hot(item: RawItem) -> bool:
+    return key_of(item)[1].startswith(MEMBER_SK_PREFIX)

@@ -134,7 +134,7 @@ class ColdStore:
             # The repository's own mapping, so an export reads exactly like the API.
             item = model.from_raw_data(raw)
             if isinstance(item, ConversationModel):
-                conversation = self._repo._to_conversation(item)
+                conversation = self._repo.to_conversation(item)
             elif isinstance(item, MessageModel):
                 messages.append(self._repo._to_message(item))
         if conversation is None:

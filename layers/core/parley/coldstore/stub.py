@@ -1,8 +1,8 @@
 """The conversation item as a cold stub, and the states a move between hot and cold goes through.
 
-The conversation item (``sk = "C"``) never leaves DynamoDB. While cold it keeps what the list
-shows (title, preview, last update, model, archived flag and the ``by_user`` index keys); the rest
-of its attributes travel in the archive and come back on restore.
+The conversation item (``sk = "C"``) never leaves DynamoDB, nor do its member items (``U#``).
+While cold it keeps what the list shows (title, preview, last update, model, archived flag and the
+``by_user`` index keys); the rest of its attributes travel in the archive and come back on restore.
 
 ``cold_state`` (with ``cold_token``, the owner of the step, and ``cold_state_at``) says what is
 under way; each step is a conditional update that only its owner can make:

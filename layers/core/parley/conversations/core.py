@@ -136,7 +136,9 @@ class RepositoryCore:
         return expires is not None and expires <= now_ms()
 
     @staticmethod
-    def _to_conversation(item: ConversationModel, role: str = "owner") -> Conversation:
+    def to_conversation(item: ConversationModel, role: str = "owner") -> Conversation:
+        """The domain record of a conversation item, as ``role`` reads it (public: the sharing and cold
+        store modules map the items they read themselves)."""
         return Conversation(
             conversation_id=item.pk,
             user_id=item.user_id,

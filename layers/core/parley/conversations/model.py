@@ -66,6 +66,9 @@ class Conversation:
     expires_at: int | None = None
     #: The reader's access: "owner", or a member's "participant" / "viewer".
     role: str = "owner"
+    #: The members' user ids, filled by the reads that see the whole partition's newest page (a
+    #: turn's, ``load``): what a turn needs to move their list entries. Empty from a GetItem.
+    member_ids: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

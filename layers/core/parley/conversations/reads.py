@@ -23,6 +23,7 @@ from parley.storage.tables import (
     CONVERSATION_SK,
     ConversationItem,
     ConversationModel,
+    MemberModel,
     MessageModel,
     SummaryModel,
     list_pk,
@@ -44,7 +45,7 @@ class ConversationReads(RepositoryCore):
             raise NotFound(NOT_FOUND) from exc
         if self._expired(item):
             raise NotFound(NOT_FOUND)
-        return self._to_conversation(item, self._role_of(item, user_id))
+        return self.to_conversation(item, self._role_of(item, user_id))
 
     def member_role(self, conversation_id: str, user_id: str, owner_id: str) -> str | None:
         """The role of a member of the owner's conversation (one consistent GetItem), or None."""
@@ -68,7 +69,7 @@ class ConversationReads(RepositoryCore):
         in one consistent BatchGetItem per 100 ids."""
         keys = [(cid, CONVERSATION_SK) for cid in dict.fromkeys(conversation_ids)]
         found = self._t.conversation.batch_get(keys, consistent_read=True) if keys else []
-        return {i.pk: self._to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
+        return {i.pk: self.to_conversation(i) for i in found if i.user_id == user_id and not self._expired(i)}
 
     def load(self, user_id: str, conversation_id: str) -> tuple[Conversation, list[Message]]:
         """The conversation and all its messages, in order, from one (paginated) consistent Query."""
@@ -100,7 +101,8 @@ class ConversationReads(RepositoryCore):
         """
         # First the newest page of the whole partition. The conversation item sorts first, so it comes
         # last: a conversation of up to a page (most of them) is read whole in this one call, as it
-        # always was, and the turn stays within its budget of AWS calls.
+        # always was, and the turn stays within its budget of AWS calls. Members (``U#``) sort last,
+        # so they all come in this page (a conversation has fewer members than a page holds).
         head = self._t.item.query(conversation_id, consistent_read=True, scan_index_forward=False,
                                   limit=TURN_READ_PAGE, page_size=TURN_READ_PAGE)
         newest = list(head)
@@ -110,6 +112,7 @@ class ConversationReads(RepositoryCore):
         conversation = self.get(user_id, conversation_id)
         if conversation.cold:
             return self.load_all(user_id, conversation_id)
+        conversation.member_ids = _member_ids(newest, conversation.user_id)
         want = conversation.current_message_id if from_current else leaf_id
         messages: list[Message] = []
         summaries: list[Summary] = []
@@ -148,17 +151,21 @@ class ConversationReads(RepositoryCore):
         conversation: Conversation | None = None
         messages: list[Message] = []
         summaries: list[Summary] = []
+        members: list[MemberModel] = []
         for item in items:
             if isinstance(item, ConversationModel):
                 if self._expired(item):
                     raise NotFound(NOT_FOUND)
-                conversation = self._to_conversation(item, self._role_of(item, user_id))
+                conversation = self.to_conversation(item, self._role_of(item, user_id))
             elif isinstance(item, MessageModel):
                 messages.append(self._to_message(item))
             elif isinstance(item, SummaryModel):
                 summaries.append(_summary(item))
+            elif isinstance(item, MemberModel):
+                members.append(item)
         if conversation is None:
             raise NotFound(NOT_FOUND)
+        conversation.member_ids = _member_ids(members, conversation.user_id)
         self.fill_authors(conversation, messages)
         return conversation, messages, summaries
 
@@ -198,7 +205,11 @@ class ConversationReads(RepositoryCore):
             items = items[:limit]
             last = items[-1]
             next_cursor = encode_cursor([last.pk, last.list_sk])
-        return ConversationPage([self._to_conversation(i) for i in items], next_cursor)
+        return ConversationPage([self.to_conversation(i) for i in items], next_cursor)
+
+
+def _member_ids(items: Iterable[ConversationItem], owner_id: str) -> tuple[str, ...]:
+    return tuple(i.member_id for i in items if isinstance(i, MemberModel) and i.owner_id == owner_id)
 
 
 def _summary(item: SummaryModel) -> Summary:

@@ -16,7 +16,7 @@ from parley.conversations.reads import ConversationReads
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.ids import now_ms
 from parley.storage.dynamo import ConditionsFailed, is_condition_failure
-from parley.storage.tables import CONVERSATION_SK, ConversationItem, list_pk, summary_sk
+from parley.storage.tables import CONVERSATION_SK, ConversationItem, list_pk, list_sk, member_sk, summary_sk
 
 
 class ConversationWrites(ConversationReads):
@@ -50,6 +50,22 @@ class ConversationWrites(ConversationReads):
         item.model = model
         item.created_at = now_ms()
         return self.save_new(user_id, conversation_id, item)
+
+    def move_member_entries(self, owner_id: str, conversation_id: str, member_ids: Iterable[str], *, at: int) -> None:
+        """Move the members' list entries to ``at`` (a turn's time), as the turn moves the owner's:
+        one UpdateItem per member. Only a member item that is still there, still of this owner's
+        conversation, and not already later is changed: a member removed since the turn read them
+        is never written back, and racing turns never move an entry backwards."""
+        model = self._t.member
+        key = list_sk(at, conversation_id)
+        for member_id in member_ids:
+            try:
+                model(conversation_id, member_sk(member_id)).update(
+                    actions=[model.list_sk.set(key)],
+                    condition=model.pk.exists() & (model.owner_id == owner_id) & (model.list_sk < key))
+            except UpdateError as exc:
+                if not is_condition_failure(exc):
+                    raise
 
     def save_new(self, user_id: str, conversation_id: str, item: ConversationItem, *also: ConversationItem) -> bool:
         """Save an item of the conversation's (and ``also`` items with it) only while the conversation

@@ -1,7 +1,8 @@
 """The search index on tantivy: one index directory per user under a root directory.
 
-Per-user indexes make isolation structural (a query can only ever open its own user's index) and
-keep every index small enough to copy whole to and from S3 on AWS. Writes of one user are
+Per-user indexes make isolation structural (a query opens its own user's index; a member's search
+also asks a sharer's, but only with a filter on the conversations shared with them, see
+``parley.search.service``) and keep every index small enough to copy whole to and from S3 on AWS. Writes of one user are
 serialized by a lock; tantivy allows one writer per index, taken for each batch of writes and
 released after its commit, so other processes (a CLI) can write between them.
 """
@@ -257,6 +258,11 @@ class LocalSearchIndex:
         clauses = [(tantivy.Occur.Must, text)]
         if request.archived is not None:
             clauses.append((tantivy.Occur.Must, self._term("archived", int(request.archived))))
+        if request.conversation_ids is not None:
+            if not request.conversation_ids:
+                return SearchPage()
+            clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query(
+                [(tantivy.Occur.Should, self._term("conversation_id", c)) for c in request.conversation_ids])))
         if request.from_ms is not None or request.to_ms is not None:
             clauses.append((tantivy.Occur.Must, tantivy.Query.range_query(
                 self._schema, "created_at", tantivy.FieldType.Integer, request.from_ms, request.to_ms)))

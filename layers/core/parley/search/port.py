@@ -33,6 +33,9 @@ class SearchRequest:
     to_ms: int | None = None
     offset: int = 0
     limit: int = 20
+    #: Only these conversations (None: all of the index's): how a member searches the conversations
+    #: an owner shared with them in the owner's index, and nothing else of it.
+    conversation_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,9 @@
 
 They sit in two ``by_user`` index partitions (``<user>#active`` and ``<user>#shared``) whose sort
 keys have one shape, ``<15-digit ms>#<conversation id>``: the own ones by last update, the shared
-ones by when they were shared (a member's index entry is written once; moving it on every turn
-would cost one write per member per turn). Ids are unique, so every entry of both partitions has a
-distinct sort key and the merge is one total order. A page reads ``limit + 1`` entries of each
+ones by their last turn (each turn moves its members' entries, one write per member, beside the
+answer) or, before any, by when they were shared. Ids are unique, so every entry of both partitions
+has a distinct sort key and the merge is one total order. A page reads ``limit + 1`` entries of each
 partition strictly below the previous page's last key and keeps the first ``limit`` of the merge:
 the cursor is that one key, exact for both partitions at once (no duplicate, no gap), and it stays
 valid when the entry it names moves or disappears, as DynamoDB's own start keys do.
@@ -48,7 +48,7 @@ class MergedListing:
         out: list[Conversation] = []
         for item in page:
             if isinstance(item, ConversationModel):
-                out.append(self._repo._to_conversation(item))
+                out.append(self._repo.to_conversation(item))
             elif item.pk in resolved:  # a removed member's entry is left out (the cursor still moves past it)
                 out.append(resolved[item.pk])
         return ConversationPage(out, next_cursor)

@@ -36,6 +36,8 @@ from parley.storage.tables import (
 USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,127}$")
 ROLES = ("participant", "viewer")
 MAX_MEMBERS = 50
+#: Entries per page when reading all of a user's shared entries (each ~200 bytes).
+MAX_QUERY_PAGE = 500
 SHARED_SK = re.compile(r"^\d{15}#[0-9A-HJKMNP-TV-Z]{26}$")
 
 
@@ -109,7 +111,8 @@ class MemberService:
             self._on_removed(conversation_id, member_id)
 
     def shared_with(self, user_id: str, *, limit: int, cursor: str | None) -> ConversationPage:
-        """Conversations shared with the user, most recently shared first, with the user's role."""
+        """Conversations shared with the user, latest turn (or, before any, sharing) first, with the
+        user's role."""
         start_key: dict[str, Any] | None = None
         if cursor:
             conversation_id, sort_key = decode_cursor(cursor, 2)
@@ -133,6 +136,12 @@ class MemberService:
         return list(self._t.member.by_user.query(shared_list_pk(user_id), range_key_condition=condition,
                                                  scan_index_forward=False, limit=limit, page_size=limit))
 
+    def shared_conversations(self, user_id: str) -> dict[str, Conversation]:
+        """Every conversation the user is a member of now, by id (what their search also covers):
+        the shared partition's entries, then their member items and conversations read consistently."""
+        items = list(self._t.member.by_user.query(shared_list_pk(user_id), page_size=MAX_QUERY_PAGE))
+        return self.resolve(user_id, items)
+
     def resolve(self, user_id: str, items: builtins.list[MemberModel]) -> dict[str, Conversation]:
         """The conversations behind member index entries, by id, with the user's role. The index is
         eventually consistent: the member items and conversations are read again (consistently), so a
@@ -144,5 +153,5 @@ class MemberService:
         conversations = {c.pk: c for c in self._t.conversation.batch_get(
             [(cid, CONVERSATION_SK) for cid in roles], consistent_read=True)}
         owners = {m.pk: m.owner_id for m in items}
-        return {cid: self._repo._to_conversation(c, roles[cid]) for cid, c in conversations.items()
+        return {cid: self._repo.to_conversation(c, roles[cid]) for cid, c in conversations.items()
                 if c.user_id == owners.get(cid)}

@@ -1,4 +1,4 @@
-"""Full-text search over the caller's own conversations."""
+"""Full-text search over the caller's own conversations and those shared with them."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def search(
     from_ms: Annotated[int | None, Query(alias="from", ge=0, description="Created at or after (epoch ms)")] = None,
     to_ms: Annotated[int | None, Query(alias="to", ge=0, description="Created at or before (epoch ms)")] = None,
 ) -> SearchResults:
-    """Titles and messages of the caller's conversations (hot and cold), most relevant first.
+    """Titles and messages of the caller's conversations and of those shared with them (hot and
+    cold), most relevant first.
 
     Without `archived`, archived conversations are searched too; `archived=false` leaves them out.
     """
