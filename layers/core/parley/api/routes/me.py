@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import ConfigDict, Field
 
 from parley.api.deps import IdentityDep, InstructionsDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import CamelModel, ErrorBody
 from parley.personal.instructions import MAX_CHARS, Instructions
 
-router = APIRouter(prefix="/me", tags=["me"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = api_router(prefix="/me", tags=["me"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
 class InstructionsRequest(CamelModel):

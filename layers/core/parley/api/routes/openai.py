@@ -11,13 +11,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import CatalogDep, CompletionsDep, IdentityDep, RunnerDep
 from parley.api.errors import quota_headers
+from parley.api.lazy_routes import api_router
 from parley.api.openapi import COMPLETION_EVENT
 from parley.api.schemas import ModelId, OnlyOne, TokenCount
 from parley.api.sse import SseResponse
@@ -43,7 +43,7 @@ OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": OpenAIErrorBody} for status in (400, 401, 404, 409, 413, 415, 429, 503)
 }
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ERRORS)
+router = api_router(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ERRORS)
 
 #: Our finish reasons in OpenAI's vocabulary.
 FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
