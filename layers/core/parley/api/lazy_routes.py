@@ -31,14 +31,16 @@ _BUILD = threading.RLock()
 class DeferredRoute(APIRoute):
     """An ``APIRoute`` constructed on first use of anything beyond its path, methods and name."""
 
-    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:  # noqa: D107
-        # Exactly the attributes a router reads to match a request; the rest waits in _pending.
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        # What a router reads to match a request (and the OpenAPI document to skip a hidden route),
+        # set as APIRoute sets it; the rest waits in _pending.
         self.declared = options  # as the router's add_api_route gave them, for include()
         self._pending: tuple[str, Callable[..., Any], dict[str, Any]] | None = (path, endpoint, options)
         self.path, self.endpoint = path, endpoint
         self.name = get_name(endpoint) if options.get("name") is None else options["name"]
         self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self.methods = {method.upper() for method in options.get("methods") or ["GET"]}
+        methods = options.get("methods")
+        self.methods = {method.upper() for method in (["GET"] if methods is None else methods)}
         self.include_in_schema = options.get("include_in_schema", True)
 
     def __getattr__(self, attribute: str) -> Any:
