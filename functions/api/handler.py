@@ -2,7 +2,8 @@
 
 Settings are read when the execution environment starts (module load is Lambda's init phase);
 nothing here touches the network. The function runs with SnapStart: the init phase runs once per
-published version, and each restored copy runs ``parley.snapstart``'s hooks first.
+published version, and each restored copy runs ``parley.snapstart``'s hooks first (the snapshot is
+taken after the routes were built: see the ``warm`` hook).
 Every log line of an invocation carries API Gateway's request id (``correlation_id``; a REST
 API, so ``requestContext.requestId``).
 """
@@ -10,12 +11,15 @@ API, so ``requestContext.requestId``).
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
+from parley.api.lazy_routes import build_routes
 from parley.app import create_app
 from parley.observability import lambda_entry
 from parley.settings import Settings
 from parley.snapstart import register_restore_hooks
 
-register_restore_hooks()
 _settings = Settings.from_env()
-handler = lambda_entry(_settings, Mangum(create_app(_settings), lifespan="off", api_gateway_base_path=None),
+_app = create_app(_settings)
+# Routes are built on first use; before the snapshot, so that no restored copy builds one.
+register_restore_hooks(warm=lambda: build_routes(_app))
+handler = lambda_entry(_settings, Mangum(_app, lifespan="off", api_gateway_base_path=None),
                        correlation_id_path=correlation_paths.API_GATEWAY_REST)

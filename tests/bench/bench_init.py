@@ -12,6 +12,12 @@ Bytecode is present (a warm-up run writes it where it is missing), as the layers
 (infra_cdk/bytecode.py); the "without .pyc" rows are the cost of a layer that ships none. The floor
 row is the libraries no Parley function can do without at init (boto3, FastAPI, Powertools,
 PynamoDB, Mangum). The machine is shared: read the min, and the spread.
+
+The last rows are what init leaves to the first request (routes and response validators are built
+on first use, see parley.api.lazy_routes): in a fresh interpreter, right after ``create_app()`` in
+AWS mode, one request timed, then the same request again (steady state; the difference is the first
+request's share of the work). ``GET /conversations`` answers 401 without a token, after the route's
+matching, dependencies and error handling ran; ``/openapi.json`` builds every route and the document.
 """
 
 from __future__ import annotations
@@ -71,6 +77,28 @@ def timed_run(function_dir: str, code: str, env: dict[str, str]) -> tuple[float,
     return float(wall), float(cpu)
 
 
+#: (label, method, path) of the first-request rows.
+FIRST_REQUESTS = [("GET /health", "GET", "/health"), ("GET /conversations (401)", "GET", "/conversations"),
+                  ("GET /openapi.json", "GET", "/openapi.json")]
+_FIRST_REQUEST = ("import time\nfrom starlette.testclient import TestClient\nfrom parley.app import create_app\n"
+                  "client = TestClient(create_app())\nruns = []\nfor _ in range(2):\n"
+                  "    t0 = time.perf_counter(); client.request({method!r}, {path!r})\n"
+                  "    runs.append(time.perf_counter() - t0)\n"
+                  "print(*runs)\n")
+
+
+def first_request(method: str, path: str, n: int) -> list[tuple[float, float]]:
+    """(first, second) wall seconds of one request right after init, each pair from a fresh interpreter."""
+    env = environment("functions/api")
+    runs = []
+    for _ in range(n):
+        out = subprocess.run([PYTHON, "-c", _FIRST_REQUEST.format(method=method, path=path)], env=env,
+                             cwd=ROOT / "functions/api", check=True, capture_output=True, text=True).stdout
+        first, second = out.strip().splitlines()[-1].split()
+        runs.append((float(first), float(second)))
+    return runs
+
+
 def interpreter_start(n: int) -> list[tuple[float, float]]:
     import time
 
@@ -117,6 +145,13 @@ def main(argv: list[str] | None = None) -> None:
             print(_line(f"{name}, without .pyc", [timed_run(function_dir, code, env) for _ in range(3)]),
                   flush=True)
     print(_line("interpreter start alone (python -c pass, wall)", interpreter_start(n)))
+    if not args or "first" in args:
+        print("== the first request after init (api app, AWS mode), then the same request again ==")
+        for label, method, path in FIRST_REQUESTS:
+            runs = first_request(method, path, min(n, 5))
+            first, second = statistics.median(f for f, _ in runs), statistics.median(s for _, s in runs)
+            print(f"  {label:<58} first median {first * 1000:5.1f} ms, then {second * 1000:5.1f} ms "
+                  f"(n={len(runs)})", flush=True)
 
 
 if __name__ == "__main__":

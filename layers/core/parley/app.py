@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from parley import __version__
 from parley.api.docs import install_docs
 from parley.api.errors import install_error_handlers
+from parley.api.lazy_routes import DeferredRoute, include
 from parley.api.methods import install_method_not_allowed
 from parley.api.openapi import install_openapi
 from parley.api.request_context import RequestContext
@@ -73,24 +74,25 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 
     app = FastAPI(title="Parley API", version=__version__, description=DESCRIPTION, responses=COMMON_ERRORS,
                   docs_url=None, redoc_url=None, lifespan=lifespan)
+    app.router.route_class = DeferredRoute  # the app's own routes too (docs): built on first use
     app.state.container = container
     install_error_handlers(app)
     install_docs(app)
-    app.include_router(system.router)
-    app.include_router(conversations.router)
-    app.include_router(chat.router)
-    app.include_router(usage.router)
-    app.include_router(api_keys.router)
-    app.include_router(attachments.router)
-    app.include_router(export.router)
-    app.include_router(openai.router)
-    app.include_router(search.router)
-    app.include_router(me.router)
-    app.include_router(memories.router)
-    app.include_router(sharing.router)
+    include(app, system.router)
+    include(app, conversations.router)
+    include(app, chat.router)
+    include(app, usage.router)
+    include(app, api_keys.router)
+    include(app, attachments.router)
+    include(app, export.router)
+    include(app, openai.router)
+    include(app, search.router)
+    include(app, me.router)
+    include(app, memories.router)
+    include(app, sharing.router)
     if settings.mode == "local":
-        app.include_router(system.dev_router)
-        app.include_router(export.dev_router)
+        include(app, system.dev_router)
+        include(app, export.dev_router)
     install_openapi(app, [AUTO, *(m.id for m in container.catalog.models)],
                     container.attachments.declared.json_schema())
     install_method_not_allowed(app)

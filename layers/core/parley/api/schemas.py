@@ -14,14 +14,18 @@ from parley.textrules import NOT_BLANK
 
 
 class CamelModel(BaseModel):
-    # Infinity and NaN are valid JSON numbers to some parsers but never a valid quantity here.
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False)
+    # Infinity and NaN are valid JSON numbers to some parsers but never a valid quantity here. The
+    # validators are built at first use, not while a Lambda function starts (parley.api.lazy_routes).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", allow_inf_nan=False,
+                              defer_build=True)
 
 
 class RequestModel(CamelModel):
     """A request body: types exactly as declared (``false`` is not 0, ``"5"`` is not 5, ``"yes"`` is not true)."""
 
-    model_config = ConfigDict(strict=True)
+    # Built at declaration: a body's validator built later warns (pydantic's UnsupportedFieldAttributeWarning
+    # on the ``body`` alias FastAPI wraps it in), and the bodies are few.
+    model_config = ConfigDict(strict=True, defer_build=False)
 
 
 #: Visible text after cleaning (see parley.conversations.titles), as sent at most 255 characters.

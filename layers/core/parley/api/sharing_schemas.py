@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from parley.api.schemas import CamelModel
+from parley.api.schemas import CamelModel, RequestModel
 
 
-class StrictBody(CamelModel):
-    model_config = ConfigDict(**CamelModel.model_config, strict=True)
+class StrictBody(RequestModel):
+    pass
 
 
 class CreateShareRequest(StrictBody):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from parley.attachments.kinds import (
     classify,
     supported_summary,
 )
+from parley.lazy_re import lazy_compile
 
 MB = 1024 * 1024
 
@@ -112,7 +112,7 @@ class Deadline:
             )
 
 
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_NAME = lazy_compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def safe_filename(filename: str, *, max_length: int = 200) -> str:

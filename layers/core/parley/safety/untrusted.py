@@ -23,10 +23,13 @@ import hashlib
 import hmac
 import re
 
+from parley.lazy_re import lazy_compile
+
 # Case-sensitive: tokenizers match special tokens exactly. The generic ``<|...|>`` form covers
 # ChatML (Qwen), Llama 3, Phi and gpt-oss; the others are Llama 2 / Mistral, Gemma, DeepSeek and
-# the tool-call and reasoning tags of current open models.
-TEMPLATE_TOKENS = re.compile(
+# the tool-call and reasoning tags of current open models. Compiled at first use (3 ms, not at a
+# Lambda function's start).
+TEMPLATE_TOKENS = lazy_compile(
     r"<\|[A-Za-z0-9_.:\-]{1,40}\|>"
     r"|<｜[^｜<>\n]{1,40}｜>"
     r"|\[/?(?:INST|SYSTEM_PROMPT|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]"

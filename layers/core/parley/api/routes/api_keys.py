@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, status
+from fastapi import Depends, Path, Request, status
 from pydantic import Field, field_validator
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import ApiKeysDep, IdentityDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.auth.api_keys import ApiKeyInfo, authenticated_with_api_key
 from parley.auth.identity import Identity
 from parley.errors import Unauthorized
 from parley.textrules import NOT_BLANK
 
-router = APIRouter(
+router = api_router(
     prefix="/api-keys",
     tags=["api keys"],
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},

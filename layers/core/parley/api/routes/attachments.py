@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Response, status
+from fastapi import Path, Response, status
 from pydantic import Field
 
 from parley.api.deps import AttachmentsDep, IdentityDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import ByteCount, CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.attachments.service import UploadTicket
 from parley.attachments.store import Attachment
@@ -25,7 +26,7 @@ from parley.ids import ID_PATTERN
 
 AttachmentId = Annotated[str, Path(pattern=ID_PATTERN, description="An attachment id (ULID)")]
 
-router = APIRouter(
+router = api_router(
     prefix="/attachments",
     tags=["attachments"],
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},

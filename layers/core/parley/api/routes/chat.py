@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import (
@@ -18,6 +18,7 @@ from parley.api.deps import (
     TurnsDep,
 )
 from parley.api.errors import quota_headers
+from parley.api.lazy_routes import api_router
 from parley.api.openapi import CHAT_EVENT
 from parley.api.schemas import ErrorBody, MessageBody, RegenerateRequest, SendMessageRequest, SuccessBody
 from parley.api.sse import SseResponse, encode_events
@@ -30,7 +31,7 @@ from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
 from parley.sharing.live import LiveHub
 
-router = APIRouter(prefix="/conversations", tags=["chat"])
+router = api_router(prefix="/conversations", tags=["chat"])
 
 SSE_DOC: dict[int | str, dict[str, Any]] = {
     200: {

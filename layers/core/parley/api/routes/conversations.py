@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import Query, status
 
 from parley.api.deps import (
     ChannelDep,
@@ -15,6 +15,7 @@ from parley.api.deps import (
     ListingDep,
     MembersDep,
 )
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import (
     ConversationDetail,
     ConversationList,
@@ -31,7 +32,7 @@ from parley.errors import ValidationFailed
 from parley.idempotency.records import idempotency_key
 from parley.ids import is_id
 
-router = APIRouter(
+router = api_router(
     prefix="/conversations",
     tags=["conversations"],
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},

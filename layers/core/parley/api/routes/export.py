@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from parley.api.deps import ColdStoreDep, ConversationId, IdentityDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import CamelModel, ConversationHeader, ErrorBody, MessageBody
 from parley.coldstore.export import content_disposition, export_filename, render_markdown
 from parley.conversations.tree import branch_to, link_children
@@ -17,7 +18,7 @@ from parley.ids import now_ms
 
 EXPORT_FORMAT = "parley.conversation/1"
 
-router = APIRouter(
+router = api_router(
     prefix="/conversations",
     tags=["conversations"],
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 422: {"model": ErrorBody}},
@@ -71,7 +72,7 @@ def export_conversation(
 
 
 #: Local mode only (``parley coldstore run`` posts here: the emulated AWS lives in the dev server).
-dev_router = APIRouter(tags=["local development"])
+dev_router = api_router(tags=["local development"])
 
 
 class ColdStoreRunReport(CamelModel):

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from parley.api.deps import IdentityDep, InstructionsDep
-from parley.api.schemas import CamelModel, ErrorBody
+from parley.api.lazy_routes import api_router
+from parley.api.schemas import CamelModel, ErrorBody, RequestModel
 from parley.personal.instructions import MAX_CHARS, Instructions
 
-router = APIRouter(prefix="/me", tags=["me"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = api_router(prefix="/me", tags=["me"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
-class InstructionsRequest(CamelModel):
-    model_config = ConfigDict(strict=True)
-
+class InstructionsRequest(RequestModel):
     about_me: str = Field(max_length=MAX_CHARS, description="What the model should know about you")
     how_to_respond: str = Field(max_length=MAX_CHARS, description="How the model should respond")
 

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
-from pydantic import ConfigDict, Field
+from fastapi import Path, status
+from pydantic import Field
 
 from parley.api.deps import IdentityDep, MemoriesDep
-from parley.api.schemas import CamelModel, ErrorBody, SuccessBody
+from parley.api.lazy_routes import api_router
+from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.ids import ID_PATTERN
 from parley.personal.memories import MAX_CHARS, Memory
 
-router = APIRouter(prefix="/memories", tags=["memories"],
+router = api_router(prefix="/memories", tags=["memories"],
                    responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 MemoryId = Annotated[str, Path(pattern=ID_PATTERN, description="A memory id (ULID)")]
 
 
-class CreateMemoryRequest(CamelModel):
-    model_config = ConfigDict(strict=True)
-
+class CreateMemoryRequest(RequestModel):
     content: str = Field(min_length=1, max_length=MAX_CHARS)
 
 

@@ -11,13 +11,13 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import CatalogDep, CompletionsDep, IdentityDep, RunnerDep
 from parley.api.errors import quota_headers
+from parley.api.lazy_routes import api_router
 from parley.api.openapi import COMPLETION_EVENT
 from parley.api.schemas import ModelId, OnlyOne, TokenCount
 from parley.api.sse import SseResponse
@@ -26,8 +26,13 @@ from parley.chat.generation import Generation
 from parley.errors import ValidationFailed
 from parley.inference.base import ChatMessage, GenerationParams
 
+#: Validators are built at first use, not while a Lambda function starts (see parley.api.lazy_routes).
+DEFERRED = ConfigDict(defer_build=True)
+
 
 class OpenAIError(BaseModel):
+    model_config = DEFERRED
+
     message: str
     type: str
     param: str | None = None
@@ -35,6 +40,8 @@ class OpenAIError(BaseModel):
 
 
 class OpenAIErrorBody(BaseModel):
+    model_config = DEFERRED
+
     error: OpenAIError
 
 
@@ -43,14 +50,14 @@ OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": OpenAIErrorBody} for status in (400, 401, 404, 409, 413, 415, 429, 503)
 }
 
-router = APIRouter(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ERRORS)
+router = api_router(prefix="/v1", tags=["openai-compatible"], responses=OPENAI_ERRORS)
 
 #: Our finish reasons in OpenAI's vocabulary.
 FINISH = {"stop": "stop", "length": "length", "content_filter": "content_filter", "stopped": "stop"}
 
 
 #: Request bodies take types exactly as declared, like the native API's (no "true" for true).
-STRICT = ConfigDict(strict=True)
+STRICT = ConfigDict(strict=True, defer_build=True)
 
 
 class TextPart(BaseModel):
@@ -77,7 +84,7 @@ class ImagePart(BaseModel):
 
 
 class CompletionMessage(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)
 
     role: Literal["system", "developer", "user", "assistant"]
     content: Annotated[str, Field(max_length=100_000)] | list[TextPart | ImagePart]
@@ -94,7 +101,7 @@ class CompletionRequest(BaseModel):
     """OpenAI's Chat Completions body. Parameters Parley does not implement are accepted and ignored,
     except those that would change the answer's shape (n > 1, tools), which are refused."""
 
-    model_config = ConfigDict(extra="allow", strict=True)
+    model_config = ConfigDict(extra="allow", strict=True)  # a body: see RequestModel
 
     model: ModelId
     messages: list[CompletionMessage] = Field(
@@ -115,6 +122,8 @@ class CompletionRequest(BaseModel):
 
 
 class ModelObject(BaseModel):
+    model_config = DEFERRED
+
     id: str
     object: Literal["model"] = "model"
     created: int
@@ -122,6 +131,8 @@ class ModelObject(BaseModel):
 
 
 class ModelsList(BaseModel):
+    model_config = DEFERRED
+
     object: Literal["list"] = "list"
     data: list[ModelObject]
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from parley.api.deps import IdentityDep, SearchDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import CamelModel, ErrorBody
 from parley.search.query import MAX_QUERY_CHARS
 from parley.textrules import NOT_BLANK
 
-router = APIRouter(tags=["search"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+router = api_router(tags=["search"], responses={400: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 
 class SearchResult(CamelModel):

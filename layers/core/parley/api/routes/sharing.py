@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Request, Response, status
+from fastapi import Header, Path, Request, Response, status
 
 from parley.api.deps import ChannelDep, ConversationId, CopierDep, IdentityDep, MembersDep, SharesDep
+from parley.api.lazy_routes import api_router
 from parley.api.openapi import LIVE_EVENT, LIVE_EVENT_NAMES
 from parley.api.schemas import ConversationSummary, ErrorBody
 from parley.api.sharing_schemas import (
@@ -20,7 +21,7 @@ from parley.api.sharing_schemas import (
 )
 from parley.api.sse import SseResponse, encode_events
 
-router = APIRouter(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
+router = api_router(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                  404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
 
 ShareId = Annotated[str, Path(max_length=64, description="A share link's id")]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from parley import __version__
 from parley.api.deps import CatalogDep, IdentityDep, SettingsDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import DevTokenRequest, DevTokenResponse, Health, ModelInfo, ModelList
 
-router = APIRouter()
-dev_router = APIRouter(tags=["local development"])
+router = api_router()
+dev_router = api_router(tags=["local development"])
 
 
 @router.get("/health", response_model=Health, tags=["system"])

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import IdentityDep, LedgerDep
+from parley.api.lazy_routes import api_router
 from parley.api.schemas import CamelModel, ErrorBody, RequestModel, SuccessBody
 from parley.limits.ledger import UsageReport
 
-router = APIRouter(prefix="/usage", tags=["usage"], responses={401: {"model": ErrorBody}})
+router = api_router(prefix="/usage", tags=["usage"], responses={401: {"model": ErrorBody}})
 
 
 class RequestUsage(CamelModel):
