@@ -66,6 +66,8 @@ class Conversation:
     expires_at: int | None = None
     #: The reader's access: "owner", or a member's "participant" / "viewer".
     role: str = "owner"
+    #: The live channel's key (docs/sharing.md); None while the conversation was never shared.
+    live_key: str | None = None
 
 
 @dataclass(slots=True)
