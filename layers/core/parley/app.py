@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 
 from parley import __version__
@@ -112,8 +112,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
 def _serve_realtime(app: FastAPI, container: Container) -> None:
     """Local mode's live channel endpoint: the AppSync Events WebSocket protocol (sharing/realtime.py),
     which the web client speaks in both modes (on AWS, AppSync Events itself answers)."""
-    from fastapi import WebSocket
-
     from parley.chat.runner import run_blocking
     from parley.sharing.realtime import build_local_realtime
 
