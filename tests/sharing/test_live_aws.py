@@ -14,8 +14,7 @@ from parley.chat.events import EventLog
 from parley.errors import Unauthorized
 from parley.ids import new_id
 from parley.settings import Settings
-from parley.sharing.appsync import AppSyncEventsPublisher, PublishFailed
-from parley.sharing.appsync import channel_of
+from parley.sharing.appsync import AppSyncEventsPublisher, PublishFailed, channel_of
 from parley.sharing.aws_live import build_live_hub
 from parley.sharing.live import LiveHub
 from parley.sharing.live_auth import LiveChannelAuthorizer, live_key_with
@@ -221,6 +220,7 @@ def test_the_key_is_made_with_the_first_member_and_replaced_when_one_goes(app, c
     second = live_key(alice_id, cid)
     assert second not in (None, first) and live_key(bob_id, cid) is None
     assert client.get(f"/conversations/{cid}/live/channel", headers=bob).status_code == 404
-    assert client.delete(f"/conversations/{cid}/members/{dave_id}", headers=make_user(user_id=dave_id)).status_code == 204
+    dave = make_user(user_id=dave_id)
+    assert client.delete(f"/conversations/{cid}/members/{dave_id}", headers=dave).status_code == 204
     assert live_key(alice_id, cid) not in (None, first, second)  # leaving replaces it too
     assert live_key(alice_id, new_id()) is None
