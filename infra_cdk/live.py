@@ -1,12 +1,14 @@
 """The live channel of shared conversations on AWS: an AppSync Events API (see docs/scaling.md).
 
-One channel namespace, ``conversations``: a conversation's channel is ``/conversations/<id>``.
-Browsers connect and subscribe with their bearer token through the ``live_authorizer`` function
-(the API's rules: a valid token, and to subscribe, the conversation's owner or a current member);
+One channel namespace, ``conversations``: a conversation's channel is ``/conversations/<id>/<key>``,
+the key changing when a member is removed or leaves (docs/sharing.md). Browsers connect and
+subscribe with their bearer token through the ``live_authorizer`` function (the API's rules: a
+valid token, and to subscribe, the conversation's owner or a current member, on the current key);
 only IAM publishes, and only the roles given ``grant_publish`` (the api and chat functions) may.
-The functions learn the HTTP domain from ``PARLEY_LIVE_EVENTS_HTTP_DOMAIN``; the web client the
-realtime domain from the stack output. Billing is per connection-minute and per operation, so an
-idle viewer costs little and nothing runs between events.
+The functions learn the HTTP domain from ``PARLEY_LIVE_EVENTS_HTTP_DOMAIN`` (and the realtime one,
+which ``GET /conversations/{id}/live/channel`` reports); the web client both from its config.json.
+Billing is per connection-minute and per operation, so an idle viewer costs little and nothing
+runs between events.
 """
 
 from __future__ import annotations
@@ -57,4 +59,10 @@ class LiveEvents(Construct):
         self.namespace.grant_publish(grantee)
 
     def environment(self) -> dict[str, str]:
-        return {"PARLEY_LIVE_EVENTS_HTTP_DOMAIN": self.api.http_dns}
+        return {"PARLEY_LIVE_EVENTS_HTTP_DOMAIN": self.api.http_dns,
+                "PARLEY_LIVE_EVENTS_REALTIME_DOMAIN": self.api.realtime_dns}
+
+    def web_config(self) -> dict[str, str]:
+        """What the web client's config.json says of it: where to subscribe, and the host its
+        authorization header names (the protocol's Lambda authorization: {Authorization, host})."""
+        return {"realtimeUrl": f"wss://{self.api.realtime_dns}/event/realtime", "host": self.api.http_dns}

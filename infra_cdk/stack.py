@@ -3,7 +3,7 @@
 Order matters only where one concern needs another's names: the web distribution's origin goes
 into CORS (API, data bucket) and the Cognito callback URLs; the tables, bucket, endpoints and
 state machines go into the functions' environment and least-privilege grants; the API URL and
-Cognito settings go into the web client's ``config.json``.
+Cognito settings (and the live channel's endpoint) go into the web client's ``config.json``.
 
 With ``regions`` (parameters), the first region's stack is the primary: it owns the web client,
 Cognito and the global tables (with a replica in every other region). Each other region gets a
@@ -153,11 +153,15 @@ class ParleyStack(Stack):
             f"https://*.s3.{Aws.REGION}.amazonaws.com",
             # With several regions a browser may upload to any region's data bucket.
             *(f"https://*.s3.{region}.amazonaws.com" for region in self.params.replica_regions),
+            # The live channel's WebSocket (AppSync Events' realtime endpoint). By pattern: naming the
+            # API's own domain would make the distribution depend on it, and through the functions'
+            # bucket access it depends on the distribution.
+            *([f"wss://*.appsync-realtime-api.{Aws.REGION}.amazonaws.com"] if self.live is not None else []),
         )
         self.site = self.web.deploy(web_config(
             api_url=self.api.url, user_pool_id=self.identity.user_pool.user_pool_id,
             client_id=self.identity.client.user_pool_client_id, auth_domain=auth_domain,
-            origin=self.web.origin, scopes=SCOPES,
+            origin=self.web.origin, scopes=SCOPES, live=self.live.web_config() if self.live is not None else None,
         ), log_retention_days=self.params.observability.log_retention_days)
 
     def _grant(self, spec: FunctionSpec, fn: ParleyFunction) -> None:

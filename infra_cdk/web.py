@@ -12,7 +12,9 @@ config.json (what the web client fetches at start-up)::
      "auth": {"userPoolId": "...", "clientId": "...", "domain": "https://<prefix>.auth.<region>.amazoncognito.com",
               "redirectUri": "https://<web>/", "logoutUri": "https://<web>/",
               "scopes": ["openid", "email", "profile"], "tokenType": "id"},
-     "cognito": {"userPoolId": ..., "clientId": ..., "domain": ..., "region": ..., "redirectUri": ...}}
+     "cognito": {"userPoolId": ..., "clientId": ..., "domain": ..., "region": ..., "redirectUri": ...},
+     "live": {"realtimeUrl": "wss://<AppSync Events realtime domain>/event/realtime",
+              "host": "<AppSync Events HTTP domain>"}}
 
 ``cognito`` repeats ``auth`` under the name ``web/src/config.ts`` reads today (``parseConfig``);
 the infra tests run that very function on the synthesized file.
@@ -206,7 +208,7 @@ class Web(Construct):
 
 
 def web_config(*, api_url: str, user_pool_id: str, client_id: str, auth_domain: str, origin: str,
-               scopes: tuple[str, ...]) -> dict[str, Any]:
+               scopes: tuple[str, ...], live: dict[str, str] | None = None) -> dict[str, Any]:
     auth = {
         "userPoolId": user_pool_id,
         "clientId": client_id,
@@ -217,7 +219,7 @@ def web_config(*, api_url: str, user_pool_id: str, client_id: str, auth_domain: 
         # The authorizers check the ID token (its audience is the app client; no OAuth scopes on methods).
         "tokenType": "id",
     }
-    return {
+    config = {
         "mode": "aws",
         "apiBaseUrl": api_url,
         "region": Aws.REGION,
@@ -226,3 +228,6 @@ def web_config(*, api_url: str, user_pool_id: str, client_id: str, auth_domain: 
         "cognito": {key: auth[key] for key in ("userPoolId", "clientId", "domain", "redirectUri")}
         | {"region": Aws.REGION},
     }
+    if live is not None:
+        config["live"] = live
+    return config

@@ -1,4 +1,5 @@
-"""Two signed-in users in two browser contexts share a conversation and see each other live."""
+"""Two signed-in users in two browser contexts share a conversation and see each other live, over the
+live channel's realtime protocol (the AppSync Events WebSocket protocol, which local mode serves)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,18 @@ from playwright.sync_api import expect
 from tests.browser.harness import Server
 from tests.browser.pages import NewPage, send, sign_in, type_message, wait_idle
 
+# Records the page's WebSockets (on window.__sockets) so that a test can see them, and drop them.
+RECORD_SOCKETS = """
+(() => {
+  const Real = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Real {
+    constructor(url, protocols) { super(url, protocols); window.__sockets.push(this); }
+  };
+})();
+"""
+OPEN_SOCKETS = "() => window.__sockets.filter((s) => s.readyState === 1).map((s) => [s.url, s.protocol])"
+
 
 def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_server: Server):
     alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
@@ -18,12 +31,17 @@ def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_serv
     web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": "participant"})
 
     alice, bob = new_page(), new_page()
+    bob.add_init_script(RECORD_SOCKETS)
+    bob.reload()
     sign_in(alice, alice_id)
     sign_in(bob, bob_id)
     for page in (alice, bob):
         page.evaluate(f"location.hash = '#/c/{cid}'")
         page.get_by_role("heading", name="Shared plan").wait_for()
     bob.get_by_label("Viewing now").filter(has_text=alice_id).wait_for()
+    sockets = bob.evaluate(OPEN_SOCKETS)
+    assert [(url.rsplit("/", 2)[-2:], protocol) for url, protocol in sockets] == [
+        (["event", "realtime"], "aws-appsync-event-ws")]
 
     alice.get_by_label("Message", exact=True).press_sequentially("what should we")
     bob.get_by_role("status").filter(has_text=f"{alice_id} is typing").wait_for()
@@ -110,3 +128,43 @@ def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web
         print(f"revoked page empty after 15 s, reloading once: {gone.locator('body').inner_html()[:500]}")
         gone.reload()
         revoked.wait_for(timeout=15_000)
+
+
+def test_a_dropped_connection_misses_nothing_of_an_answer(new_page: NewPage, web_server: Server):
+    """The socket drops while alice's answer streams: bob's page reconnects, reads the conversation again
+    and follows the answer through the API's resume stream, so what it shows stays the answer's text
+    from its start (a gap would not be a prefix of it), and grows on to the end."""
+    alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
+    token = web_server.token(alice_id)
+    cid = web_server.call("POST", "/conversations", token, {"title": "Dropped"})["conversationId"]
+    web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": "viewer"})
+    alice, bob = new_page(), new_page()
+    bob.add_init_script(RECORD_SOCKETS)
+    bob.reload()
+    sign_in(alice, alice_id)
+    sign_in(bob, bob_id)
+    for page in (alice, bob):
+        page.evaluate(f"location.hash = '#/c/{cid}'")
+        page.get_by_role("heading", name="Dropped").wait_for()
+    bob.get_by_label("Viewing now").filter(has_text=alice_id).wait_for()
+
+    type_message(alice, f"tell me about Porto at length ({uuid.uuid4().hex[:8]})")
+    text = "() => document.querySelector('.remote-answer .remote-text')?.textContent ?? ''"
+    bob.wait_for_function(f"() => ({text})().length > 10")
+    bob.evaluate("() => window.__sockets.forEach((s) => s.close())")  # the network drops it
+    before = len(bob.evaluate(text))
+    seen = []
+    bob.wait_for_function("() => window.__sockets.some((s) => s.readyState === 1)")  # reconnected
+    for _ in range(40):
+        now = bob.evaluate(text)
+        if now:
+            seen.append(now)
+        if len(now) > before + 40:
+            break
+        bob.wait_for_timeout(100)
+    wait_idle(alice)
+    bob.locator(".remote-answer").wait_for(state="detached")
+    answer = web_server.call("GET", f"/conversations/{cid}", token)["messages"][-1]["content"]
+    print(f"before the drop {before} characters, after {[len(t) for t in seen]}, the answer {len(answer)}")
+    assert seen and max(len(t) for t in seen) > before  # it kept growing after the drop
+    assert all(answer.startswith(t) for t in seen), "the text shown after the drop has a gap"

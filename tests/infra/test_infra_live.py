@@ -55,6 +55,7 @@ def test_only_api_and_chat_may_publish_and_they_know_where(synth) -> None:
     for name in ("api", "chat"):
         env = synth.function(name)["Properties"]["Environment"]["Variables"]
         assert env["PARLEY_LIVE_EVENTS_HTTP_DOMAIN"] == {"Fn::GetAtt": [api_id, "Dns.Http"]}
+        assert env["PARLEY_LIVE_EVENTS_REALTIME_DOMAIN"] == {"Fn::GetAtt": [api_id, "Dns.Realtime"]}
     assert "PARLEY_LIVE_EVENTS_HTTP_DOMAIN" not in synth.function("workflows")["Properties"]["Environment"]["Variables"]
     outputs = synth.template["Outputs"]
     assert any(o["Value"] == {"Fn::GetAtt": [api_id, "Dns.Realtime"]} for o in outputs.values())
@@ -70,3 +71,17 @@ def test_the_live_authorizer_reads_conversations_by_key_only(synth) -> None:
     assert conversations and all(s["Action"] == "dynamodb:GetItem" for s in conversations)
     assert not any("/index/" in json.dumps(s["Resource"]) for s in conversations)
     assert not any("s3:" in json.dumps(s["Action"]) for s in _statements(synth, role_key))
+
+
+def test_the_web_client_is_told_where_to_subscribe_and_may_connect_there(synth) -> None:
+    """config.json names AppSync Events' realtime endpoint and HTTP host (the protocol's authorization
+    header names it); the page's CSP lets it open that WebSocket."""
+    from tests.infra.test_infra_resources import _config
+
+    api_id, _ = _event_api(synth)
+    live = _config(synth)["live"]
+    assert live == {"realtimeUrl": f"wss://<{api_id}.Dns.Realtime>/event/realtime", "host": f"<{api_id}.Dns.Http>"}
+    (policy,) = synth.of_type("AWS::CloudFront::ResponseHeadersPolicy").values()
+    csp = json.dumps(policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+                     ["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "wss://*.appsync-realtime-api." in csp

@@ -166,7 +166,7 @@ def _config(synth) -> dict[str, Any]:
 
 def test_config_json_tells_the_client_where_api_and_cognito_are(synth) -> None:
     config = _config(synth)
-    assert set(config) == {"mode", "apiBaseUrl", "region", "auth", "cognito"}
+    assert set(config) == {"mode", "apiBaseUrl", "region", "auth", "cognito", "live"}
     assert config["mode"] == "aws"
     assert config["region"] == "<Ref AWS::Region>"
     api = synth.logical_id(synth.stack.api.rest_api)
@@ -211,6 +211,7 @@ def test_the_web_client_reads_config_json_as_aws_mode(synth) -> None:
     parsed = json.loads(result.stdout)
     assert parsed["mode"] == "aws"
     assert parsed["apiBaseUrl"] == config["apiBaseUrl"]
+    assert parsed["realtime"] == {"url": config["live"]["realtimeUrl"], "host": config["live"]["host"]}
     fields = ("clientId", "userPoolId", "domain", "redirectUri")
     assert [parsed["cognito"][f] for f in fields] == [config["auth"][f] for f in fields]
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, WebSocket
 from fastapi.middleware.cors import CORSMiddleware
 
 from parley import __version__
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if settings.mode == "local":
         include(app, system.dev_router)
         include(app, export.dev_router)
+        _serve_realtime(app, container)
     install_openapi(app, [AUTO, *(m.id for m in container.catalog.models)],
                     container.attachments.declared.json_schema())
     install_method_not_allowed(app)
@@ -110,6 +111,20 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     return app
 
 
+def _serve_realtime(app: FastAPI, container: Container) -> None:
+    """Local mode's live channel endpoint: the AppSync Events WebSocket protocol (sharing/realtime.py),
+    which the web client speaks in both modes (on AWS, AppSync Events itself answers)."""
+    from parley.chat.runner import run_blocking
+    from parley.sharing.realtime import build_local_realtime
+
+    server = build_local_realtime(container.settings, container.api_keys, container.conversations_repo,
+                                  container.channel, run_blocking)
+
+    @app.websocket("/event/realtime")
+    async def realtime(websocket: WebSocket) -> None:
+        await server.serve(websocket)
+
+
 def _mount_web(app: FastAPI, settings: Settings) -> None:
     """Serve the built web client at `/` when there is one (same origin as the API)."""
     dist = Path(settings.web_dist) if settings.web_dist else None
@@ -121,7 +136,10 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
         # The client reads /config.json on every load; in AWS mode the CDK app writes it. Answering
         # here keeps local page loads free of a 404 (a console error in every browser).
         @app.get("/config.json", include_in_schema=False)
-        def web_config() -> dict[str, str]:
-            return {"mode": "local", "apiBaseUrl": ""}
+        def web_config(request: Request) -> dict[str, Any]:
+            scheme = "wss" if request.url.scheme == "https" else "ws"
+            return {"mode": "local", "apiBaseUrl": "",
+                    "live": {"realtimeUrl": f"{scheme}://{request.url.netloc}/event/realtime",
+                             "host": request.url.netloc}}
 
     app.mount("/", StaticFiles(directory=dist, html=True), name="web")

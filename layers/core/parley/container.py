@@ -125,7 +125,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     idempotency = IdempotencyStore(ops.idempotency, ttl_s=settings.idempotency_ttl_s)
     conversations = ConversationService(repo, default_model=settings.default_model,
                                         is_known_model=catalog.is_known, idempotency=idempotency)
-    live = build_live_hub(settings, tables)
+    live = build_live_hub(settings)
     shares = ShareService(tables, repo, conversations, blobs, settings.content_inline_max_bytes)
 
     def on_delete(user_id: str, conversation_id: str) -> None:
@@ -209,7 +209,7 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
     runner = TurnRunner(repository=repo, backend_for=backends.backend_for, ledger=ledger, cached=cached,
                         idempotency=idempotency, metrics=metrics, options=options, run_blocking=run_blocking,
                         safety=safety)
-    members = MemberService(tables, repo, on_removed=live.revoke)
+    members = MemberService(tables, repo, on_removed=live.revoke, on_rekey=live.rekey)
     return Container(
         settings=settings,
         catalog=catalog,

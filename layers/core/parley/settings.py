@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     #: AppSync Events' HTTP domain (aws mode, set by the CDK app): the live channel is published
     #: there for members' browsers (sharing/aws_live.py). Unset: live events stay in-process.
     live_events_http_domain: str | None = None
+    #: AppSync Events' realtime (WebSocket) domain (aws mode, set by the CDK app): where browsers
+    #: subscribe, as ``GET /conversations/{id}/live/channel`` reports it. Local mode serves the same
+    #: protocol itself at ``/event/realtime``.
+    live_events_realtime_domain: str | None = None
+    #: How often the local realtime server sends its keep-alive (``ka``), and the timeout it announces.
+    live_keepalive_s: float = 60.0
     #: How many API keys one user may hold at once.
     api_keys_per_user: int = 20
     #: Message content above this many UTF-8 bytes is stored in S3 with a pointer in the item.

@@ -236,6 +236,16 @@ export class ApiClient {
     await this.send("POST", `/conversations/${encodeURIComponent(conversationId)}/typing`);
   }
 
+  /** The bearer token to send now (the realtime protocol carries it in its own messages). */
+  bearer(): Promise<string | null> {
+    return this.opts.token();
+  }
+
+  /** Where to subscribe to the conversation's live channel (members only; 404 for anyone else). */
+  liveChannel(conversationId: string): Promise<{ channel: string | null; realtimeUrl: string | null }> {
+    return this.json("GET", `/conversations/${encodeURIComponent(conversationId)}/live/channel`);
+  }
+
   /** The conversation's live channel (members only); resolves when it ends or `signal` aborts. */
   async live(
     conversationId: string,

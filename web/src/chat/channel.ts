@@ -1,61 +1,100 @@
 // A conversation's live channel: other members' messages, answers as they stream, typing, presence.
-// Reconnects with Last-Event-ID so that nothing is missed; stops when access ends (`revoked`, 404).
+// One implementation for both modes: it subscribes over the AppSync Events protocol (realtime.ts) to
+// the channel the API names (`GET /conversations/{id}/live/channel`, whose key changes when a member
+// goes). AppSync keeps no history, so after any gap (a dropped connection, a `rekey`) it emits
+// `reset`: the reader reloads the conversation and follows a still generating answer from the API.
+// A 404 from the API, or a refused subscription, ends it (`revoked`: no longer a member).
 
 import type { ApiClient } from "../api/client";
 import { ApiError } from "../api/errors";
+import type { RealtimeConfig } from "../config";
+import { RealtimeSubscription, type SocketFactory } from "./realtime";
 
 export interface LiveEvent {
   name: string;
   data: Record<string, unknown>;
 }
 
-const RETRY_MS = [500, 1000, 2000, 5000];
+type ChannelApi = Pick<ApiClient, "liveChannel" | "bearer">;
+
+const RETRY_MS = [1000, 2000, 5000, 10000];
 
 export class LiveChannel {
-  private abort = new AbortController();
-  private lastEventId: string | null = null;
+  private subscription: RealtimeSubscription | null = null;
+  private closed = false;
+  private attempt = 0;
+  private refused: string | null = null;
 
   constructor(
-    private readonly api: ApiClient,
+    private readonly api: ChannelApi,
     private readonly conversationId: string,
+    private readonly realtime: RealtimeConfig,
     private readonly onEvent: (e: LiveEvent) => void,
+    private readonly factory?: SocketFactory,
   ) {
-    void this.run();
+    void this.open(false);
   }
 
-  private async run(): Promise<void> {
-    let attempt = 0;
-    let ended = false;
-    while (!this.abort.signal.aborted && !ended) {
-      try {
-        this.lastEventId = await this.api.live(
-          this.conversationId,
-          this.lastEventId,
-          (events) => {
-            attempt = 0;
-            for (const ev of events) {
-              let data: Record<string, unknown>;
-              try {
-                data = JSON.parse(ev.data) as Record<string, unknown>;
-              } catch {
-                continue;
-              }
-              if (ev.event === "revoked") ended = true;
-              this.onEvent({ name: ev.event, data });
-            }
-          },
-          this.abort.signal,
-        );
-      } catch (err) {
-        if (err instanceof ApiError && !err.retryable) return; // not a member (any more): no channel
-      }
-      if (this.abort.signal.aborted || ended) return;
-      await new Promise((r) => setTimeout(r, RETRY_MS[Math.min(attempt++, RETRY_MS.length - 1)]));
+  /** Find the current channel and subscribe to it; `gap`: events may have been missed before it. */
+  private async open(gap: boolean): Promise<void> {
+    let found: { channel: string | null; realtimeUrl: string | null };
+    try {
+      found = await this.api.liveChannel(this.conversationId);
+    } catch (err) {
+      if (this.closed) return;
+      if (err instanceof ApiError && !err.retryable) return this.end(); // not a member (any more)
+      setTimeout(() => void this.open(gap), RETRY_MS[Math.min(this.attempt++, RETRY_MS.length - 1)]);
+      return;
     }
+    if (this.closed || !found.channel) return; // never shared: nothing is published for it
+    const target = { url: found.realtimeUrl || this.realtime.url, host: this.realtime.host };
+    this.subscription = new RealtimeSubscription(
+      target,
+      found.channel,
+      () => this.api.bearer(),
+      {
+        onSubscribed: (again) => {
+          this.attempt = 0;
+          if (gap || again) this.onEvent({ name: "reset", data: { reason: again ? "reconnected" : "rekeyed" } });
+          gap = false;
+        },
+        onEvent: (raw) => this.receive(raw),
+        // Refused: the key moved on (look again) or access ended (the API says 404 then); the same
+        // channel refused twice is the end (a token the service keeps refusing).
+        onRefused: () => {
+          if (this.refused === found.channel) return this.end();
+          this.refused = found.channel;
+          this.rekey();
+        },
+      },
+      this.factory,
+    );
+  }
+
+  private receive(raw: unknown): void {
+    if (!raw || typeof raw !== "object") return;
+    const { event, data } = raw as { event?: unknown; data?: unknown };
+    if (typeof event !== "string") return;
+    if (event === "rekey") return this.rekey();
+    this.onEvent({ name: event, data: data && typeof data === "object" ? (data as Record<string, unknown>) : {} });
+  }
+
+  /** The channel's key changed: nothing more comes on this one; ask the API for the new one. */
+  private rekey(): void {
+    this.subscription?.close();
+    this.subscription = null;
+    if (!this.closed) void this.open(true);
+  }
+
+  private end(): void {
+    this.close();
+    this.onEvent({ name: "revoked", data: {} });
   }
 
   close(): void {
-    this.abort.abort();
+    this.closed = true;
+    this.subscription?.close();
+    this.subscription = null;
   }
 }
 

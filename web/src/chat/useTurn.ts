@@ -19,8 +19,6 @@ export interface TurnOptions {
   refreshKey: number;
   /** The account's message limit is used up (from GET /usage): until when, and what to say. */
   limited: Limit | null;
-  /** Typing is announced on the live channel (where the deployment serves one). */
-  liveChannel: boolean;
   onCreated(id: string): void;
   onTurnDone(): void;
   onListChanged(): void;
@@ -106,7 +104,7 @@ export function useTurn(o: TurnOptions): Turn {
     send: () => turn.sendDraft(blocked !== null),
     changeDraft: (value) => {
       turn.dispatch({ type: "draft", draft: value });
-      if (value && conversationId && o.liveChannel) notifyTyping();
+      if (value && conversationId) notifyTyping(); // members viewing it see "typing" (live channel)
     },
   };
 }

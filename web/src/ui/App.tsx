@@ -241,7 +241,7 @@ export function App({ config }: { config: AppConfig }) {
         refreshKey={chatVersion}
         simulated={config.mode === "local"}
         me={session.userId}
-        liveChannel={config.mode === "local"}
+        realtime={config.realtime}
         limited={limited}
         onNewChat={() => navigate(null)}
         onListChanged={() => setListVersion((v) => v + 1)}

@@ -12,6 +12,7 @@ import { useDraftItems } from "./Attachments";
 import { Composer } from "./Composer";
 import { Icon } from "./Icon";
 import { NearViewportContext } from "./lazy";
+import type { RealtimeConfig } from "../config";
 import { LivePanel } from "./LivePanel";
 import { MemoryNote } from "./MemoryNote";
 import { MessageItem, onCodeCopyClick, StreamingMessage } from "./Message";
@@ -40,21 +41,20 @@ interface Props {
   focus?: { messageId: string; nonce: number } | null;
   /** The signed-in user (to tell other members' live events from one's own). */
   me: string;
-  /** Whether this deployment serves the live channel (local mode; on AWS it awaits AppSync Events). */
-  liveChannel: boolean;
+  /** The live channel's realtime endpoint (the AppSync Events protocol, in both modes). */
+  realtime: RealtimeConfig;
 }
 
 /** The latest messages render their Markdown at once; older ones when scrolled near. */
 const EAGER_TAIL = 6;
 
-export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, focus, me, liveChannel }: Props) {
+export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTurnDone, onOpenDrawer, simulated, onNewChat, limited, onListChanged, focus, me, realtime }: Props) {
   const { state, turn, archived, blocked, send, changeDraft } = useTurn({
     api,
     conversationId,
     catalog,
     refreshKey,
     limited,
-    liveChannel,
     onCreated,
     onTurnDone,
     onListChanged,
@@ -155,8 +155,8 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
         </ThumbnailsContext.Provider>
       </div>
       <div class="composer-wrap">
-        {conversationId && liveChannel && (
-          <LivePanel api={api} conversationId={conversationId} me={me} onChanged={() => void turn.load(conversationId, false).catch(() => undefined)} />
+        {conversationId && (
+          <LivePanel api={api} conversationId={conversationId} me={me} realtime={realtime} onChanged={() => void turn.load(conversationId, false).catch(() => undefined)} />
         )}
         {archived && (
           <div class="archived-banner" role="status">

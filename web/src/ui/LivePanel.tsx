@@ -1,14 +1,19 @@
 // What other members do in a shared conversation, live: who is viewing, who is typing, and their
-// answers as they stream. The member's own turns stream on their send as before.
+// answers as they stream. The member's own turns stream on their send as before. After a gap in the
+// channel (`reset`: a reconnect, a new key) the conversation is read again and another member's
+// answer that is still being written is followed through the API's resume stream, so that its
+// tokens keep arriving: the live channel has no history on AWS.
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
+import type { RealtimeConfig } from "../config";
 import { LiveChannel, type LiveEvent } from "../chat/channel";
 
 interface Props {
   api: ApiClient;
   conversationId: string;
   me: string;
+  realtime: RealtimeConfig;
   /** Another member's message or answer was saved: read the conversation again. */
   onChanged(): void;
 }
@@ -19,7 +24,10 @@ interface RemoteAnswer {
   text: string;
 }
 
-export function LivePanel({ api, conversationId, me, onChanged }: Props) {
+/** A "typing" hint that no "stopped" follows (its sender's process may have gone) ends by itself. */
+const TYPING_EXPIRES_MS = 8000;
+
+export function LivePanel({ api, conversationId, me, realtime, onChanged }: Props) {
   const [typing, setTyping] = useState<string[]>([]);
   const [viewers, setViewers] = useState<string[]>([]);
   const [answer, setAnswer] = useState<RemoteAnswer | null>(null);
@@ -30,12 +38,54 @@ export function LivePanel({ api, conversationId, me, onChanged }: Props) {
     setTyping([]);
     setViewers([]);
     setAnswer(null);
-    const channel = new LiveChannel(api, conversationId, (e: LiveEvent) => {
+    const resuming = new Set<string>(); // answers followed through the API: their live chunks are skipped
+    const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
+    const abort = new AbortController();
+    const stopTyping = (who: string) => {
+      clearTimeout(typingTimers.get(who));
+      typingTimers.delete(who);
+      setTyping((t) => t.filter((u) => u !== who));
+    };
+
+    /** Follow another member's answer that is still being written, from its start, through the API. */
+    const catchUp = async () => {
+      const detail = await api.getConversation(conversationId).catch(() => null);
+      const open = detail?.messages.find((m) => m.role === "assistant" && m.status === "generating" && m.authorId !== me);
+      if (!open) setAnswer(null); // an answer whose end was missed: the reload shows it saved
+      if (!open || resuming.has(open.messageId) || abort.signal.aborted) return;
+      resuming.add(open.messageId);
+      const author = String(open.authorId ?? "");
+      let text = "";
+      setAnswer({ messageId: open.messageId, authorId: author, text });
+      try {
+        await api.resume(conversationId, open.messageId, null, {
+          signal: abort.signal,
+          onDelta: (delta) => {
+            text += delta;
+            setAnswer({ messageId: open.messageId, authorId: author, text });
+          },
+        });
+      } catch {
+        // the reload below shows whatever was saved
+      } finally {
+        resuming.delete(open.messageId);
+        if (!abort.signal.aborted) {
+          setAnswer((a) => (a && a.messageId === open.messageId ? null : a));
+          changed.current();
+        }
+      }
+    };
+
+    const channel = new LiveChannel(api, conversationId, realtime, (e: LiveEvent) => {
       const author = String(e.data.authorId ?? e.data.userId ?? "");
+      const messageId = String(e.data.messageId ?? "");
       switch (e.name) {
         case "typing":
           if (author === me) return;
-          setTyping((t) => (e.data.typing ? [...t.filter((u) => u !== author), author] : t.filter((u) => u !== author)));
+          if (!e.data.typing) return stopTyping(author);
+          clearTimeout(typingTimers.get(author));
+          typingTimers.set(author, setTimeout(() => stopTyping(author), TYPING_EXPIRES_MS));
+          setTyping((t) => [...t.filter((u) => u !== author), author]);
           return;
         case "presence":
           setViewers(Array.isArray(e.data.viewers) ? (e.data.viewers as string[]) : []);
@@ -46,30 +96,38 @@ export function LivePanel({ api, conversationId, me, onChanged }: Props) {
           return;
         }
         case "answer_start":
-          if (author !== me) setAnswer({ messageId: String(e.data.messageId ?? ""), authorId: author, text: "" });
+          if (author !== me && !resuming.has(messageId)) {
+            stopTyping(author);
+            setAnswer({ messageId, authorId: author, text: "" });
+          }
           return;
         case "answer_chunk":
-          if (author !== me) {
+          if (author !== me && !resuming.has(messageId)) {
             const delta = typeof e.data.delta === "string" ? e.data.delta : "";
-            setAnswer((a) => (a && a.messageId === e.data.messageId ? { ...a, text: a.text + delta } : a));
+            setAnswer((a) => (a && a.messageId === messageId ? { ...a, text: a.text + delta } : a));
           }
           return;
         case "answer_end":
         case "answer_error":
-          if (author !== me) {
+          if (author !== me && !resuming.has(messageId)) {
             setAnswer(null);
             changed.current();
           }
           return;
         case "reset":
           changed.current();
+          void catchUp();
           return;
         default:
           return;
       }
     });
-    return () => channel.close();
-  }, [api, conversationId, me]);
+    return () => {
+      abort.abort();
+      channel.close();
+      for (const t of typingTimers.values()) clearTimeout(t);
+    };
+  }, [api, conversationId, me, realtime.url, realtime.host]);
 
   const others = viewers.filter((v) => v !== me);
   return (

@@ -50,3 +50,13 @@ class MemberBody(CamelModel):
 class MemberList(CamelModel):
     owner_id: str
     members: list[MemberBody]
+
+
+class LiveChannelBody(CamelModel):
+    """Where a member's browser subscribes to the live channel (the AppSync Events protocol in both
+    modes; docs/sharing.md)."""
+
+    #: ``/conversations/<id>/<key>``; null while the conversation has never had members.
+    channel: str | None
+    #: The realtime WebSocket endpoint (``wss://<realtime domain>/event/realtime``), when known here.
+    realtime_url: str | None

@@ -32,6 +32,8 @@ class TurnPlan:
     #: A cache hit: the stored answer is streamed instead of calling a model.
     cached: CachedAnswer | None = None
     identity: Identity | None = None
+    #: The conversation's live channel key as the turn read it (members see the turn live there).
+    live_key: str | None = None
     admission: Admission | None = None
     idempotency: IdempotencyKey | None = None
     cache_key: str | None = None

@@ -56,6 +56,11 @@ class ActiveGenerations:
             return None
         return found
 
+    def running(self, conversation_id: str, message_id: str) -> Generation | None:
+        """A generation running here, whoever asked for it (the caller has checked the reader's access)."""
+        found = self._by_id.get(message_id)
+        return found if found is not None and found.plan.conversation_id == conversation_id else None
+
     def all(self) -> list[Generation]:
         return list(self._by_id.values())
 

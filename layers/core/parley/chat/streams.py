@@ -51,6 +51,10 @@ class StreamService:
         message = await self._run_blocking(self._repo.get_message, who.user_id, conversation_id, message_id)
         if message.role != "assistant":
             raise ValidationFailed("only an answer has events to resume")
+        # A member following another member's answer that runs here: token by token, not per checkpoint.
+        running = self._active.running(conversation_id, message_id)
+        if running is not None:
+            return running.log.follow(after, ping_every=self._opts.ping_interval_s)
         return self._replay_from_store(who, message, after, max_wait_s=max_wait_s)
 
     async def _replay_from_store(

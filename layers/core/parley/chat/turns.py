@@ -296,6 +296,7 @@ class TurnService:
             route_reason=draft.route_reason,
             cached=cached,
             identity=who,
+            live_key=conversation.live_key,
             admission=admission,
             idempotency=idempotency,
             cache_key=draft.cache_key,

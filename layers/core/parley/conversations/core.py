@@ -159,6 +159,7 @@ class RepositoryCore:
             temporary=bool(item.temporary),
             expires_at=ms_of(item.expires_at),
             role=role,
+            live_key=item.live_key,
         )
 
     def _to_message(self, item: MessageModel) -> Message:

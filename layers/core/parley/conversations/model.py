@@ -69,6 +69,8 @@ class Conversation:
     #: The members' user ids, filled by the reads that see the whole partition's newest page (a
     #: turn's, ``load``): what a turn needs to move their list entries. Empty from a GetItem.
     member_ids: tuple[str, ...] = ()
+    #: The live channel's key (docs/sharing.md); None while the conversation was never shared.
+    live_key: str | None = None
 
 
 @dataclass(slots=True)

@@ -67,19 +67,25 @@ class ConversationWrites(ConversationReads):
                 if not is_condition_failure(exc):
                     raise
 
-    def save_new(self, user_id: str, conversation_id: str, item: ConversationItem, *also: ConversationItem) -> bool:
+    def save_new(self, user_id: str, conversation_id: str, item: ConversationItem, *also: ConversationItem,
+                 conversation_actions: Sequence[Action] = ()) -> bool:
         """Save an item of the conversation's (and ``also`` items with it) only while the conversation
-        exists and is the user's (else NotFound), and only if the item is new (else False)."""
+        exists and is the user's (else NotFound), and only if the item is new (else False); with
+        ``conversation_actions``, the conversation item is updated by them in the same transaction."""
         conversation = self._t.conversation
         try:
             with self._transaction() as tx:
-                tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
-                                   condition=conversation.user_id == user_id)
+                if conversation_actions:
+                    tx.update(conversation(conversation_id, CONVERSATION_SK), actions=list(conversation_actions),
+                              condition=conversation.user_id == user_id)
+                else:
+                    tx.condition_check(conversation, conversation_id, CONVERSATION_SK,
+                                       condition=conversation.user_id == user_id)
                 tx.save(item, condition=type(item).pk.does_not_exist())
                 for extra in also:
                     tx.save(extra)
         except ConditionsFailed as exc:
-            if exc.any("check"):
+            if exc.any("check") or exc.any("update"):
                 raise NotFound(NOT_FOUND) from exc
             return False
         return True

@@ -1,6 +1,6 @@
 """Publishing live events to AWS AppSync Events (aws mode): HTTP POSTs signed with SigV4.
 
-``POST https://<http domain>/event`` with ``{"channel": "/conversations/<id>", "events": [...]}``,
+``POST https://<http domain>/event`` with ``{"channel": "/conversations/<id>/<key>", "events": [...]}``,
 each event a JSON string, at most 5 per request (the service's limit). The channel namespace takes
 publishes only with IAM (see infra_cdk/live.py), so only Parley's functions, whose roles may
 ``appsync:EventPublish``, can publish. The HTTP layer is a parameter: tests give a fake one, and the
@@ -10,6 +10,8 @@ real one (urllib) is never reached in tests.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
@@ -31,8 +33,19 @@ class PublishFailed(RuntimeError):
     """AppSync Events refused or could not take a publish (the status only: bodies may echo events)."""
 
 
-def channel_of(conversation_id: str) -> str:
-    return f"/{NAMESPACE}/{conversation_id}"
+#: A channel key: 128 random bits as 32 lowercase hex digits. AppSync channel segments take letters,
+#: digits and dashes only (so not ``token_urlsafe``'s ``_``), and a channel has at most 5 segments
+#: (ours has 3: namespace, conversation id, key).
+KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_live_key() -> str:
+    return secrets.token_hex(16)
+
+
+def channel_of(conversation_id: str, key: str) -> str:
+    """The live channel of a conversation under its current key (docs/sharing.md, "The live channel")."""
+    return f"/{NAMESPACE}/{conversation_id}/{key}"
 
 
 def urllib_post(url: str, headers: Mapping[str, str], body: bytes) -> int:
@@ -53,11 +66,11 @@ class AppSyncEventsPublisher:
         self._credentials = credentials  # botocore credentials, resolved per call (they rotate)
         self._post = post
 
-    def publish(self, conversation_id: str, events: Sequence[Mapping[str, Any]]) -> None:
+    def publish(self, channel: str, events: Sequence[Mapping[str, Any]]) -> None:
         """Publish ``events`` (``{"event": name, "id": n, "data": {...}}``) in order, 5 per request."""
         for start in range(0, len(events), MAX_EVENTS_PER_PUBLISH):
             batch = events[start:start + MAX_EVENTS_PER_PUBLISH]
-            body = json.dumps({"channel": channel_of(conversation_id),
+            body = json.dumps({"channel": channel,
                                "events": [json.dumps(e, separators=(",", ":")) for e in batch]},
                               separators=(",", ":")).encode()
             headers = self._signed(body)

@@ -1,15 +1,22 @@
-"""The live channel of a shared conversation as its members use it: who may follow and type."""
+"""The live channel of a shared conversation as its members use it: who may follow, type, and where
+its realtime channel is."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from parley.auth import Identity
 from parley.chat.events import SseEvent
 from parley.conversations.repository import ConversationRepository
 from parley.errors import Forbidden, NotFound
+from parley.sharing.appsync import channel_of
 from parley.sharing.live import LiveHub
+
+#: Events only realtime (WebSocket) subscribers get: the Server-Sent Events route follows the
+#: conversation itself, whatever its key.
+REALTIME_ONLY = frozenset({"rekey"})
 
 
 class LiveChannel:
@@ -25,21 +32,38 @@ class LiveChannel:
         conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
         if conversation.role == "viewer":
             raise Forbidden("a viewer cannot type in this conversation")
-        self._hub.typing(conversation_id, who.user_id)
+        self._hub.typing(conversation_id, who.user_id, conversation.live_key)
+
+    async def channel(self, who: Identity, conversation_id: str) -> str | None:
+        """The realtime channel to subscribe to (``/conversations/<id>/<key>``) for the owner or a
+        current member (anyone else: 404); None while the conversation has never had members."""
+        conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
+        return channel_of(conversation_id, conversation.live_key) if conversation.live_key else None
 
     async def follow(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
         """The events after ``after``, for as long as the reader may see the conversation (checked
         now, so that anyone else gets a 404, and again whenever the hub asks)."""
         await self._run_blocking(self._repo.get, who.user_id, conversation_id)
+        return self._events(who, conversation_id, after)
 
+    async def _events(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
+        # Closed explicitly: the hub counts this reader as viewing until its follow ends.
+        async with contextlib.aclosing(self.subscribe(who.user_id, conversation_id, after)) as events:
+            async for event in events:
+                if event is None or event.name not in REALTIME_ONLY:
+                    yield event
+
+    def subscribe(self, user_id: str, conversation_id: str,
+                  after: int | None) -> AsyncGenerator[SseEvent | None, None]:
+        """Every event of the hub's channel (``rekey`` included), for an already authorized reader."""
         async def still_allowed() -> bool:
             try:
-                await self._run_blocking(self._repo.get, who.user_id, conversation_id)
+                await self._run_blocking(self._repo.get, user_id, conversation_id)
             except NotFound:
                 return False
             return True
 
-        return self._hub.follow(conversation_id, who.user_id, after, ping_every=self._ping_every,
+        return self._hub.follow(conversation_id, user_id, after, ping_every=self._ping_every,
                                 still_allowed=still_allowed)
 
     def close(self, conversation_id: str) -> None:

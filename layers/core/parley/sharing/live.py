@@ -4,7 +4,9 @@ One in-memory channel per conversation in this process (local mode, and one serv
 increasing ids; each channel keeps a bounded log, so a reader that reconnects with ``Last-Event-ID``
 gets everything it missed, or a ``reset`` event (reload the conversation) when it was away so long
 that the log no longer holds it. On AWS the same events also go to AppSync Events through a
-``RemoteRelay`` (sharing/remote.py; docs/scaling.md), which the members' browsers subscribe to.
+``RemoteRelay`` (sharing/remote.py; docs/scaling.md), to the channel of the conversation's current
+key, which the members' browsers subscribe to (locally, sharing/realtime.py serves that protocol
+from this hub).
 Everything here runs on the event loop; ``revoke`` and ``close`` may be called from worker threads.
 """
 
@@ -13,11 +15,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter, OrderedDict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from parley.chat.events import EventLog, SseEvent
 from parley.ids import now_ms
+from parley.sharing.appsync import channel_of
 from parley.sharing.remote import RemoteRelay
 
 LOG_SIZE = 2000
@@ -39,6 +42,7 @@ class Channel:
         self.typing: dict[str, asyncio.TimerHandle] = {}
         self.revoked: Counter[str] = Counter()  # per user: subscriptions opened before a count ended
         self.closed = 0
+        self.key: str | None = None  # the live key last seen here (aws: where events are published)
 
 
 class LiveHub:
@@ -63,22 +67,25 @@ class LiveHub:
             if not self._channels[conversation_id].viewers:
                 del self._channels[conversation_id]
 
-    def publish(self, conversation_id: str, name: str, data: dict[str, Any]) -> SseEvent:
+    def publish(self, conversation_id: str, name: str, data: dict[str, Any], *, remote: bool = True) -> SseEvent:
+        """An event for the conversation's readers here, and (aws mode, ``remote``) on AppSync Events
+        when the conversation has a key (it has members: a private conversation is never published)."""
         channel = self._channel(conversation_id)
         event = SseEvent(name, {**data, "conversationId": conversation_id, "at": now_ms()}, channel.next_id)
         channel.next_id += 1
         channel.log.append(event)
         changed, channel.changed = channel.changed, asyncio.Event()
         changed.set()
-        if self._remote is not None:
-            self._remote.send(conversation_id, event)
+        if remote and self._remote is not None and channel.key is not None:
+            self._remote.send(channel_of(conversation_id, channel.key), event)
         return event
 
     # -- what members do -------------------------------------------------------------------------
 
-    def typing(self, conversation_id: str, user_id: str) -> None:
+    def typing(self, conversation_id: str, user_id: str, live_key: str | None = None) -> None:
         """A keystroke: "typing" now (once), "stopped" after the TTL passes without another."""
         channel = self._channel(conversation_id)
+        channel.key = live_key or channel.key
         timer = channel.typing.pop(user_id, None)
         if timer is None:
             self.publish(conversation_id, "typing", {"userId": user_id, "typing": True})
@@ -95,34 +102,25 @@ class LiveHub:
             self.publish(conversation_id, "typing", {"userId": user_id, "typing": False})
 
     def relay(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
-              log: EventLog) -> None:
+              log: EventLog, live_key: str | None = None) -> None:
         """A turn that started: its user message now, then its answer's events as they stream.
 
         Only for a conversation someone in this process follows, or (aws mode, with a remote relay)
-        one that has members: private ones cost nothing here.
+        one that has a live key, which the turn read with the conversation (consistently, before the
+        first token): private ones cost nothing here, shared ones no extra read.
         """
+        if live_key is not None and self._remote is not None:
+            self._channel(conversation_id).key = live_key
         if conversation_id in self._channels:
             self._stop_typing(conversation_id, author_id)
             if user_message is not None:
                 self.publish(conversation_id, "message", {"message": user_message})
             self._spawn(self._forward(conversation_id, author_id, log))
-        elif self._remote is not None:
-            self._spawn(self._relay_if_shared(conversation_id, author_id, user_message, log))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _relay_if_shared(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
-                               log: EventLog) -> None:
-        assert self._remote is not None
-        if not await self._remote.wanted(conversation_id):
-            return
-        self._stop_typing(conversation_id, author_id)
-        if user_message is not None:
-            self.publish(conversation_id, "message", {"message": user_message})
-        await self._forward(conversation_id, author_id, log)
 
     async def _forward(self, conversation_id: str, author_id: str, log: EventLog) -> None:
         message_id = None
@@ -133,6 +131,22 @@ class LiveHub:
                 message_id = event.data.get("messageId")
             self.publish(conversation_id, _ANSWER_EVENTS[event.name],
                          {**event.data, "messageId": message_id, "authorId": author_id})
+
+    def rekey(self, conversation_id: str, old_key: str | None, new_key: str) -> None:
+        """The conversation's key changed (a member was removed or left): a last ``rekey`` event, which
+        does not carry the new key, goes to the old channel (current members fetch the new one from
+        the API; a removed member cannot), and nothing more is published there. Callable from any
+        thread; the remote publish is made in the caller's (a buffered route's response ends it)."""
+        if old_key is not None and self._remote is not None:
+            data = {"conversationId": conversation_id, "at": now_ms()}
+            self._remote.publish_now(channel_of(conversation_id, old_key), SseEvent("rekey", data, 0))
+        self._call(conversation_id, self._rekey, conversation_id, new_key)
+
+    def _rekey(self, conversation_id: str, new_key: str) -> None:
+        channel = self._channels.get(conversation_id)
+        if channel is not None:
+            self.publish(conversation_id, "rekey", {}, remote=False)  # for the local realtime server
+            channel.key = new_key
 
     def revoke(self, conversation_id: str, user_id: str) -> None:
         """End the user's open subscriptions (a removed member). Callable from any thread."""
@@ -191,7 +205,7 @@ class LiveHub:
     async def follow(
         self, conversation_id: str, user_id: str, after: int | None, *, ping_every: float,
         still_allowed: Callable[[], Awaitable[bool]],
-    ) -> AsyncIterator[SseEvent | None]:
+    ) -> AsyncGenerator[SseEvent | None, None]:
         """The channel's events after ``after`` (all new ones when None), live, until the reader goes
         away, loses access (``revoked``) or the conversation is deleted (``closed``).
 
@@ -209,7 +223,7 @@ class LiveHub:
             cursor = channel.next_id - 1  # an id from before this process started: only new events
         channel.viewers[user_id] += 1
         if channel.viewers[user_id] == 1:
-            self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)})
+            self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)}, remote=False)
         else:  # a second tab: the newcomer still learns who is here
             yield SseEvent("presence", {"conversationId": conversation_id, "viewers": self.presence(conversation_id),
                                         "at": now_ms()}, cursor)
@@ -233,4 +247,4 @@ class LiveHub:
             channel.viewers[user_id] -= 1
             if channel.viewers[user_id] <= 0:
                 del channel.viewers[user_id]
-                self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)})
+                self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)}, remote=False)

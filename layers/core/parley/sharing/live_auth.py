@@ -1,20 +1,24 @@
-"""The AppSync Events Lambda authorizer of the live channel: the API's rules, for subscriptions.
+"""The live channel's authorizer: the API's rules, for connections and subscriptions.
 
-AppSync Events asks it on connect (``EVENT_CONNECT``) and on every subscribe (``EVENT_SUBSCRIBE``)
-with the bearer token the browser sent. A connection needs a valid token (a Cognito token or a
-Parley API key, exactly as the API's authorizer decides); a subscription to
-``/conversations/<id>`` needs, in addition, that the token's user is the conversation's owner or a
-current member (one consistent read, as on every API route), so a stranger's or a removed member's
-subscription is refused. Publishing is never allowed here: the namespace takes publishes with IAM
-only, from Parley's functions. Answers are not cached (``ttlOverride`` 0): each subscription is
-checked when it is made.
+One implementation for both modes. On AWS it is AppSync Events' Lambda authorizer
+(functions/live_authorizer), asked on connect (``EVENT_CONNECT``) and on every subscribe
+(``EVENT_SUBSCRIBE``) with the bearer token the browser sent; in local mode the realtime server
+(sharing/realtime.py) asks it the same questions, in the same event shape, with the local tokens.
+A connection needs a valid token (a Cognito token or a Parley API key, exactly as the API's
+authorizer decides; locally a local JWT or key); a subscription to ``/conversations/<id>/<key>``
+needs, in addition, that the token's user is the conversation's owner or a current member and that
+``key`` is the conversation's current live key (one consistent read, as on every API route), so a
+stranger's, a removed member's or an old key's subscription is refused. Publishing is never allowed
+here: the namespace takes publishes with IAM only, from Parley's functions. Answers are not cached
+(``ttlOverride`` 0): each subscription is checked when it is made.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.auth.identity import Identity
 from parley.errors import NotFound, Unauthorized
@@ -23,14 +27,19 @@ from parley.observability import logger
 from parley.settings import Settings
 from parley.sharing.appsync import NAMESPACE
 
-CHANNEL = re.compile(rf"^/{NAMESPACE}/([0-9A-HJKMNP-TV-Z]{{26}})$")
+if TYPE_CHECKING:
+    from parley.conversations.model import Conversation
+
+CHANNEL = re.compile(rf"^/{NAMESPACE}/([0-9A-HJKMNP-TV-Z]{{26}})/([0-9a-f]{{32}})$")
 DENY = {"isAuthorized": False, "ttlOverride": 0}
 
 
 class LiveChannelAuthorizer:
-    def __init__(self, identify: Callable[[str], Identity], can_read: Callable[[str, str], bool]) -> None:
+    def __init__(self, identify: Callable[[str], Identity], live_key: Callable[[str, str], str | None]) -> None:
         self._identify = identify  # bearer token -> identity; Unauthorized when it is not valid
-        self._can_read = can_read  # (user id, conversation id) -> owner or current member
+        # (user id, conversation id) -> the conversation's current live key when the user is its owner
+        # or a current member, else None
+        self._live_key = live_key
 
     def __call__(self, event: Mapping[str, Any]) -> dict[str, Any]:
         context = event.get("requestContext") or {}
@@ -52,8 +61,11 @@ class LiveChannelAuthorizer:
         match = CHANNEL.match(str(context.get("channel") or ""))
         if match is None or not is_id(match.group(1)):
             return self._deny("not a conversation channel")
-        if not self._can_read(identity.user_id, match.group(1)):
-            return self._deny("not a member")
+        current = self._live_key(identity.user_id, match.group(1))
+        if current is None:
+            return self._deny("not a member, or no live channel")
+        if not hmac.compare_digest(current, match.group(2)):
+            return self._deny("not the current key")
         return self._allow(identity)
 
     @staticmethod
@@ -66,15 +78,14 @@ class LiveChannelAuthorizer:
         return dict(DENY)
 
 
-def can_read_with(get: Callable[[str, str], object]) -> Callable[[str, str], bool]:
-    """``can_read`` from the repository's ``get`` (which is a 404 for a stranger or a removed member)."""
-    def can_read(user_id: str, conversation_id: str) -> bool:
+def live_key_with(get: Callable[[str, str], Conversation]) -> Callable[[str, str], str | None]:
+    """``live_key`` from the repository's ``get`` (a 404 for a stranger or a removed member)."""
+    def live_key(user_id: str, conversation_id: str) -> str | None:
         try:
-            get(user_id, conversation_id)
+            return get(user_id, conversation_id).live_key
         except NotFound:
-            return False
-        return True
-    return can_read
+            return None
+    return live_key
 
 
 def live_authorizer_from_settings(settings: Settings) -> LiveChannelAuthorizer:
@@ -89,4 +100,4 @@ def live_authorizer_from_settings(settings: Settings) -> LiveChannelAuthorizer:
     # Only the conversation item is read (GetItem): no blob is ever fetched.
     blobs = BlobStore(lambda: None, settings.bucket_data)
     repo = ConversationRepository(table, blobs, settings.content_inline_max_bytes)
-    return LiveChannelAuthorizer(lambda token: tokens.decide(token).identity, can_read_with(repo.get))
+    return LiveChannelAuthorizer(lambda token: tokens.decide(token).identity, live_key_with(repo.get))

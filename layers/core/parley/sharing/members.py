@@ -4,6 +4,10 @@ A member is an item in the conversation's own partition (``sk = "U#<user>"``), s
 checks a reader's role with one GetItem, and deleting the conversation removes its members with
 it. Users exist only as token subjects (there is no user directory to look an id up in): any id of
 the right shape is accepted, and it works as soon as someone signs in with that subject.
+
+The live channel's key (``live_key`` on the conversation item, see docs/sharing.md) is created with
+the first member, in the same transaction, and replaced whenever a member is removed or leaves: a
+removed member's open subscription stays on the old channel, where nothing is published any more.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DeleteError
+from pynamodb.exceptions import DeleteError, UpdateError
 
 from parley.conversations.cursor import decode_cursor, encode_cursor
 from parley.conversations.model import Conversation, ConversationPage
 from parley.conversations.repository import ConversationRepository
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound, ValidationFailed
 from parley.ids import is_id, now_ms
+from parley.sharing.appsync import new_live_key
 from parley.storage.dynamo import is_condition_failure
 from parley.storage.tables import (
     CONVERSATION_SK,
@@ -50,10 +55,12 @@ class Member:
 
 class MemberService:
     def __init__(self, table: ConversationTable, repository: ConversationRepository,
-                 on_removed: Callable[[str, str], None] | None = None) -> None:
+                 on_removed: Callable[[str, str], None] | None = None,
+                 on_rekey: Callable[[str, str | None, str], None] | None = None) -> None:
         self._t = table
         self._repo = repository
-        self._on_removed = on_removed
+        self._on_removed = on_removed  # (conversation id, user id): end that user's subscriptions here
+        self._on_rekey = on_rekey  # (conversation id, old key, new key)
 
     def _owned(self, user_id: str, conversation_id: str) -> Conversation:
         conversation = self._repo.get(user_id, conversation_id)
@@ -76,7 +83,9 @@ class MemberService:
         item = self._t.member(conversation_id, member_sk(member_id))
         item.member_id, item.owner_id, item.role, item.added_at = member_id, owner_id, role, now
         item.list_pk, item.list_sk = shared_list_pk(member_id), list_sk(now, conversation_id)
-        if not self._repo.save_new(owner_id, conversation_id, item):
+        key = self._t.conversation.live_key
+        if not self._repo.save_new(owner_id, conversation_id, item,
+                                   conversation_actions=[key.set(key | new_live_key())]):  # if_not_exists
             raise Conflict("this user is already a member", code="already_member")
         return Member(member_id, role, now)
 
@@ -107,8 +116,23 @@ class MemberService:
             if is_condition_failure(exc):
                 raise NotFound("member not found") from exc
             raise
+        self._rotate_key(conversation_id, conversation.user_id, conversation.live_key)
         if self._on_removed is not None:
             self._on_removed(conversation_id, member_id)
+
+    def _rotate_key(self, conversation_id: str, owner_id: str, old_key: str | None) -> None:
+        """A new live key after a removal (one conditional UpdateItem); ``old_key`` as read before."""
+        new_key = new_live_key()
+        conversation = self._t.conversation
+        try:
+            conversation(conversation_id, CONVERSATION_SK).update(
+                actions=[conversation.live_key.set(new_key)], condition=conversation.user_id == owner_id)
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return  # deleted meanwhile: no channel to move
+            raise
+        if self._on_rekey is not None:
+            self._on_rekey(conversation_id, old_key, new_key)
 
     def shared_with(self, user_id: str, *, limit: int, cursor: str | None) -> ConversationPage:
         """Conversations shared with the user, latest turn (or, before any, sharing) first, with the

@@ -1,17 +1,18 @@
 """The live channel on AWS: the hub's events forwarded to AppSync Events, in order, off the event loop.
 
 In aws mode the members' browsers subscribe to AppSync Events (the Lambda authorizer checks each
-subscription against the same rules as the API), and the functions publish there. Only a
-conversation that has members is published (one consistent Query of its member items per turn, made
-after the answer has started): a private conversation costs nothing here. Events queue in publish
-order and one task sends them, several per request, in a worker thread; a failed publish is logged
-(never its content) and dropped: live delivery is best effort, the conversation itself is saved.
+subscription against the same rules as the API), and the functions publish there, to the channel
+of the conversation's current key (``/conversations/<id>/<key>``). Only a conversation that has a
+key (it has had members) is published, and the key comes from the turn's own consistent read of the
+conversation: publishing costs no read at all. Events queue in publish order and one task sends
+them, several per request, in a worker thread; a failed publish is logged (never its content) and
+dropped: live delivery is best effort, the conversation itself is saved.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from parley.chat.events import SseEvent
@@ -22,34 +23,39 @@ BATCH = 25
 
 
 class Publisher(Protocol):
-    def publish(self, conversation_id: str, events: list[dict[str, Any]]) -> None: ...
+    def publish(self, channel: str, events: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+def wire(event: SseEvent) -> dict[str, Any]:
+    """An event as it is published (and as the local realtime server delivers it): one JSON object."""
+    return {"event": event.name, "id": event.id, "data": event.data}
 
 
 class RemoteRelay:
-    def __init__(self, publisher: Publisher, has_members: Callable[[str], bool]) -> None:
+    def __init__(self, publisher: Publisher) -> None:
         self._publisher = publisher
-        self._has_members = has_members
         self._queue: asyncio.Queue[tuple[str, SseEvent]] | None = None
         self._drain: asyncio.Task[None] | None = None
 
-    async def wanted(self, conversation_id: str) -> bool:
-        """Whether the conversation has members to deliver to (read in a worker thread)."""
-        return await asyncio.to_thread(self._has_members, conversation_id)
-
-    def send(self, conversation_id: str, event: SseEvent) -> None:
-        """Queue an event (called on the event loop); the drain task publishes it."""
+    def send(self, channel: str, event: SseEvent) -> None:
+        """Queue an event for ``channel`` (called on the event loop); the drain task publishes it."""
         if self._queue is None:
             self._queue = asyncio.Queue()
-        self._queue.put_nowait((conversation_id, event))
+        self._queue.put_nowait((channel, event))
         if self._drain is None or self._drain.done():
             self._drain = asyncio.get_running_loop().create_task(self._run())
+
+    def publish_now(self, channel: str, event: SseEvent) -> None:
+        """Publish one event at once, in the calling thread (a buffered route's last word, such as
+        ``rekey``: under Mangum nothing runs after the response, so it cannot wait for the drain)."""
+        self._publish_batch(channel, [wire(event)])
 
     async def _run(self) -> None:
         assert self._queue is not None
         while not self._queue.empty():
             first = self._queue.get_nowait()
             batch = [first]
-            # Consecutive events of one conversation go out together (they keep their order).
+            # Consecutive events of one channel go out together (they keep their order).
             while len(batch) < BATCH and not self._queue.empty():
                 nxt = self._queue.get_nowait()
                 if nxt[0] != first[0]:
@@ -59,12 +65,15 @@ class RemoteRelay:
                 batch.append(nxt)
             await self._publish(first[0], batch)
 
-    async def _publish(self, conversation_id: str, batch: list[tuple[str, SseEvent]]) -> None:
-        events = [{"event": e.name, "id": e.id, "data": e.data} for _, e in batch]
+    async def _publish(self, channel: str, batch: list[tuple[str, SseEvent]]) -> None:
+        await asyncio.to_thread(self._publish_batch, channel, [wire(e) for _, e in batch])
+
+    def _publish_batch(self, channel: str, events: list[dict[str, Any]]) -> None:
         try:
-            await asyncio.to_thread(self._publisher.publish, conversation_id, events)
+            self._publisher.publish(channel, events)
         except Exception:  # noqa: BLE001 (best effort: the turn it reports is saved either way)
-            logger.warning("live publish failed", extra={"conversation_id": conversation_id,
+            # The channel path holds the key: only the conversation id is logged.
+            logger.warning("live publish failed", extra={"conversation_id": channel.split("/")[2],
                                                          "events": len(events)}, exc_info=True)
 
     async def flush(self) -> None:

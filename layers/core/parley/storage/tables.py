@@ -133,6 +133,9 @@ class ConversationModel(ConversationItem, discriminator="conversation"):
     cold = nullable(BooleanAttribute())
     cold_key = nullable(UnicodeAttribute())
     temporary = nullable(BooleanAttribute())
+    #: The live channel's secret segment (``/conversations/<id>/<key>``): set when the first member is
+    #: added, replaced when one is removed or leaves, so a removed member's old subscription hears nothing.
+    live_key = nullable(UnicodeAttribute())
     by_user: ByUserIndex[ConversationModel] = ByUserIndex()
 
 

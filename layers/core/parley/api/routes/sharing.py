@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import Header, Path, Request, Response, status
 
-from parley.api.deps import ChannelDep, ConversationId, CopierDep, IdentityDep, MembersDep, SharesDep
+from parley.api.deps import ChannelDep, ConversationId, CopierDep, IdentityDep, MembersDep, SettingsDep, SharesDep
 from parley.api.lazy_routes import api_router
 from parley.api.openapi import LIVE_EVENT, LIVE_EVENT_NAMES
 from parley.api.schemas import ConversationSummary, ErrorBody
 from parley.api.sharing_schemas import (
     AddMemberRequest,
     CreateShareRequest,
+    LiveChannelBody,
     MemberBody,
     MemberList,
     ShareBody,
@@ -20,6 +21,7 @@ from parley.api.sharing_schemas import (
     ShareList,
 )
 from parley.api.sse import SseResponse, encode_events
+from parley.settings import Settings
 
 router = api_router(tags=["sharing"], responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody},
                                                  404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
@@ -124,3 +126,22 @@ async def live(
     after = None if last_event_id == "-1" else int(last_event_id)
     events = await channel.follow(who, conversation_id, after)
     return SseResponse(encode_events(events))
+
+
+def realtime_url(settings: Settings, request: Request) -> str | None:
+    """AppSync Events' endpoint on AWS; in local mode this server's own (sharing/realtime.py)."""
+    if settings.mode == "local":
+        scheme = "wss" if request.url.scheme == "https" else "ws"
+        return f"{scheme}://{request.url.netloc}/event/realtime"
+    domain = settings.live_events_realtime_domain
+    return f"wss://{domain}/event/realtime" if domain else None
+
+
+@router.get("/conversations/{conversation_id}/live/channel", response_model=LiveChannelBody)
+async def live_channel(conversation_id: ConversationId, who: IdentityDep, channel: ChannelDep,
+                       settings: SettingsDep, request: Request) -> LiveChannelBody:
+    """The realtime channel of the conversation (owner and current members; anyone else 404). Its path
+    holds a key that changes when a member is removed or leaves: subscribers get a `rekey` event on
+    the old channel and ask here again."""
+    return LiveChannelBody(channel=await channel.channel(who, conversation_id),
+                           realtime_url=realtime_url(settings, request))
