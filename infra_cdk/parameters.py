@@ -203,7 +203,7 @@ class Observability(_Strict):
 RESERVED_SETTINGS = frozenset({
     "mode", "region", "bucket_data", "trust_lwa_context_header", "cors_origins", "coldstore_prefix",
     "cognito_user_pool_id", "cognito_client_id", "summarize_state_machine_arn", "title_state_machine_arn",
-    "live_events_http_domain",
+    "live_events_http_domain", "live_events_realtime_domain",
     "model_backend", "openai_base_url", "openai_api_key", "openai_api_key_secret",
     # Local mode's emulators and the dev server's static files: nothing to point at in AWS.
     "dynamodb_endpoint", "s3_endpoint", "s3_presign_endpoint", "sagemaker_endpoint_url", "web_dist",
