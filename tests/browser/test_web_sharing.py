@@ -60,6 +60,9 @@ def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_serv
     bob.locator(".messages .msg.user").filter(has_text="what should we pack for Lisbon").wait_for()
     bob.locator(".messages .msg.assistant").filter(has_text="pack").wait_for()
     bob.get_by_role("status").filter(has_text="is typing").wait_for(state="detached")
+    # alice leaves the conversation: bob's "Viewing now" loses her at once (her page says so)
+    alice.evaluate("location.hash = '#/'")
+    bob.get_by_label("Viewing now").wait_for(state="detached")
 
 
 def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web_server: Server):

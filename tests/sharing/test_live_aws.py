@@ -130,20 +130,23 @@ def test_a_rekey_goes_to_the_old_channel_at_once_without_the_new_key_and_then_no
     assert http.calls[2][2]["channel"] == f"/conversations/{CID}/{new_key}"  # later events: the new key
 
 
-def test_presence_counted_here_is_not_published_to_appsync():
+def test_presence_is_published_to_appsync_and_a_reader_here_is_not_counted():
     http = FakeHttp()
     hub = LiveHub(remote=RemoteRelay(publisher(http)))
 
     async def scenario() -> None:
-        hub.typing(CID, "bob", KEY)
         follow = hub.follow(CID, "bob", None, ping_every=60, still_allowed=lambda: asyncio.sleep(0, True))
-        assert (await anext(follow)).name == "presence"  # counted here, for this process's readers
+        hub.presence(CID, ["alice", "bob"], 7, KEY)  # what the presence store changed (sharing/presence.py)
+        event = await anext(follow)
+        assert event.name == "presence" and event.data["viewers"] == ["alice", "bob"]
         await follow.aclose()
         assert hub._remote is not None
         await hub._remote.flush()
 
     asyncio.run(scenario())
-    assert [json.loads(e)["event"] for _, _, b in http.calls for e in b["events"]] == ["typing"]
+    [(_, _, body)] = http.calls
+    assert body["channel"] == f"/conversations/{CID}/{KEY}"
+    assert [json.loads(e)["event"] for e in body["events"]] == ["presence"]  # subscribing here counts nothing
 
 
 def test_local_mode_and_an_unset_domain_publish_nowhere():

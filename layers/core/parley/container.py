@@ -44,6 +44,7 @@ from parley.sharing.copy import ShareCopier
 from parley.sharing.listing import MergedListing
 from parley.sharing.live import LiveHub
 from parley.sharing.members import MemberService
+from parley.sharing.presence import PresenceStore
 from parley.sharing.shares import ShareService
 from parley.storage.api_keys_table import build_api_keys_table
 from parley.storage.aws import aws_client
@@ -241,7 +242,9 @@ def build_container(settings: Settings, catalog: Catalog | None = None) -> Conta
         shares=shares,
         members=members,
         live=live,
-        channel=LiveChannel(live, repo, ping_every=settings.ping_interval_s, run_blocking=run_blocking),
+        channel=LiveChannel(live, repo, PresenceStore(tables, heartbeat_s=settings.presence_heartbeat_s),
+                            ping_every=settings.ping_interval_s,
+                            run_blocking=run_blocking),
         listing=MergedListing(tables, repo, members),
         copier=ShareCopier(shares, repo, default_model=settings.default_model),
     )

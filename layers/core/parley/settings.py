@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     #: How often a generating process checkpoints the answer and looks for a stop request.
     checkpoint_interval_s: float = 2.0
     ping_interval_s: float = 15.0
+    #: How often a page viewing a shared conversation renews its presence; a viewer not renewed
+    #: within 2.5 times this stops counting (docs/sharing.md, "Presence"; its price: docs/scaling.md).
+    presence_heartbeat_s: int = 30
     #: How often a resumed stream served by another process re-reads the checkpoint.
     resume_poll_s: float = 1.0
     #: A "generating" answer whose process has not checkpointed for this long died with its process

@@ -236,6 +236,17 @@ export class ApiClient {
     await this.send("POST", `/conversations/${encodeURIComponent(conversationId)}/typing`);
   }
 
+  /** This page is viewing the conversation (a heartbeat): who is viewing now. */
+  presence(conversationId: string): Promise<{ viewers: string[]; version: number; heartbeatS: number }> {
+    return this.json("PUT", `/conversations/${encodeURIComponent(conversationId)}/presence`);
+  }
+
+  /** This page stopped viewing it; `keepalive`, so that it still goes out while the page closes. */
+  async leavePresence(conversationId: string): Promise<void> {
+    const path = `/conversations/${encodeURIComponent(conversationId)}/presence`;
+    await fetch(this.url(path), { method: "DELETE", keepalive: true, headers: await this.headers() });
+  }
+
   /** The bearer token to send now (the realtime protocol carries it in its own messages). */
   bearer(): Promise<string | null> {
     return this.opts.token();

@@ -4,10 +4,13 @@
 // goes). AppSync keeps no history, so after any gap (a dropped connection, a `rekey`) it emits
 // `reset`: the reader reloads the conversation and follows a still generating answer from the API.
 // A 404 from the API, or a refused subscription, ends it (`revoked`: no longer a member).
+// While subscribed it also says the page is viewing (presence.ts); `presence` events reach the
+// reader newest version first and never older.
 
 import type { ApiClient } from "../api/client";
 import { ApiError } from "../api/errors";
 import type { RealtimeConfig } from "../config";
+import { type PageVisibility, PresenceBeat, type PresenceSet } from "./presence";
 import { RealtimeSubscription, type SocketFactory } from "./realtime";
 
 export interface LiveEvent {
@@ -15,7 +18,7 @@ export interface LiveEvent {
   data: Record<string, unknown>;
 }
 
-type ChannelApi = Pick<ApiClient, "liveChannel" | "bearer">;
+type ChannelApi = Pick<ApiClient, "liveChannel" | "bearer" | "presence" | "leavePresence">;
 
 const RETRY_MS = [1000, 2000, 5000, 10000];
 
@@ -24,6 +27,8 @@ export class LiveChannel {
   private closed = false;
   private attempt = 0;
   private refused: string | null = null;
+  private beat: PresenceBeat | null = null;
+  private presenceVersion = -1;
 
   constructor(
     private readonly api: ChannelApi,
@@ -31,6 +36,7 @@ export class LiveChannel {
     private readonly realtime: RealtimeConfig,
     private readonly onEvent: (e: LiveEvent) => void,
     private readonly factory?: SocketFactory,
+    private readonly page?: PageVisibility,
   ) {
     void this.open(false);
   }
@@ -57,6 +63,7 @@ export class LiveChannel {
           this.attempt = 0;
           if (gap || again) this.onEvent({ name: "reset", data: { reason: again ? "reconnected" : "rekeyed" } });
           gap = false;
+          this.beat ??= new PresenceBeat(this.api, this.conversationId, (set) => this.presence(set), this.page);
         },
         onEvent: (raw) => this.receive(raw),
         // Refused: the key moved on (look again) or access ended (the API says 404 then); the same
@@ -76,7 +83,19 @@ export class LiveChannel {
     const { event, data } = raw as { event?: unknown; data?: unknown };
     if (typeof event !== "string") return;
     if (event === "rekey") return this.rekey();
-    this.onEvent({ name: event, data: data && typeof data === "object" ? (data as Record<string, unknown>) : {} });
+    const fields = data && typeof data === "object" ? (data as Record<string, unknown>) : {};
+    if (event === "presence") {
+      const viewers = Array.isArray(fields.viewers) ? fields.viewers.map(String) : [];
+      return this.presence({ viewers, version: Number(fields.version ?? 0) });
+    }
+    this.onEvent({ name: event, data: fields });
+  }
+
+  /** Publications may arrive out of order (several functions publish): the newest set wins. */
+  private presence(set: PresenceSet): void {
+    if (set.version < this.presenceVersion) return;
+    this.presenceVersion = set.version;
+    this.onEvent({ name: "presence", data: { viewers: set.viewers, version: set.version } });
   }
 
   /** The channel's key changed: nothing more comes on this one; ask the API for the new one. */
@@ -87,12 +106,15 @@ export class LiveChannel {
   }
 
   private end(): void {
+    this.beat?.stop(true);
     this.close();
     this.onEvent({ name: "revoked", data: {} });
   }
 
   close(): void {
     this.closed = true;
+    this.beat?.stop();
+    this.beat = null;
     this.subscription?.close();
     this.subscription = null;
   }

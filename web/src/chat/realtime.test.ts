@@ -105,6 +105,8 @@ describe("the AppSync Events protocol", () => {
 });
 
 describe("the live channel", () => {
+  /** The channel's own events (the presence heartbeat's are tested in presence.test.ts). */
+  const live = (got: LiveEvent[]) => got.filter((e) => e.name !== "presence");
   function api(channels: (string | Error)[]) {
     const calls: string[] = [];
     return {
@@ -116,6 +118,13 @@ describe("the live channel", () => {
         return { channel: next ?? null, realtimeUrl: null };
       },
       bearer: async () => "tok",
+      presence: async (id: string) => {
+        calls.push(`presence ${id}`);
+        return { viewers: ["me"], version: 1, heartbeatS: 30 };
+      },
+      leavePresence: async (id: string) => {
+        calls.push(`leave ${id}`);
+      },
     };
   }
 
@@ -125,16 +134,16 @@ describe("the live channel", () => {
     const channel = new LiveChannel(fake, "c1", realtime, (e) => got.push(e), factory);
     await flush();
     const id = FakeSocket.all[0].accept();
-    expect(got).toEqual([]); // the first subscription needs no catch-up
+    expect(live(got)).toEqual([]); // the first subscription needs no catch-up
     FakeSocket.all[0].publish(id, "answer_chunk", { delta: "Hel" });
-    expect(got).toEqual([{ name: "answer_chunk", data: { delta: "Hel" } }]);
+    expect(live(got)).toEqual([{ name: "answer_chunk", data: { delta: "Hel" } }]);
     FakeSocket.all[0].close(); // the network dropped it
     await vi.advanceTimersByTimeAsync(600);
     expect(FakeSocket.all).toHaveLength(2);
     const again = FakeSocket.all[1].accept();
-    expect(got.at(-1)).toEqual({ name: "reset", data: { reason: "reconnected" } });
+    expect(live(got).at(-1)).toEqual({ name: "reset", data: { reason: "reconnected" } });
     FakeSocket.all[1].publish(again, "answer_end", { messageId: "a1" });
-    expect(got.at(-1)?.name).toBe("answer_end");
+    expect(live(got).at(-1)?.name).toBe("answer_end");
     channel.close();
     expect(FakeSocket.all[1].sent.at(-1)).toEqual({ type: "unsubscribe", id: again });
   });
@@ -150,14 +159,31 @@ describe("the live channel", () => {
     expect(FakeSocket.all[0].readyState).toBe(3);
     expect(FakeSocket.all[1].accept()).toBeTruthy();
     expect(FakeSocket.all[1].sent.find((m) => m.type === "subscribe")?.channel).toBe("/conversations/c1/k2");
-    expect(got).toEqual([{ name: "reset", data: { reason: "rekeyed" } }]);
+    expect(live(got)).toEqual([{ name: "reset", data: { reason: "rekeyed" } }]);
     // removed: the API answers 404, and the channel ends
     const second = String(FakeSocket.all[1].sent.find((m) => m.type === "subscribe")?.id);
     FakeSocket.all[1].publish(second, "rekey");
     await flush();
     expect(got.at(-1)).toEqual({ name: "revoked", data: {} });
     expect(FakeSocket.all).toHaveLength(2);
-    expect(fake.calls).toEqual(["c1", "c1", "c1"]);
+    expect(fake.calls.filter((c) => !c.includes(" "))).toEqual(["c1", "c1", "c1"]);
+  });
+
+  it("says it is viewing once subscribed, shows the newest presence only, and leaves on close", async () => {
+    const fake = api(["/conversations/c1/k1"]);
+    const got: LiveEvent[] = [];
+    const channel = new LiveChannel(fake, "c1", realtime, (e) => got.push(e), factory);
+    await flush();
+    expect(fake.calls).toEqual(["c1"]); // nothing before the subscription holds
+    const id = FakeSocket.all[0].accept();
+    await flush();
+    expect(fake.calls).toEqual(["c1", "presence c1"]);
+    FakeSocket.all[0].publish(id, "presence", { viewers: ["me", "bob"], version: 5 });
+    FakeSocket.all[0].publish(id, "presence", { viewers: ["me"], version: 3 }); // an older one, late
+    const shown = got.filter((e) => e.name === "presence").map((e) => e.data.viewers);
+    expect(shown).toEqual([["me"], ["me", "bob"]]);
+    channel.close();
+    expect(fake.calls.at(-1)).toBe("leave c1");
   });
 
   it("subscribes to nothing for a conversation that was never shared", async () => {

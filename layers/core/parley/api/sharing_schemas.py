@@ -60,3 +60,13 @@ class LiveChannelBody(CamelModel):
     channel: str | None
     #: The realtime WebSocket endpoint (``wss://<realtime domain>/event/realtime``), when known here.
     realtime_url: str | None
+
+
+class PresenceBody(CamelModel):
+    """Who is viewing the conversation now (including the caller), and how often to say so again."""
+
+    viewers: list[str]
+    #: Increases with every change of ``viewers``; the same as the live channel's `presence` events.
+    version: int
+    #: Renew within this many seconds (a viewer not renewed for 2.5 times it stops counting).
+    heartbeat_s: int

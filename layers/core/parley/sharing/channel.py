@@ -1,18 +1,23 @@
-"""The live channel of a shared conversation as its members use it: who may follow, type, and where
-its realtime channel is."""
+"""The live channel of a shared conversation as its members use it: who may follow, type, who is
+viewing, and where its realtime channel is."""
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import anyio
 
 from parley.auth import Identity
 from parley.chat.events import SseEvent
 from parley.conversations.repository import ConversationRepository
 from parley.errors import Forbidden, NotFound
+from parley.ids import now_ms
 from parley.sharing.appsync import channel_of
 from parley.sharing.live import LiveHub
+from parley.sharing.presence import PresenceChange, PresenceStore
 
 #: Events only realtime (WebSocket) subscribers get: the Server-Sent Events route follows the
 #: conversation itself, whatever its key.
@@ -20,10 +25,13 @@ REALTIME_ONLY = frozenset({"rekey"})
 
 
 class LiveChannel:
-    def __init__(self, hub: LiveHub, repository: ConversationRepository, *, ping_every: float,
-                 run_blocking: Callable[..., Awaitable[Any]]) -> None:
+    def __init__(self, hub: LiveHub, repository: ConversationRepository, presence: PresenceStore, *,
+                 ping_every: float, run_blocking: Callable[..., Awaitable[Any]]) -> None:
         self._hub = hub
         self._repo = repository
+        self._presence = presence
+        #: How often a viewer renews its presence (what ``PUT .../presence`` tells the page).
+        self.heartbeat_s = presence.heartbeat_s
         self._ping_every = ping_every
         self._run_blocking = run_blocking
 
@@ -40,18 +48,52 @@ class LiveChannel:
         conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
         return channel_of(conversation_id, conversation.live_key) if conversation.live_key else None
 
+    async def here(self, who: Identity, conversation_id: str) -> PresenceChange:
+        """A heartbeat of someone viewing (owner or any member; anyone else: 404): who is viewing now.
+        Published to the live channel when that changed."""
+        conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
+        change: PresenceChange = await self._run_blocking(self._presence.beat, conversation_id, who.user_id,
+                                                          now_ms())
+        if change.changed:
+            self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
+        return change
+
+    async def gone(self, who: Identity, conversation_id: str) -> None:
+        """Someone stopped viewing (a closed page). Anyone else: 404."""
+        conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
+        change = await self._run_blocking(self._presence.leave, conversation_id, who.user_id, now_ms())
+        if change.changed:
+            self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
+
     async def follow(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
         """The events after ``after``, for as long as the reader may see the conversation (checked
-        now, so that anyone else gets a 404, and again whenever the hub asks)."""
+        now, so that anyone else gets a 404, and again whenever the hub asks). The reader counts as
+        viewing while it follows (its pings renew that)."""
         await self._run_blocking(self._repo.get, who.user_id, conversation_id)
         return self._events(who, conversation_id, after)
 
     async def _events(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
-        # Closed explicitly: the hub counts this reader as viewing until its follow ends.
-        async with contextlib.aclosing(self.subscribe(who.user_id, conversation_id, after)) as events:
-            async for event in events:
-                if event is None or event.name not in REALTIME_ONLY:
-                    yield event
+        seen = self._hub.last_id(conversation_id)
+        seen = seen if after is None else min(after, seen)  # the id its own presence event carries
+        events = self.subscribe(who.user_id, conversation_id, after)  # from now: it sees its own arrival
+        async with contextlib.aclosing(events):
+            try:
+                now = await self.here(who, conversation_id)
+                # Whether or not that changed the set (a second tab does not), the newcomer learns it.
+                yield SseEvent("presence", {"conversationId": conversation_id, "viewers": now.viewers,
+                                            "version": now.version, "at": now_ms()}, seen)
+                renewed = time.monotonic()
+                async for event in events:
+                    if event is None and time.monotonic() - renewed >= self.heartbeat_s:
+                        await self.here(who, conversation_id)
+                        renewed = time.monotonic()
+                    if event is None or event.name not in REALTIME_ONLY:
+                        yield event
+            finally:
+                # Also when the reader's request is cancelled: the leave must still be written.
+                with anyio.CancelScope(shield=True):
+                    with contextlib.suppress(NotFound):
+                        await self.gone(who, conversation_id)
 
     def subscribe(self, user_id: str, conversation_id: str,
                   after: int | None) -> AsyncGenerator[SseEvent | None, None]:

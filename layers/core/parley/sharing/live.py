@@ -1,4 +1,5 @@
-"""The live channel of a conversation: new messages, answers as they stream, typing, presence.
+"""The live channel of a conversation: new messages, answers as they stream, typing, presence
+(counted in the table, sharing/presence.py, and published here).
 
 One in-memory channel per conversation in this process (local mode, and one server). Events carry
 increasing ids; each channel keeps a bounded log, so a reader that reconnects with ``Last-Event-ID``
@@ -38,7 +39,7 @@ class Channel:
         self.log: deque[SseEvent] = deque(maxlen=LOG_SIZE)
         self.next_id = 1
         self.changed = asyncio.Event()
-        self.viewers: Counter[str] = Counter()
+        self.readers = 0  # subscriptions open in this process (a channel with none may be evicted)
         self.typing: dict[str, asyncio.TimerHandle] = {}
         self.revoked: Counter[str] = Counter()  # per user: subscriptions opened before a count ended
         self.closed = 0
@@ -64,7 +65,7 @@ class LiveHub:
         for conversation_id in list(self._channels):
             if len(self._channels) <= MAX_CHANNELS:
                 return
-            if not self._channels[conversation_id].viewers:
+            if not self._channels[conversation_id].readers:
                 del self._channels[conversation_id]
 
     def publish(self, conversation_id: str, name: str, data: dict[str, Any], *, remote: bool = True) -> SseEvent:
@@ -93,6 +94,12 @@ class LiveHub:
             timer.cancel()
         loop = asyncio.get_running_loop()
         channel.typing[user_id] = loop.call_later(self._typing_ttl_s, self._stop_typing, conversation_id, user_id)
+
+    def presence(self, conversation_id: str, viewers: list[str], version: int, live_key: str | None) -> None:
+        """Who is viewing now, as the presence store last changed it (``version`` increases)."""
+        channel = self._channel(conversation_id)
+        channel.key = live_key or channel.key
+        self.publish(conversation_id, "presence", {"viewers": viewers, "version": version})
 
     def _stop_typing(self, conversation_id: str, user_id: str) -> None:
         channel = self._channels.get(conversation_id)
@@ -198,16 +205,18 @@ class LiveHub:
 
     # -- readers ---------------------------------------------------------------------------------
 
-    def presence(self, conversation_id: str) -> list[str]:
+    def last_id(self, conversation_id: str) -> int:
+        """The id of the channel's newest event here (0: none yet)."""
         channel = self._channels.get(conversation_id)
-        return sorted(channel.viewers) if channel else []
+        return channel.next_id - 1 if channel else 0
 
-    async def follow(
+    def follow(
         self, conversation_id: str, user_id: str, after: int | None, *, ping_every: float,
         still_allowed: Callable[[], Awaitable[bool]],
     ) -> AsyncGenerator[SseEvent | None, None]:
-        """The channel's events after ``after`` (all new ones when None), live, until the reader goes
-        away, loses access (``revoked``) or the conversation is deleted (``closed``).
+        """The channel's events after ``after`` (all new ones when None: from now, this call, not the
+        first iteration), live, until the reader goes away, loses access (``revoked``) or the
+        conversation is deleted (``closed``).
 
         ``still_allowed`` is asked at every quiet ``ping_every``, so a removal made by another process
         also ends the stream.
@@ -215,19 +224,24 @@ class LiveHub:
         channel = self._channel(conversation_id)
         revoked, closed = channel.revoked[user_id], channel.closed
         cursor = channel.next_id - 1 if after is None else after
+        reset = None
         if after is not None and channel.log and after < channel.log[0].id - 1:
-            yield SseEvent("reset", {"conversationId": conversation_id, "reason": "events were missed"},
-                           channel.log[0].id - 1)
             cursor = channel.log[0].id - 1
+            reset = SseEvent("reset", {"conversationId": conversation_id, "reason": "events were missed"}, cursor)
         elif after is not None and after >= channel.next_id:
             cursor = channel.next_id - 1  # an id from before this process started: only new events
-        channel.viewers[user_id] += 1
-        if channel.viewers[user_id] == 1:
-            self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)}, remote=False)
-        else:  # a second tab: the newcomer still learns who is here
-            yield SseEvent("presence", {"conversationId": conversation_id, "viewers": self.presence(conversation_id),
-                                        "at": now_ms()}, cursor)
+        return self._follow(channel, conversation_id, user_id, cursor, reset, (revoked, closed), ping_every,
+                            still_allowed)
+
+    async def _follow(
+        self, channel: Channel, conversation_id: str, user_id: str, cursor: int, reset: SseEvent | None,
+        counts: tuple[int, int], ping_every: float, still_allowed: Callable[[], Awaitable[bool]],
+    ) -> AsyncGenerator[SseEvent | None, None]:
+        revoked, closed = counts
+        channel.readers += 1
         try:
+            if reset is not None:
+                yield reset
             while True:
                 for event in [e for e in channel.log if e.id > cursor]:
                     cursor = event.id
@@ -244,7 +258,4 @@ class LiveHub:
                         return
                     yield None
         finally:
-            channel.viewers[user_id] -= 1
-            if channel.viewers[user_id] <= 0:
-                del channel.viewers[user_id]
-                self.publish(conversation_id, "presence", {"viewers": self.presence(conversation_id)}, remote=False)
+            channel.readers -= 1

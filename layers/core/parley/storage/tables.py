@@ -34,6 +34,11 @@ SHARE_SK_PREFIX = "L#"
 #: A share link's own item (its partition is the share id, so a public read is one GetItem).
 SHARE_PK_PREFIX = "share#"
 SHARE_ITEM_SK = "L"
+#: Who is viewing a conversation (its own partition, so no read of the conversation's sees it):
+#: ``sk = "V#<user>"`` per viewer, ``sk = "P"`` the set last published.
+PRESENCE_PK_PREFIX = "presence#"
+VIEWER_SK_PREFIX = "V#"
+PRESENCE_SET_SK = "P"
 BY_USER_INDEX = "by_user"
 
 
@@ -56,6 +61,14 @@ def share_sk(share_id: str) -> str:
 def shared_list_pk(user_id: str) -> str:
     """The ``by_user`` partition listing the conversations shared with a user (member items only)."""
     return f"{user_id}#shared"
+
+
+def presence_pk(conversation_id: str) -> str:
+    return f"{PRESENCE_PK_PREFIX}{conversation_id}"
+
+
+def viewer_sk(user_id: str) -> str:
+    return f"{VIEWER_SK_PREFIX}{user_id}"
 
 
 def list_pk(user_id: str, archived: bool, temporary: bool = False) -> str:
@@ -209,6 +222,21 @@ class ShareModel(ConversationItem, discriminator="share"):
     snapshot_key = nullable(UnicodeAttribute())
 
 
+class ViewerModel(ConversationItem, discriminator="viewer"):
+    """One person viewing a conversation, until ``until`` (ms) unless their heartbeat renews it
+    (``expires_at``, later, only lets DynamoDB clean it up)."""
+
+    user_id = UnicodeAttribute()
+    until = NumberAttribute()
+
+
+class PresenceSetModel(ConversationItem, discriminator="presence_set"):
+    """The viewers last published for a conversation, and that publication's version."""
+
+    viewers: ListAttribute[str] = ListAttribute(of=UnicodeAttribute)  # type: ignore[arg-type]  # as above
+    version = NumberAttribute()
+
+
 @dataclass(frozen=True)
 class ConversationTable:
     """The item classes of one bound table (each a subclass of its template above)."""
@@ -221,6 +249,8 @@ class ConversationTable:
     member: type[MemberModel]
     share: type[ShareModel]
     share_index: type[ShareIndexModel]
+    viewer: type[ViewerModel]
+    presence_set: type[PresenceSetModel]
 
 
 def build_conversation_table(table_name: str, region: str, host: str | None) -> ConversationTable:
@@ -236,4 +266,6 @@ def build_conversation_table(table_name: str, region: str, host: str | None) -> 
         member=bind_kind(MemberModel, root),
         share=bind_kind(ShareModel, root),
         share_index=bind_kind(ShareIndexModel, root),
+        viewer=bind_kind(ViewerModel, root),
+        presence_set=bind_kind(PresenceSetModel, root),
     )

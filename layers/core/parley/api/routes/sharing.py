@@ -16,6 +16,7 @@ from parley.api.sharing_schemas import (
     LiveChannelBody,
     MemberBody,
     MemberList,
+    PresenceBody,
     ShareBody,
     SharedConversation,
     ShareList,
@@ -108,6 +109,23 @@ def remove_member(conversation_id: ConversationId, user_id: UserId, who: Identit
 async def typing(conversation_id: ConversationId, who: IdentityDep, channel: ChannelDep) -> Response:
     """A keystroke: members viewing see "typing" until 5 s after the last one (owner and participants)."""
     await channel.typing(who, conversation_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/conversations/{conversation_id}/presence", response_model=PresenceBody)
+async def viewing(conversation_id: ConversationId, who: IdentityDep, channel: ChannelDep) -> PresenceBody:
+    """I am viewing this conversation (owner and members): a heartbeat, renewed every `heartbeatS`
+    while the page is visible; a viewer not renewed within 2.5 heartbeats stops counting. Members viewing get a
+    `presence` event whenever the set changes."""
+    change = await channel.here(who, conversation_id)
+    return PresenceBody(viewers=change.viewers, version=change.version, heartbeat_s=channel.heartbeat_s)
+
+
+@router.delete("/conversations/{conversation_id}/presence", status_code=status.HTTP_204_NO_CONTENT,
+               response_class=Response)
+async def not_viewing(conversation_id: ConversationId, who: IdentityDep, channel: ChannelDep) -> Response:
+    """I stopped viewing this conversation (a closed or hidden page)."""
+    await channel.gone(who, conversation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
