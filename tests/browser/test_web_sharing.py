@@ -91,6 +91,11 @@ def test_share_dialog_members_shared_list_and_public_page(new_page: NewPage, web
     bob.locator(".messages .msg.user").filter(has_text="a packing list for Porto").wait_for()
     bob.get_by_text("view only").wait_for()
     assert bob.get_by_role("button", name="Share").count() == 0  # only the owner shares
+    # alice's page, open since before the conversation had a live channel, finds it once she adds
+    # bob: his arrival shows there without a reload, with his avatar
+    viewing = alice.get_by_label("Viewing now").filter(has_text=bob_id)
+    viewing.wait_for()
+    assert viewing.locator(".avatar").inner_text() == (bob_id[0] + bob_id.split("-")[1][0]).upper()
 
     anonymous = new_page()  # a fresh context, never signed in
     anonymous.goto(url)

@@ -63,7 +63,8 @@ export class LiveChannel {
           this.attempt = 0;
           if (gap || again) this.onEvent({ name: "reset", data: { reason: again ? "reconnected" : "rekeyed" } });
           gap = false;
-          this.beat ??= new PresenceBeat(this.api, this.conversationId, (set) => this.presence(set), this.page);
+          if (this.beat) this.beat.now(); // a gap: who is viewing may have changed meanwhile
+          else this.beat = new PresenceBeat(this.api, this.conversationId, (set) => this.presence(set), this.page);
         },
         onEvent: (raw) => this.receive(raw),
         // Refused: the key moved on (look again) or access ended (the API says 404 then); the same

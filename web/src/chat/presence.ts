@@ -85,6 +85,11 @@ export class PresenceBeat {
     this.timer = null;
   }
 
+  /** Renew now (after a gap in the channel, whose presence events were missed). */
+  now(): void {
+    if (!this.stopped && this.page.visible()) void this.beat();
+  }
+
   /** The page left the conversation: say so (unless `quietly`: access already ended). */
   stop(quietly = false): void {
     if (this.stopped) return;

@@ -142,6 +142,8 @@ describe("the live channel", () => {
     expect(FakeSocket.all).toHaveLength(2);
     const again = FakeSocket.all[1].accept();
     expect(live(got).at(-1)).toEqual({ name: "reset", data: { reason: "reconnected" } });
+    await flush();
+    expect(fake.calls.filter((c) => c.startsWith("presence"))).toHaveLength(2); // renewed after the gap
     FakeSocket.all[1].publish(again, "answer_end", { messageId: "a1" });
     expect(live(got).at(-1)?.name).toBe("answer_end");
     channel.close();

@@ -61,6 +61,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
   });
   const { detail, pending, problem, roots, memoryNote } = state;
   const [sharing, setSharing] = useState(false);
+  // Bumped when the owner changes the members: the live panel then looks for its channel again (the
+  // first member creates it; a removal gives it a new key).
+  const [liveEpoch, setLiveEpoch] = useState(0);
   const files = useDraftItems(turn.drafts);
   const drop = useFileDrop((dropped) => turn.attach(dropped));
   const scroll = useChatScroll({
@@ -83,7 +86,9 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
 
   return (
     <main class={`chat${drop.dragging ? " dragging" : ""}`} aria-label="Chat" {...drop.handlers}>
-      {sharing && conversationId && <ShareDialog api={api} conversationId={conversationId} onClose={() => setSharing(false)} />}
+      {sharing && conversationId && (
+        <ShareDialog api={api} conversationId={conversationId} onClose={() => setSharing(false)} onMembersChanged={() => setLiveEpoch((n) => n + 1)} />
+      )}
       {drop.dragging && (
         <div class="drop-zone" aria-hidden="true">
           <Icon name="attach" size={28} />
@@ -156,7 +161,7 @@ export function Chat({ api, conversationId, catalog, refreshKey, onCreated, onTu
       </div>
       <div class="composer-wrap">
         {conversationId && (
-          <LivePanel api={api} conversationId={conversationId} me={me} realtime={realtime} onChanged={() => void turn.load(conversationId, false).catch(() => undefined)} />
+          <LivePanel key={liveEpoch} api={api} conversationId={conversationId} me={me} realtime={realtime} onChanged={() => void turn.load(conversationId, false).catch(() => undefined)} />
         )}
         {archived && (
           <div class="archived-banner" role="status">

@@ -140,7 +140,15 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
       )}
       {others.length > 0 && (
         <div class="presence muted" aria-label="Viewing now">
-          Viewing now: {others.join(", ")}
+          {others.map((v) => (
+            <span class="viewer" key={v} title={v}>
+              <span class="avatar" aria-hidden="true" style={{ background: avatarColor(v) }}>
+                {initials(v)}
+              </span>
+              {v}
+            </span>
+          ))}
+          <span>{others.length === 1 ? "is" : "are"} viewing</span>
         </div>
       )}
       {typing.length > 0 && (
@@ -150,4 +158,18 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
       )}
     </div>
   );
+}
+
+/** Up to two letters of a user id (its first two words, or its first two characters). */
+export function initials(userId: string): string {
+  const words = userId.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const letters = words.length > 1 ? words[0][0] + words[1][0] : (words[0] ?? userId).slice(0, 2);
+  return letters.toUpperCase();
+}
+
+/** A stable colour per person, so the same viewer looks the same on every page. */
+export function avatarColor(userId: string): string {
+  let hash = 0;
+  for (const ch of userId) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `hsl(${hash % 360} 45% 45%)`;
 }

@@ -8,6 +8,8 @@ interface Props {
   api: ApiClient;
   conversationId: string;
   onClose(): void;
+  /** Members were added or removed (the live channel may have a new key, or exist now). */
+  onMembersChanged?(): void;
 }
 
 interface ShareLink {
@@ -23,7 +25,7 @@ interface Member {
 /** Where a share link opens in the web client (the API serves the same id at `/shared/{id}`). */
 export const shareLinkUrl = (shareId: string) => `${location.origin}${location.pathname}#/shared/${shareId}`;
 
-export function ShareDialog({ api, conversationId, onClose }: Props) {
+export function ShareDialog({ api, conversationId, onClose, onMembersChanged }: Props) {
   const [links, setLinks] = useState<ShareLink[]>([]);
   const [members, setMembers] = useState<Member[]>([]);
   const [userId, setUserId] = useState("");
@@ -77,7 +79,11 @@ export function ShareDialog({ api, conversationId, onClose }: Props) {
           onSubmit={(e) => {
             e.preventDefault();
             const id = userId.trim();
-            if (id) void act(() => api.json("POST", `${base}/members`, { userId: id, role }, false)).then(() => setUserId(""));
+            if (id)
+              void act(async () => {
+                await api.json("POST", `${base}/members`, { userId: id, role }, false);
+                onMembersChanged?.();
+              }).then(() => setUserId(""));
           }}
         >
           <input aria-label="User id" placeholder="User id" value={userId} maxLength={128} onInput={(e) => setUserId(e.currentTarget.value)} />
@@ -93,7 +99,13 @@ export function ShareDialog({ api, conversationId, onClose }: Props) {
           {members.map((m) => (
             <li key={m.userId}>
               <span>{m.userId}</span> <span class="muted">{m.role === "viewer" ? "can view" : "can send"}</span>
-              <button type="button" aria-label={`Remove ${m.userId}`} onClick={() => void act(() => api.call("DELETE", `${base}/members/${encodeURIComponent(m.userId)}`))}>
+              <button type="button" aria-label={`Remove ${m.userId}`} onClick={() =>
+                  void act(async () => {
+                    await api.call("DELETE", `${base}/members/${encodeURIComponent(m.userId)}`);
+                    onMembersChanged?.();
+                  })
+                }
+              >
                 Remove
               </button>
             </li>
