@@ -7,7 +7,8 @@ serialized by a lock; tantivy allows one writer per index, taken for each batch 
 released after its commit, so other processes (a CLI) can write between them.
 
 A commit costs 1.5-10 ms here (measured: the most while a young index merges its small segments)
-and a turn writes two messages, so message writes wait up to ``LINGER_S`` and are committed together, one commit per user per batch, by a flusher thread.
+and a turn writes two messages, so message writes wait up to ``LINGER_S`` and are committed
+together, one commit per user per batch, by a flusher thread.
 Every read of an index (a search, a change that reads documents, the catch-up mark) commits that
 user's waiting messages first, so a search always finds what was written before it. While messages
 wait, a marker file sits in the user's index; a process that died with it there (kill -9) left
