@@ -4,9 +4,10 @@ live channel's realtime protocol (the AppSync Events WebSocket protocol, which l
 from __future__ import annotations
 
 import uuid
+from typing import NamedTuple
 
+from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-from playwright.sync_api import expect
 
 from tests.browser.harness import Server
 from tests.browser.pages import NewPage, send, sign_in, type_message, wait_idle
@@ -24,12 +25,21 @@ RECORD_SOCKETS = """
 OPEN_SOCKETS = "() => window.__sockets.filter((s) => s.readyState === 1).map((s) => [s.url, s.protocol])"
 
 
-def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_server: Server):
+class BothViewing(NamedTuple):
+    alice_id: str
+    token: str  # alice's
+    cid: str
+    alice: Page
+    bob: Page
+
+
+def both_viewing(new_page: NewPage, web_server: Server, title: str, role: str) -> BothViewing:
+    """alice's conversation shared with bob (``role``), open on both their pages, bob seeing alice
+    there; bob's page records its WebSockets."""
     alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
     token = web_server.token(alice_id)
-    cid = web_server.call("POST", "/conversations", token, {"title": "Shared plan"})["conversationId"]
-    web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": "participant"})
-
+    cid = web_server.call("POST", "/conversations", token, {"title": title})["conversationId"]
+    web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": role})
     alice, bob = new_page(), new_page()
     bob.add_init_script(RECORD_SOCKETS)
     bob.reload()
@@ -37,8 +47,13 @@ def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_serv
     sign_in(bob, bob_id)
     for page in (alice, bob):
         page.evaluate(f"location.hash = '#/c/{cid}'")
-        page.get_by_role("heading", name="Shared plan").wait_for()
+        page.get_by_role("heading", name=title).wait_for()
     bob.get_by_label("Viewing now").filter(has_text=alice_id).wait_for()
+    return BothViewing(alice_id, token, cid, alice, bob)
+
+
+def test_bob_sees_alice_typing_and_her_answer_stream(new_page: NewPage, web_server: Server):
+    alice_id, _, _, alice, bob = both_viewing(new_page, web_server, "Shared plan", "participant")
     sockets = bob.evaluate(OPEN_SOCKETS)
     assert [(url.rsplit("/", 2)[-2:], protocol) for url, protocol in sockets] == [
         (["event", "realtime"], "aws-appsync-event-ws")]
@@ -142,19 +157,7 @@ def test_a_dropped_connection_misses_nothing_of_an_answer(new_page: NewPage, web
     """The socket drops while alice's answer streams: bob's page reconnects, reads the conversation again
     and follows the answer through the API's resume stream, so what it shows stays the answer's text
     from its start (a gap would not be a prefix of it), and grows on to the end."""
-    alice_id, bob_id = f"alice-{uuid.uuid4().hex[:6]}", f"bob-{uuid.uuid4().hex[:6]}"
-    token = web_server.token(alice_id)
-    cid = web_server.call("POST", "/conversations", token, {"title": "Dropped"})["conversationId"]
-    web_server.call("POST", f"/conversations/{cid}/members", token, {"userId": bob_id, "role": "viewer"})
-    alice, bob = new_page(), new_page()
-    bob.add_init_script(RECORD_SOCKETS)
-    bob.reload()
-    sign_in(alice, alice_id)
-    sign_in(bob, bob_id)
-    for page in (alice, bob):
-        page.evaluate(f"location.hash = '#/c/{cid}'")
-        page.get_by_role("heading", name="Dropped").wait_for()
-    bob.get_by_label("Viewing now").filter(has_text=alice_id).wait_for()
+    _, token, cid, alice, bob = both_viewing(new_page, web_server, "Dropped", "viewer")
 
     type_message(alice, f"tell me about Porto at length ({uuid.uuid4().hex[:8]})")
     text = "() => document.querySelector('.remote-answer .remote-text')?.textContent ?? ''"

@@ -78,18 +78,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.state.container = container
     install_error_handlers(app)
     install_docs(app)
-    include(app, system.router)
-    include(app, conversations.router)
-    include(app, chat.router)
-    include(app, usage.router)
-    include(app, api_keys.router)
-    include(app, attachments.router)
-    include(app, export.router)
-    include(app, openai.router)
-    include(app, search.router)
-    include(app, me.router)
-    include(app, memories.router)
-    include(app, sharing.router)
+    for routes in (system, conversations, chat, usage, api_keys, attachments, export, openai, search, me, memories,
+                   sharing):
+        include(app, routes.router)
     if settings.mode == "local":
         include(app, system.dev_router)
         include(app, export.dev_router)
