@@ -130,6 +130,35 @@ def test_a_rekey_goes_to_the_old_channel_at_once_without_the_new_key_and_then_no
     assert http.calls[2][2]["channel"] == f"/conversations/{CID}/{new_key}"  # later events: the new key
 
 
+def test_settle_returns_once_the_answers_last_event_is_published():
+    """The answer's stream ends after ``settle``: a Lambda whose response has ended may be frozen, so
+    nothing of the answer may still wait in the queue then."""
+    http = FakeHttp()
+    hub = LiveHub(remote=RemoteRelay(publisher(http)))
+
+    async def scenario() -> list[str]:
+        log = EventLog()
+        forward = hub.relay(CID, "bob", None, log, KEY)
+        assert forward is not None
+        log.start({"messageId": "a1"})
+        log.chunk("Hi")
+        log.end("message_end", {"messageId": "a1", "finishReason": "stop"})
+        await hub.settle(forward)  # no sleeping, no flush of its own
+        return [json.loads(e)["event"] for _, _, b in http.calls for e in b["events"]]
+
+    assert asyncio.run(scenario()) == ["answer_start", "answer_chunk", "answer_end"]
+
+
+def test_nothing_to_settle_for_a_conversation_nobody_follows():
+    hub = LiveHub()  # local mode, no reader here
+
+    async def scenario() -> None:
+        assert hub.relay(CID, "bob", None, EventLog(), KEY) is None
+        await hub.settle(None)
+
+    asyncio.run(scenario())
+
+
 def test_presence_is_published_to_appsync_and_a_reader_here_is_not_counted():
     http = FakeHttp()
     hub = LiveHub(remote=RemoteRelay(publisher(http)))

@@ -3,11 +3,18 @@ published only when the set changes."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 
+from parley.auth.identity import Identity
 from parley.ids import now_ms
+from parley.sharing.channel import LiveChannel
+from parley.sharing.live import LiveHub
 from parley.sharing.presence import PresenceStore
+from parley.sharing.remote import RemoteRelay
 from tests.sharing.helpers import add_member, create, new_user
+from tests.sharing.test_live_aws import FakeHttp, publisher
 
 
 def shared(client, make_user, role: str = "viewer"):
@@ -90,3 +97,28 @@ def test_racing_heartbeats_publish_each_set_once_and_end_with_everyone(app):
     assert max(published, key=lambda c: c.version).viewers == users
     again = store.beat(cid, "u0", now)
     assert again.viewers == users and not again.changed
+
+
+def test_on_aws_a_heartbeat_and_a_keystroke_are_published_before_their_request_returns(app, client, make_user):
+    """Behind Mangum a Lambda may be frozen once its response is sent: the routes wait for the publish."""
+    cid, _, (bob_id, _) = shared(client, make_user, role="participant")
+    http = FakeHttp()
+    container = app.state.container
+    hub = LiveHub(remote=RemoteRelay(publisher(http)))
+    channel = LiveChannel(hub, container.conversations_repo, PresenceStore(container.tables, heartbeat_s=30),
+                          ping_every=60, run_blocking=container.channel._run_blocking)
+    bob = Identity(user_id=bob_id, tier="free")
+
+    async def scenario() -> list[list[str]]:
+        seen = []
+        await channel.here(bob, cid)
+        seen.append(published(http))
+        await channel.typing(bob, cid)
+        seen.append(published(http))
+        return seen
+
+    assert asyncio.run(scenario()) == [["presence"], ["presence", "typing"]]
+
+
+def published(http: FakeHttp) -> list[str]:
+    return [json.loads(e)["event"] for _, _, body in http.calls for e in body["events"]]

@@ -31,12 +31,16 @@ class SseResponse(Response):
         events: AsyncIterator[bytes],
         *,
         wait_until_saved: Callable[[], Awaitable[None]] | None = None,
+        before_end: Callable[[], Awaitable[None]] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.status_code = 200
         self.background = None
         self._events = events
         self._wait = wait_until_saved
+        # Awaited after the last event and before the response ends (on Lambda, the end of the
+        # response may freeze the process: what must go out first goes here).
+        self._before_end = before_end
         self._stream_headers = {**SSE_HEADERS, **(headers or {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -47,6 +51,8 @@ class SseResponse(Response):
                 await send({"type": "http.response.start", "status": 200, "headers": raw_headers})
                 async for body in self._events:
                     await send({"type": "http.response.body", "body": body, "more_body": True})
+                if self._before_end is not None:
+                    await self._before_end()
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
             except OSError:
                 pass  # the client went away; the generation goes on and is saved below

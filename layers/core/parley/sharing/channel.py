@@ -41,6 +41,7 @@ class LiveChannel:
         if conversation.role == "viewer":
             raise Forbidden("a viewer cannot type in this conversation")
         self._hub.typing(conversation_id, who.user_id, conversation.live_key)
+        await self._hub.flush()
 
     async def channel(self, who: Identity, conversation_id: str) -> str | None:
         """The realtime channel to subscribe to (``/conversations/<id>/<key>``) for the owner or a
@@ -56,6 +57,7 @@ class LiveChannel:
                                                           now_ms())
         if change.changed:
             self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
+            await self._hub.flush()
         return change
 
     async def gone(self, who: Identity, conversation_id: str) -> None:
@@ -64,6 +66,7 @@ class LiveChannel:
         change = await self._run_blocking(self._presence.leave, conversation_id, who.user_id, now_ms())
         if change.changed:
             self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
+            await self._hub.flush()
 
     async def follow(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
         """The events after ``after``, for as long as the reader may see the conversation (checked

@@ -14,6 +14,7 @@ Everything here runs on the event loop; ``revoke`` and ``close`` may be called f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import Counter, OrderedDict, deque
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
@@ -109,12 +110,13 @@ class LiveHub:
             self.publish(conversation_id, "typing", {"userId": user_id, "typing": False})
 
     def relay(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
-              log: EventLog, live_key: str | None = None) -> None:
+              log: EventLog, live_key: str | None = None) -> asyncio.Task[None] | None:
         """A turn that started: its user message now, then its answer's events as they stream.
 
         Only for a conversation someone in this process follows, or (aws mode, with a remote relay)
         one that has a live key, which the turn read with the conversation (consistently, before the
-        first token): private ones cost nothing here, shared ones no extra read.
+        first token): private ones cost nothing here, shared ones no extra read. Returns the task
+        that forwards the answer (see ``settle``), or None when nobody follows it.
         """
         if live_key is not None and self._remote is not None:
             self._channel(conversation_id).key = live_key
@@ -122,12 +124,22 @@ class LiveHub:
             self._stop_typing(conversation_id, author_id)
             if user_message is not None:
                 self.publish(conversation_id, "message", {"message": user_message})
-            self._spawn(self._forward(conversation_id, author_id, log))
+            return self._spawn(self._forward(conversation_id, author_id, log))
+        return None
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    async def settle(self, forward: asyncio.Task[None] | None, timeout_s: float = 5.0) -> None:
+        """Until a relayed answer's last event is published: the answer's stream ends after this, and
+        a Lambda whose response has ended may be frozen before a queued publish goes out."""
+        if forward is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(forward), timeout_s)
+        await self.flush()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     async def _forward(self, conversation_id: str, author_id: str, log: EventLog) -> None:
         message_id = None
@@ -204,6 +216,12 @@ class LiveHub:
         changed.set()
 
     # -- readers ---------------------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Until what was published is on AppSync Events (aws mode): a buffered route's last step,
+        since a Lambda behind Mangum may be frozen once its response is sent."""
+        if self._remote is not None:
+            await self._remote.flush()
 
     def last_id(self, conversation_id: str) -> int:
         """The id of the channel's newest event here (0: none yet)."""

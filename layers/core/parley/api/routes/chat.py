@@ -46,13 +46,15 @@ def respond(result: TurnPlan | Replay, runner: TurnRunner, live: LiveHub) -> Sse
     if isinstance(result, Replay):
         return replay_response(result)
     generation: Generation = runner.start(result)
+    forward = None
     if result.conversation_id:  # members viewing the conversation see the turn live
         user_message = MessageBody.of(result.user_message).model_dump(by_alias=True) if result.user_message else None
         author = result.identity.user_id if result.identity else result.user_id
-        live.relay(result.conversation_id, author, user_message, generation.log, result.live_key)
+        forward = live.relay(result.conversation_id, author, user_message, generation.log, result.live_key)
     return SseResponse(
         encode_events(generation.log.batches(ping_every=runner.ping_every)),
         wait_until_saved=generation.wait,
+        before_end=(lambda: live.settle(forward)) if forward is not None else None,
         headers=quota_headers(result.quota),
     )
 
