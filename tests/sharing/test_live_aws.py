@@ -256,3 +256,21 @@ def test_the_key_is_made_with_the_first_member_and_replaced_when_one_goes(app, c
     assert client.delete(f"/conversations/{cid}/members/{dave_id}", headers=dave).status_code == 204
     assert live_key(alice_id, cid) not in (None, first, second)  # leaving replaces it too
     assert live_key(alice_id, new_id()) is None
+
+
+def test_every_keystroke_republishes_typing_and_one_stop_follows_the_last():
+    hub = LiveHub(typing_ttl_s=0.3)
+
+    async def scenario() -> list[tuple[str, bool]]:
+        follow = hub.follow(CID, "alice", None, ping_every=60, still_allowed=lambda: asyncio.sleep(0, True))
+        hub.typing(CID, "bob")
+        await asyncio.sleep(0.2)
+        hub.typing(CID, "bob")  # within the TTL: "typing" again, and the stop moves on
+        seen = []
+        while len(seen) < 3:
+            event = await asyncio.wait_for(anext(follow), 2)
+            seen.append((event.name, event.data["typing"]))
+        await follow.aclose()
+        return seen
+
+    assert asyncio.run(scenario()) == [("typing", True), ("typing", True), ("typing", False)]

@@ -24,8 +24,10 @@ interface RemoteAnswer {
   text: string;
 }
 
-/** A "typing" hint that no "stopped" follows (its sender's process may have gone) ends by itself. */
-const TYPING_EXPIRES_MS = 8000;
+/** A "typing" hint ends by itself 5 s after its last "typing" event: each keystroke request (at most
+ * one per 2 s) republishes it, so this holds even when no "stopped" comes (a Lambda frozen before
+ * its timer fired). */
+const TYPING_EXPIRES_MS = 5000;
 
 export function LivePanel({ api, conversationId, me, realtime, onChanged }: Props) {
   const [typing, setTyping] = useState<string[]>([]);

@@ -85,14 +85,15 @@ class LiveHub:
     # -- what members do -------------------------------------------------------------------------
 
     def typing(self, conversation_id: str, user_id: str, live_key: str | None = None) -> None:
-        """A keystroke: "typing" now (once), "stopped" after the TTL passes without another."""
+        """A keystroke (clients send one at most every 2 s): "typing" again each time, so a reader
+        keeps the hint for the TTL after the last one (whichever process or Lambda got it), and
+        "stopped" after the TTL passes without another."""
         channel = self._channel(conversation_id)
         channel.key = live_key or channel.key
         timer = channel.typing.pop(user_id, None)
-        if timer is None:
-            self.publish(conversation_id, "typing", {"userId": user_id, "typing": True})
-        else:
+        if timer is not None:
             timer.cancel()
+        self.publish(conversation_id, "typing", {"userId": user_id, "typing": True})
         loop = asyncio.get_running_loop()
         channel.typing[user_id] = loop.call_later(self._typing_ttl_s, self._stop_typing, conversation_id, user_id)
 
