@@ -52,21 +52,20 @@ class LiveChannel:
     async def here(self, who: Identity, conversation_id: str) -> PresenceChange:
         """A heartbeat of someone viewing (owner or any member; anyone else: 404): who is viewing now.
         Published to the live channel when that changed."""
+        return await self._presence_change(self._presence.beat, who, conversation_id)
+
+    async def gone(self, who: Identity, conversation_id: str) -> None:
+        """Someone stopped viewing (a closed page). Anyone else: 404."""
+        await self._presence_change(self._presence.leave, who, conversation_id)
+
+    async def _presence_change(self, change_by: Callable[[str, str, int], PresenceChange], who: Identity,
+                               conversation_id: str) -> PresenceChange:
         conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
-        change: PresenceChange = await self._run_blocking(self._presence.beat, conversation_id, who.user_id,
-                                                          now_ms())
+        change: PresenceChange = await self._run_blocking(change_by, conversation_id, who.user_id, now_ms())
         if change.changed:
             self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
             await self._hub.flush()
         return change
-
-    async def gone(self, who: Identity, conversation_id: str) -> None:
-        """Someone stopped viewing (a closed page). Anyone else: 404."""
-        conversation = await self._run_blocking(self._repo.get, who.user_id, conversation_id)
-        change = await self._run_blocking(self._presence.leave, conversation_id, who.user_id, now_ms())
-        if change.changed:
-            self._hub.presence(conversation_id, change.viewers, change.version, conversation.live_key)
-            await self._hub.flush()
 
     async def follow(self, who: Identity, conversation_id: str, after: int | None) -> AsyncIterator[SseEvent | None]:
         """The events after ``after``, for as long as the reader may see the conversation (checked

@@ -3,8 +3,8 @@
 No process can count AppSync Events' subscribers, so presence is kept in the table: each viewer
 renews an item of its own with a heartbeat (the web client every ``heartbeat_s`` while its page is
 visible, the Server-Sent Events route at its pings) and removes it on leaving; an item not renewed
-within ``TTL_FACTOR`` heartbeats (a closed laptop) no longer counts and is deleted by the next heartbeat that sees
-it. The set is published (``presence {viewers, version}`` on the live channel) only when it
+within ``TTL_FACTOR`` heartbeats (a closed laptop) no longer counts and is deleted by the next
+heartbeat that sees it. The set is published (``presence {viewers, version}`` on the live channel) only when it
 changes: a heartbeat that changes nothing costs its write and one small Query, and publishes
 nothing. The set last published is an item of its own, replaced only on its version (a conditional
 write), so two racing heartbeats publish one change once, and versions increase with time: readers
@@ -84,8 +84,9 @@ class PresenceStore:
                 return PresenceChange(viewers, version, changed=False)
             if published is None and not viewers:
                 return PresenceChange([], 0, changed=False)
-            if self._replace(pk, published, viewers, max(version + 1, now), now):
-                return PresenceChange(viewers, max(version + 1, now), changed=True)
+            next_version = max(version + 1, now)
+            if self._replace(pk, published, viewers, next_version, now):
+                return PresenceChange(viewers, next_version, changed=True)
         return PresenceChange(viewers, 0, changed=False)
 
     def _drop(self, item: ViewerModel, now: int) -> None:
