@@ -97,13 +97,23 @@ def test_self_harm_method_is_blocked_but_support_is_not() -> None:
 @pytest.mark.parametrize("size", [1, 4, 33])
 def test_verbatim_system_prompt_leak_is_caught_while_streaming(size: int) -> None:
     leak = "Sure! My instructions say: " + SYSTEM_PROMPT
-    moderator = OutputModerator(SYSTEM_PROMPT, check_every=10_000)
+    moderator = OutputModerator(SYSTEM_PROMPT, check_every=64)
     decision = stream(moderator, leak, size)
     assert decision is not None and decision.category == "system_prompt_leak"
     assert decision.rule == "system_prompt_leak.verbatim_window"
     assert decision.safe_prefix == "Sure! My instructions say:"  # cut where the leaked words begin
-    # Caught before the whole prompt went out.
+    # Caught at the first window after the 12th leaked word: at most one window (and a delta) later.
+    twelfth_word_end = len("Sure! My instructions say: ") + len(" ".join(SYSTEM_PROMPT.split()[:12]))
+    assert len(moderator.text) < twelfth_word_end + 64 + size + 1
     assert len(moderator.text) < len(leak)
+
+
+def test_the_leak_check_waits_for_the_window_and_sees_each_word_once() -> None:
+    # Leaked words spread over many deltas and checked in one batch are found at the same offset.
+    leak = "Intro text here. " + SYSTEM_PROMPT
+    for check_every in (1, 50, 10_000):
+        decision = stream(OutputModerator(SYSTEM_PROMPT, check_every=check_every), leak, 3)
+        assert decision is not None and decision.safe_prefix == "Intro text here."
 
 
 def test_near_verbatim_leak_is_caught_by_shingle_overlap() -> None:

@@ -16,6 +16,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from parley.inference.base import Completion, FinishReason, InferenceError, TextDelta
 
 _FINISH_REASONS: dict[str, FinishReason] = {
@@ -41,7 +43,17 @@ def map_finish_reason(raw: str) -> FinishReason:
     return _FINISH_REASONS.get(raw.lower(), "stop")
 
 
-_decode = json.JSONDecoder().decode
+_decode_text = json.JSONDecoder().decode
+
+
+def _decode(line: bytes) -> Any:
+    """One line's JSON: orjson (~4x faster on chunk objects, UTF-8 checked in the same pass), and the
+    standard library for what orjson refuses but Python servers send (``NaN``, integers past 64 bits)."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _decode_text(line.decode())
+
 
 class ChatChunkParser:
     """Feed it byte chunks as they arrive; it returns the text deltas those bytes completed.
@@ -105,8 +117,7 @@ class ChatChunkParser:
             # SSE comments (keep-alives) and fields other than data carry no content here.
             return ""
         try:
-            # Decoded first: json.loads(bytes) sniffs the encoding of every line (~30% of its cost).
-            obj = _decode(line.decode())
+            obj = _decode(line)
         except ValueError as exc:  # UnicodeDecodeError included
             raise InferenceError(
                 "model stream is not JSON", retryable=True, code="model_stream_malformed"

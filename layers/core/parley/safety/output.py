@@ -1,9 +1,12 @@
 """Output moderation while an answer streams.
 
 :class:`OutputModerator` takes the deltas as they arrive. It checks the system prompt leak
-detector on every delta (incremental, cheap) and runs the category moderators over a sliding
-window every ``check_every`` characters; the window reaches ``overlap`` characters back into text
-already checked, so a phrase split across deltas or across two checks is still seen whole.
+detector and the category moderators once every ``check_every`` characters, over what arrived since
+the last check; the category window reaches ``overlap`` characters back into text already checked, so
+a phrase split across deltas or across two checks is still seen whole. (The leak detector is
+incremental: it sees each word once, whatever the batching.) Checking per window rather than per
+delta costs a tenth of the CPU and gives the same guarantee: at most one window reaches the client
+unchecked.
 
 The categories here are a **rule-based baseline**: conservative regular expressions that catch
 explicit instructions (a synthesis route, a reverse-shell one-liner, a call to exterminate a group),
@@ -20,11 +23,13 @@ goes on.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from .anchors import required_substrings
 from .leak import PromptLeakDetector
 from .normalize import fold
 
@@ -133,6 +138,18 @@ _CATEGORY_RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+@functools.cache
+def _compiled_rules() -> tuple[tuple[str, str, re.Pattern[str], tuple[str, ...]], ...]:
+    """Each rule with its anchors, built at first use (one per process, shared by every answer).
+
+    A pattern runs only on a window holding one of the words every match of it needs: most windows
+    hold none, and a substring search costs a fraction of a regex scan.
+    """
+    compiled = [(cat, rule, re.compile(src, re.DOTALL)) for cat, rule, src in _CATEGORY_RULES]
+    return tuple((cat, rule, pattern, tuple(sorted(required_substrings(pattern) or ())))
+                 for cat, rule, pattern in compiled)
+
+
 class RuleModerator:
     """The rule-based :class:`TextModerator`: regular expressions per category, on folded text."""
 
@@ -140,13 +157,14 @@ class RuleModerator:
 
     def __init__(self, categories: Sequence[str] | None = None) -> None:
         wanted = set(categories) if categories is not None else None
-        self._rules = tuple((cat, rule, re.compile(src, re.DOTALL)) for cat, rule, src in _CATEGORY_RULES
-                            if wanted is None or cat in wanted)
+        self._rules = tuple(entry for entry in _compiled_rules() if wanted is None or entry[0] in wanted)
 
     def moderate(self, window: str) -> list[Finding]:
         text = fold(window).text
         found: list[Finding] = []
-        for category, rule, pattern in self._rules:
+        for category, rule, pattern, anchors in self._rules:
+            if anchors and not any(anchor in text for anchor in anchors):
+                continue
             m = pattern.search(text)
             if m is None:
                 continue
@@ -221,32 +239,39 @@ class OutputModerator:
         self._parts.append(delta)
         self._unchecked.append(delta)
         self._length += len(delta)
-        decision = self._check_leak(final=False)
-        if decision is None and self._length - self._checked >= self.check_every:
-            decision = self._scan()
-        return decision
+        if self._length - self._checked < self.check_every:
+            return None
+        return self._check(final=False)
 
     def finish(self) -> Decision | None:
         """The stream ended: check what is left. Returns a block, a new flag, or None."""
         if self.blocked is not None:
             return self.blocked
-        decision = self._check_leak(final=True)
-        if decision is None and self._length > self._checked:
-            decision = self._scan()
-        return decision
+        return self._check(final=True)
 
-    def _check_leak(self, *, final: bool) -> Decision | None:
+    def _check(self, *, final: bool) -> Decision | None:
+        """Everything that arrived since the last check, through the leak detector and the categories."""
+        fresh = "".join(self._unchecked)
+        self._unchecked.clear()
+        leak = self._check_leak(fresh, final=final)
+        if self.blocked is not None:
+            return self.blocked
+        found = self._scan(fresh) if fresh else None
+        return self.blocked or leak or found
+
+    def _check_leak(self, fresh: str, *, final: bool) -> Decision | None:
         if self._leak is None:
             return None
-        leak = self._leak.finish() if final else self._leak.feed(self._parts[-1])
+        leak = self._leak.feed(fresh)
+        if final:
+            leak = self._leak.finish()
         if leak is None or SYSTEM_PROMPT_LEAK in self._flagged:
             return None
         return self._decide(Finding(SYSTEM_PROMPT_LEAK, leak.rule), cut=leak.start)
 
-    def _scan(self) -> Decision | None:
-        window = self._tail + "".join(self._unchecked)
+    def _scan(self, fresh: str) -> Decision | None:
+        window = self._tail + fresh
         window_start = self._checked - len(self._tail)
-        self._unchecked.clear()
         self._checked = self._length
         self._tail = window[-self.overlap:] if self.overlap else ""
         first: Decision | None = None
