@@ -99,3 +99,15 @@ def test_two_profile_bindings_keep_their_kinds_apart(local_endpoints):
     b = build_profile_table("profiles-b", "us-east-1", host)
     assert a.item.kind is not b.item.kind
     assert a.memory.Meta.table_name == "profiles-a" and b.memory.Meta.table_name == "profiles-b"
+
+
+def test_every_table_of_an_endpoint_shares_one_client(two, local_endpoints):
+    # One botocore client per endpoint, not one per model class (each costs ~80 ms to build).
+    a, b = two
+    clients = {id(model._get_connection().connection.client)
+               for model in (a.item, a.conversation, a.message, a.member, b.item, b.conversation)}
+    assert len(clients) == 1
+    profile = build_profile_table(f"bind-p-{uuid.uuid4().hex[:8]}", "us-east-1", local_endpoints["dynamodb_endpoint"])
+    assert profile.item._get_connection().connection.client is a.item._get_connection().connection.client
+    elsewhere = build_conversation_table("bind-elsewhere", "eu-west-1", "http://127.0.0.1:9")
+    assert elsewhere.item._get_connection().connection.client is not a.item._get_connection().connection.client

@@ -12,6 +12,7 @@ at its own model), and each class caches its own connection, checked against its
 
 from __future__ import annotations
 
+import threading
 import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ def table_meta(table_name: str, endpoint: Endpoint) -> type:
         "region": endpoint.region,
         "billing_mode": "PAY_PER_REQUEST",
         "max_retry_attempts": 5,
+        # Every table of an endpoint shares one client (see _connection_of): one pool for all of them,
+        # as wide as the threads that may call at once.
+        "max_pool_connections": 64,
     }
     if endpoint.host:
         attrs["host"] = endpoint.host
@@ -96,10 +100,44 @@ def _discriminator_of(template: type[Model]) -> tuple[str, DiscriminatorAttribut
 
 def _subclass(template: type[M], bases: tuple[type, ...], meta: Any, discriminator: str | None,
               extra: Mapping[str, Any] | None = None) -> type[M]:
-    namespace: dict[str, Any] = {"Meta": meta, "__module__": template.__module__, **(extra or {})}
+    namespace: dict[str, Any] = {"Meta": meta, "__module__": template.__module__,
+                                 "_get_connection": classmethod(_connection_of), **(extra or {})}
     kwds = {"discriminator": discriminator} if discriminator is not None else {}
     bound = types.new_class(template.__name__, bases, kwds, lambda ns: ns.update(namespace))
     return bound  # new_class returns Any; it is a subclass of template
+
+
+# -- one botocore client per endpoint ----------------------------------------------------------------
+
+_PYNAMODB_CONNECTION = Model.__dict__["_get_connection"].__func__
+_clients: dict[tuple[object, ...], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _connection_of(model: type[Model]) -> Any:
+    """pynamodb's cached connection of ``model``, given the client its endpoint shares.
+
+    Left to itself pynamodb gives each model class a botocore session and client of its own: ~80 ms of
+    CPU each (the service model's JSON parsed again per session), paid by the first request that
+    touches each table, in every Lambda instance and at every local start. botocore clients are
+    thread-safe, and every bound table of an endpoint is configured alike.
+    """
+    table = _PYNAMODB_CONNECTION(model)
+    connection = table.connection
+    if connection._client is None:
+        share_client(connection)
+    return table
+
+
+def share_client(connection: Connection) -> None:
+    """Give ``connection`` the client of its endpoint and configuration, created once per process."""
+    key = (connection.region, connection.host, connection._max_retry_attempts_exception,
+           connection._max_pool_connections, connection._connect_timeout_seconds, connection._read_timeout_seconds)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = _clients[key] = connection.client  # built by pynamodb, with its own settings
+        connection._client = client
 
 
 def table_name(model: type[Model]) -> str:
@@ -274,6 +312,8 @@ class Transactions:
         self._connection = Connection(region=endpoint.region, host=endpoint.host)
 
     def __call__(self) -> Transaction:
+        if self._connection._client is None:
+            share_client(self._connection)
         return Transaction(self._connection)
 
 
