@@ -256,7 +256,7 @@ class LocalServers:
             stale.unlink(missing_ok=True)
         return [
             weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={directory}",
-            f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false",
+            f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false", "-master.peers=none",
             "-master.electionTimeout=1s", "-master.volumeSizeLimitMB=64", "-volume.max=64",
             f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
