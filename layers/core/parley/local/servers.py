@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
-import json
 import os
 import queue
 import secrets
@@ -33,6 +32,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+
+from parley.local import seaweed
 
 #: The only credentials local mode uses: DynamoDB Local accepts any (one shared database), the S3
 #: gateway is configured with exactly these, so signed requests and presigned POSTs are verified.
@@ -158,12 +159,16 @@ class ManagedProcess:
                                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                                        preexec_fn=_die_with_parent))
 
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self, grace_s: float) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
+            self.terminate()
             try:
                 self.process.wait(timeout=grace_s)
             except subprocess.TimeoutExpired:
@@ -214,7 +219,8 @@ class LocalServers:
         ddb_dir = self.data_dir / "dynamodb"
         for directory in (logs, s3_dir, ddb_dir):
             directory.mkdir(parents=True, exist_ok=True)
-        ddb_port, master, volume, filer, s3_port = free_ports(5)
+        ddb_port, *weed_ports = free_ports(9)
+        ports = seaweed.SeaweedPorts.of(weed_ports)
         storage = ["-inMemory"] if self.in_memory else ["-dbPath", str(ddb_dir)]
         dynamodb = ManagedProcess(
             "DynamoDB Local",
@@ -224,64 +230,54 @@ class LocalServers:
              "-sharedDb", *storage, "-port", str(ddb_port)],
             logs / "dynamodb.log", cwd=jar_dir,
         )
-        s3 = ManagedProcess("SeaweedFS S3", self._weed_args(weed, s3_dir, master, volume, filer, s3_port),
-                            logs / "s3.log", env={"WEED_S3_SSE_KEY": _sse_key(s3_dir)})
-        self._processes = [dynamodb, s3]
+        weed_env = {"WEED_S3_SSE_KEY": _sse_key(s3_dir)}
+        cmds = seaweed.commands(weed, s3_dir, ports, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        master, volume, filer, s3 = (
+            ManagedProcess(f"SeaweedFS {part}", args, logs / f"s3-{part}.log", env=weed_env)
+            for part, args in (("master", cmds.master), ("volume", cmds.volume), ("filer", cmds.filer),
+                               ("S3", cmds.s3)))
+        self._processes = [dynamodb, master, volume, filer, s3]
         atexit.register(self.stop)
+        endpoints = Endpoints(f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{ports.s3}", str(self.data_dir))
         try:
-            for process in self._processes:
-                process.start()
-            endpoints = Endpoints(f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{s3_port}", str(self.data_dir))
+            # The JVM takes longest: SeaweedFS comes up part by part meanwhile.
+            dynamodb.start()
+            master.start()
+            self._wait_ready(master, lambda: seaweed.master_is_leader(ports.master))
+            volume.start()
+            filer.start()
+            self._wait_ready(filer, lambda: seaweed.filer_answers(ports.filer))
+            s3.start()
+            self._wait_ready(s3, lambda: _s3_answers(endpoints.s3), also=(volume,))
             self._wait_ready(dynamodb, lambda: _dynamodb_answers(endpoints.dynamodb))
-            self._wait_ready(s3, lambda: _s3_answers(endpoints.s3))
         except BaseException:
             self.stop()
             raise
         self.endpoints = endpoints
         return endpoints
 
-    def _weed_args(self, weed: str, directory: Path, master: int, volume: int, filer: int, s3_port: int) -> list[str]:
-        config = directory / "s3-identities.json"
-        config.write_text(json.dumps({"identities": [{
-            "name": "parley-local",
-            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]}))
-        grpc = free_ports(4)
-        # SeaweedFS also listens on Unix sockets named after its ports, which a killed server leaves behind:
-        # a port handed out again would then fail to bind. These ports are free, so any such file is stale.
-        for stale in [directory / "filer.sock", *(Path(tempfile.gettempdir()) / f"seaweedfs-{kind}-grpc-{port}.sock"
-                                                   for kind, port in (("master", grpc[0]), ("volume", grpc[1]),
-                                                                      ("filer", grpc[2]), ("s3", grpc[3])))]:
-            stale.unlink(missing_ok=True)
-        return [
-            weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={directory}",
-            f"-master.port={master}", f"-master.port.grpc={grpc[0]}", "-master.telemetry=false", "-master.peers=none",
-            "-master.electionTimeout=1s", "-master.volumeSizeLimitMB=64", "-volume.max=64",
-            f"-volume.port={volume}", f"-volume.port.grpc={grpc[1]}", "-volume.preStopSeconds=0",
-            "-filer", f"-filer.port={filer}", f"-filer.port.grpc={grpc[2]}",
-            f"-filer.localSocket={directory / 'filer.sock'}",
-            "-s3", f"-s3.port={s3_port}", f"-s3.port.grpc={grpc[3]}", f"-s3.config={config}",
-            # Listeners on fixed ports that Parley does not use (two apps on one machine would collide).
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
-        ]
-
-    def _wait_ready(self, process: ManagedProcess, ready: Any) -> None:
+    def _wait_ready(self, process: ManagedProcess, ready: Any, also: tuple[ManagedProcess, ...] = ()) -> None:
+        """Until ``ready()``; ``also``: processes it depends on, whose exit fails the start too."""
         deadline = time.monotonic() + self._timeout
         while time.monotonic() < deadline:
-            if not process.alive():
-                raise LocalServersError(f"{process.name} exited at start-up; its log ({process.log_path}):\n"
-                                        f"{process.tail()}")
+            for watched in (process, *also):
+                if not watched.alive():
+                    raise LocalServersError(f"{watched.name} exited at start-up; its log ({watched.log_path}):\n"
+                                            f"{watched.tail()}")
             if ready():
                 return
-            time.sleep(0.1)
+            time.sleep(0.05)
         raise LocalServersError(f"{process.name} did not become ready in {self._timeout:.0f} s; its log "
                                 f"({process.log_path}):\n{process.tail()}")
 
     def stop(self) -> None:
+        # All at once: SeaweedFS's filer finishes its shutdown in milliseconds, then idles for ~15 s
+        # before exiting, and is killed at the end of the grace period.
+        for process in self._processes:
+            process.terminate()
+        deadline = time.monotonic() + 1.5
         for process in reversed(self._processes):
-            # SeaweedFS finishes its shutdown in milliseconds, then idles for ~15 s before exiting.
-            process.stop(grace_s=1.5)
+            process.stop(grace_s=max(0.0, deadline - time.monotonic()))
         self._processes = []
         self.endpoints = None
         if self._scratch is not None:
