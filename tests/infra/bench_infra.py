@@ -29,9 +29,10 @@ from infra_cdk.chat import chat_spec  # noqa: E402
 from infra_cdk.functions import function_table  # noqa: E402
 from infra_cdk.layer_build import LayerBuildError, build_core_layer, build_pip_layers, tree_size  # noqa: E402
 from infra_cdk.parameters import load_parameters  # noqa: E402
+from tests.infra.conftest import SAGEMAKER  # noqa: E402  (the gated models from staged weights, as the tests synth)
 
 GOAL_MB = 25.0
-FAKE = {"parley:fake_assets": "true", "parley:include_planned": "true", "parley.inference.mode": "sagemaker"}
+FAKE = {"parley:fake_assets": "true", "parley:include_planned": "true", **SAGEMAKER}
 
 
 def zipped_size(path: Path) -> int:
