@@ -36,10 +36,6 @@ class SeaweedPorts:
     filer_grpc: int
     s3_grpc: int
 
-    @classmethod
-    def of(cls, ports: list[int]) -> SeaweedPorts:
-        return cls(*ports)
-
 
 @dataclass(frozen=True)
 class SeaweedCommands:

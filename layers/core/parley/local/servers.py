@@ -220,7 +220,7 @@ class LocalServers:
         for directory in (logs, s3_dir, ddb_dir):
             directory.mkdir(parents=True, exist_ok=True)
         ddb_port, *weed_ports = free_ports(9)
-        ports = seaweed.SeaweedPorts.of(weed_ports)
+        ports = seaweed.SeaweedPorts(*weed_ports)
         storage = ["-inMemory"] if self.in_memory else ["-dbPath", str(ddb_dir)]
         dynamodb = ManagedProcess(
             "DynamoDB Local",
@@ -248,7 +248,7 @@ class LocalServers:
             filer.start()
             self._wait_ready(filer, lambda: seaweed.filer_answers(ports.filer))
             s3.start()
-            self._wait_ready(s3, lambda: _s3_answers(endpoints.s3), also=(volume,))
+            self._wait_ready(s3, lambda: _s3_answers(endpoints.s3), also=(volume, filer))
             self._wait_ready(dynamodb, lambda: _dynamodb_answers(endpoints.dynamodb))
         except BaseException:
             self.stop()

@@ -123,14 +123,15 @@ def _connection_of(model: type[Model]) -> Any:
     thread-safe, and every bound table of an endpoint is configured alike.
     """
     table = _PYNAMODB_CONNECTION(model)
-    connection = table.connection
-    if connection._client is None:
-        share_client(connection)
+    share_client(table.connection)
     return table
 
 
 def share_client(connection: Connection) -> None:
-    """Give ``connection`` the client of its endpoint and configuration, created once per process."""
+    """Give ``connection`` (unless it has one) the client of its endpoint and configuration, created
+    once per process."""
+    if connection._client is not None:
+        return
     key = (connection.region, connection.host, connection._max_retry_attempts_exception,
            connection._max_pool_connections, connection._connect_timeout_seconds, connection._read_timeout_seconds)
     with _clients_lock:
@@ -312,8 +313,7 @@ class Transactions:
         self._connection = Connection(region=endpoint.region, host=endpoint.host)
 
     def __call__(self) -> Transaction:
-        if self._connection._client is None:
-            share_client(self._connection)
+        share_client(self._connection)
         return Transaction(self._connection)
 
 
