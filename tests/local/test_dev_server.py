@@ -176,8 +176,11 @@ def test_reset_wipes_the_data_directory(tmp_path: Path) -> None:
         dev.signal(signal.SIGTERM)
         dev.wait()
     assert reset_data_dir(data, assume_yes=True) and not data.exists()
-    with dev_server(data) as dev:
+    with dev_server(data, env={"PARLEY_LOG_LEVEL": "WARNING"}, log_name="quiet.log") as dev:
         assert httpx.get(f"{dev.url}/conversations", headers=dave).json()["conversations"] == []
+        cid = httpx.post(f"{dev.url}/conversations", json={}, headers=dave).json()["conversationId"]
+        assert send(dev.url, dave, cid, "hello")[-1].name == "message_end"
+        assert "turn finished" not in dev.output()  # PARLEY_LOG_LEVEL is the level of the app's log
 
 
 def test_ephemeral_keeps_nothing_and_leaves_nothing(tmp_path: Path) -> None:
@@ -187,6 +190,7 @@ def test_ephemeral_keeps_nothing_and_leaves_nothing(tmp_path: Path) -> None:
         assert created.status_code == 201
         events = send(dev.url, erin, created.json()["conversationId"], "hello")
         assert events[-1].name == "message_end"
+        assert '"turn finished"' in dev.output()  # INFO by default
         scratch = Path(next(line for line in dev.output().splitlines() if "scratch in" in line)
                        .split("scratch in ", 1)[1].rstrip(") ."))
         assert (scratch / "logs").is_dir()  # the servers' logs and the uploads live there meanwhile

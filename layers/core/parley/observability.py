@@ -42,6 +42,13 @@ TRACED_MODULES = ("botocore",)
 Handler = Callable[[Any, Any], Any]
 
 
+def use_log_level(level: str) -> None:
+    """The level of the logger where the process sets it itself (``parley dev``: the ``log_level``
+    setting). On AWS the CDK app passes the same setting as ``POWERTOOLS_LOG_LEVEL``, and Lambda's own
+    log-level control may override it, so the handlers leave it to Powertools."""
+    logger.setLevel(level.upper())
+
+
 def bind_request(correlation_id: str, conversation_id: str | None = None) -> None:
     """Start a request's log keys afresh (nothing of the previous request in this context survives)."""
     logger.thread_safe_clear_keys()

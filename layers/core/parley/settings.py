@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import types
 from collections.abc import Mapping
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 Mode = Literal["local", "aws"]
 SafetyPolicy = Literal["block", "flag"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 #: Only valid in local mode: aws mode refuses to start with it.
 DEV_JWT_SECRET = "parley-local-dev-secret-do-not-use-in-aws"
@@ -166,7 +167,8 @@ class Settings(BaseSettings):
     #: Repeat offenders: "blocks:limit" tiers, e.g. 3 blocked messages in an hour -> 2 messages an hour.
     safety_offender_tiers: str = "3:2,10:0"
     safety_offender_penalty_s: int = 3600
-    log_level: str = "INFO"
+    #: The app's log level (case does not matter); on AWS the CDK app passes it as POWERTOOLS_LOG_LEVEL.
+    log_level: Annotated[LogLevel, BeforeValidator(lambda v: v.upper() if isinstance(v, str) else v)] = "INFO"
     #: aws mode: X-Ray segments for the Lambda handlers and subsegments for their AWS calls (the CDK
     #: app turns the functions' tracing on). False spares each cold start the X-Ray SDK (~0.1 s).
     tracing: bool = True

@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from parley.local.servers import LocalServers
+from parley.observability import use_log_level
 from parley.settings import Settings
 
 
@@ -66,6 +67,7 @@ def serve(settings: Settings, *, host: str, port: int, ephemeral: bool = False) 
     scratch data directory (uploads, search index, logs), removed when the app stops."""
     from parley.app import create_app
 
+    use_log_level(settings.log_level)
     data_dir = Path(tempfile.mkdtemp(prefix="parley-ephemeral-")) if ephemeral else Path(settings.data_dir)
     if ephemeral:
         settings = settings.model_copy(update={"data_dir": str(data_dir)})
