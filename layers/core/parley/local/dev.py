@@ -16,7 +16,8 @@ from typing import Any
 
 import uvicorn
 
-from parley.local.servers import LocalServers
+from parley.local.servers import ACCESS_KEY, SECRET_KEY, LocalServers
+from parley.local.warmup import start_warm_up
 from parley.observability import use_log_level
 from parley.settings import Settings
 
@@ -85,6 +86,7 @@ def serve(settings: Settings, *, host: str, port: int, ephemeral: bool = False) 
         config = uvicorn.Config(app, host=host, port=port, log_level="warning",
                                 timeout_graceful_shutdown=max(int(settings.shutdown_grace_s), 1))
         server = GracefulServer(config, on_exit=runner.begin_shutdown)
+        start_warm_up(endpoints.dynamodb, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
         print(f"Parley (local mode, simulated model) on http://{host}:{port}", file=sys.stderr)
         # uvicorn raises the signal again once it has shut down; these note it instead of letting
         # it end the process before the servers are stopped.
