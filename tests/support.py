@@ -125,13 +125,13 @@ class _RawBody(io.BytesIO):
 class AwsFaults:
     """Injects AWS errors, by service and operation, for a number of calls.
 
-    Works at botocore's HTTP layer (the request never reaches the local servers), so every client
-    (pynamodb's, boto3's) sees the fault exactly as it would see one from AWS, and botocore's own
-    retries run against it.
+    Works at the HTTP layer (botocore's, and the short way's of DynamoDB's item calls: the request never
+    reaches the local servers), so every client (pynamodb's, boto3's) sees the fault exactly as it would
+    see one from AWS, and botocore's own retries run against it.
     """
 
     def __init__(self) -> None:
-        self._original: Any = None
+        self._originals: list[tuple[Any, str, Any]] = []
         self.rules: list[dict[str, Any]] = []
         self.hits: list[str] = []
 
@@ -146,45 +146,60 @@ class AwsFaults:
         from botocore.awsrequest import AWSResponse
         from botocore.httpsession import URLLib3Session
 
-        self._original = original = URLLib3Session.send
-        faults = self
+        from parley.storage.direct import DirectClient
+
+        self._originals = [(URLLib3Session, "send", URLLib3Session.send), (DirectClient, "_send", DirectClient._send)]
+        botocore_send, direct_send = URLLib3Session.send, DirectClient._send
 
         def faulty(session: Any, request: Any) -> Any:
-            target = request.headers.get("X-Amz-Target", b"")
-            target = target.decode() if isinstance(target, bytes) else str(target)
-            service = "dynamodb" if target.startswith("DynamoDB") else "s3"
-            operation = target.rsplit(".", 1)[-1] if target else f"{request.method} s3"
-            for rule in faults.rules:
-                if rule["service"] != service or rule["times"] <= 0:
-                    continue
-                if rule["operation"] not in (operation, "*"):
-                    continue
-                if rule["skip"] > 0:
-                    rule["skip"] -= 1
-                    break
-                rule["times"] -= 1
-                faults.hits.append(operation)
-                if service == "dynamodb":
-                    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{rule['code']}",
-                                       "message": "injected fault"}).encode()
-                    headers = {"Content-Type": "application/x-amz-json-1.0"}
-                else:
-                    body = f"<Error><Code>{rule['code']}</Code><Message>injected</Message></Error>".encode()
-                    headers = {"Content-Type": "application/xml"}
-                return AWSResponse(request.url, rule["status"], headers, _RawBody(body))
-            return original(session, request)
+            fault = self._fault(request)
+            if fault is None:
+                return botocore_send(session, request)
+            status, headers, body = fault
+            return AWSResponse(request.url, status, headers, _RawBody(body))
+
+        def faulty_direct(client: Any, request: Any) -> Any:  # the short way of DynamoDB's item calls
+            fault = self._fault(request)
+            if fault is None:
+                return direct_send(client, request)
+            status, headers, body = fault
+            return status, list(headers.items()), body
 
         URLLib3Session.send = faulty  # type: ignore[method-assign]
+        DirectClient._send = faulty_direct  # type: ignore[method-assign]
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        from botocore.httpsession import URLLib3Session
+    def _fault(self, request: Any) -> tuple[int, dict[str, str], bytes] | None:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else str(target)
+        service = "dynamodb" if target.startswith("DynamoDB") else "s3"
+        operation = target.rsplit(".", 1)[-1] if target else f"{request.method} s3"
+        for rule in self.rules:
+            if rule["service"] != service or rule["times"] <= 0:
+                continue
+            if rule["operation"] not in (operation, "*"):
+                continue
+            if rule["skip"] > 0:
+                rule["skip"] -= 1
+                return None
+            rule["times"] -= 1
+            self.hits.append(operation)
+            if service == "dynamodb":
+                body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{rule['code']}",
+                                   "message": "injected fault"}).encode()
+                return rule["status"], {"Content-Type": "application/x-amz-json-1.0"}, body
+            body = f"<Error><Code>{rule['code']}</Code><Message>injected</Message></Error>".encode()
+            return rule["status"], {"Content-Type": "application/xml"}, body
+        return None
 
-        URLLib3Session.send = self._original  # type: ignore[method-assign]
+    def __exit__(self, *exc: object) -> None:
+        for owner, name, original in self._originals:
+            setattr(owner, name, original)
 
 
 class InFlight:
-    """Counts how many AWS requests are on the wire at once (at botocore's HTTP layer).
+    """Counts how many AWS requests are on the wire at once (at botocore's HTTP layer, and at the
+    short way's for DynamoDB's item calls).
 
     A lock anywhere between the app and the servers would keep the peak at 1.
     """
@@ -193,31 +208,37 @@ class InFlight:
         self.now = 0
         self.peak = 0
         self._lock = threading.Lock()
-        self._original: Any = None
+        self._originals: list[tuple[Any, str, Any]] = []
 
     def __enter__(self) -> InFlight:
         from botocore.httpsession import URLLib3Session
 
-        self._original = original = URLLib3Session.send
+        from parley.storage.direct import DirectClient
+
+        for owner in (URLLib3Session, DirectClient):
+            self._count(owner, "send" if owner is URLLib3Session else "_send")
+        return self
+
+    def _count(self, owner: Any, name: str) -> None:
+        original = getattr(owner, name)
+        self._originals.append((owner, name, original))
         counter = self
 
-        def counted(session: Any, request: Any) -> Any:
+        def counted(this: Any, request: Any) -> Any:
             with counter._lock:
                 counter.now += 1
                 counter.peak = max(counter.peak, counter.now)
             try:
-                return original(session, request)
+                return original(this, request)
             finally:
                 with counter._lock:
                     counter.now -= 1
 
-        URLLib3Session.send = counted  # type: ignore[method-assign]
-        return self
+        setattr(owner, name, counted)
 
     def __exit__(self, *exc: object) -> None:
-        from botocore.httpsession import URLLib3Session
-
-        URLLib3Session.send = self._original  # type: ignore[method-assign]
+        for owner, name, original in self._originals:
+            setattr(owner, name, original)
 
 
 @dataclass

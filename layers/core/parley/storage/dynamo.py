@@ -27,6 +27,8 @@ from pynamodb.expressions.update import Action, Update
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from parley.storage.direct import DirectClient
+
 M = TypeVar("M", bound=Model)
 T = TypeVar("T")
 
@@ -137,8 +139,9 @@ def share_client(connection: Connection) -> None:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = _clients[key] = connection.client  # built by pynamodb, with its own settings
-        connection._client = client
+            # Built by pynamodb, with its own settings; its item calls take the short way (direct.py).
+            client = _clients[key] = DirectClient(connection.client)
+        connection._client = client  # type: ignore[assignment]  # a botocore client to pynamodb (it delegates)
 
 
 def table_name(model: type[Model]) -> str:
@@ -188,7 +191,7 @@ def update_raw(model: type[Model], key: Mapping[str, str], actions: Sequence[Act
     if values:
         kwargs["ExpressionAttributeValues"] = values
     try:
-        response = _client(model).update_item(**kwargs)
+        response = _client(model)._make_api_call("UpdateItem", kwargs)
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == CONDITION_FAILED:
             raise ConditionFailed(_plain(exc.response.get("Item", {}))) from exc  # type: ignore[arg-type]
@@ -198,11 +201,11 @@ def update_raw(model: type[Model], key: Mapping[str, str], actions: Sequence[Act
 
 def get_raw(model: type[Model], key: Mapping[str, str]) -> dict[str, Any]:
     """A consistent GetItem of every attribute, model field or not (empty when there is no item)."""
-    response = _client(model).get_item(
-        TableName=model.Meta.table_name,
-        Key={name: {"S": value} for name, value in key.items()},
-        ConsistentRead=True,
-    )
+    response = _client(model)._make_api_call("GetItem", {
+        "TableName": model.Meta.table_name,
+        "Key": {name: {"S": value} for name, value in key.items()},
+        "ConsistentRead": True,
+    })
     return _plain(response.get("Item", {}))
 
 
