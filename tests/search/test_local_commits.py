@@ -38,6 +38,22 @@ def test_a_burst_of_message_writes_is_one_commit(tmp_path: Path) -> None:
     assert found(index, "u") == {f"c1-m{n}" for n in range(20)}
 
 
+def test_a_new_conversation_and_its_first_turns_share_one_commit(tmp_path: Path) -> None:
+    # A title committed on its own was a commit per new conversation: about half the CPU of a short
+    # native turn (issue 21).
+    index = LocalSearchIndex(tmp_path)
+    for cid in ("c1", "c2", "c3"):
+        index.add("u", [title(cid)])
+        index.add("u", [message(cid, 1), message(cid, 2)])
+    assert index.commits == 0
+    deadline = time.monotonic() + 10
+    while index.commits == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert index.commits == 1
+    assert found(index, "u") == {f"{cid}-m{n}" for cid in ("c1", "c2", "c3") for n in (1, 2)}
+    assert found(index, "u", "chat") == {""}  # the titles too (a title hit has no message id)
+
+
 def test_a_search_right_after_a_write_finds_it(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(local, "LINGER_S", 30.0)  # the flusher would not get there in time
     index = LocalSearchIndex(tmp_path)
@@ -88,7 +104,9 @@ def test_a_process_that_died_with_messages_waiting_has_the_index_rebuilt(tmp_pat
 
     rebuilt: list[str] = []
     second = LocalSearchIndex(tmp_path)
-    second.set_rebuilder(lambda user: (rebuilt.append(user), second.add(user, [message("c1", 1)])))
+    # As parley.search.rebuild does: each conversation's title, then its messages.
+    second.set_rebuilder(lambda user: (rebuilt.append(user), second.add(user, [title("c1")]),
+                                       second.add(user, [message("c1", 1)])))
     assert found(second, "u") == {"c1-m1"} and rebuilt == ["u"]
     assert not marker.exists()
     assert found(LocalSearchIndex(tmp_path), "u") == {"c1-m1"}  # a clean index is not rebuilt again

@@ -7,8 +7,9 @@ serialized by a lock; tantivy allows one writer per index, taken for each batch 
 released after its commit, so other processes (a CLI) can write between them.
 
 A commit costs 1.5-10 ms here (measured: the most while a young index merges its small segments)
-and a turn writes two messages, so message writes wait up to ``LINGER_S`` and are committed
-together, one commit per user per batch, by a flusher thread.
+and a turn writes two messages, so writes of titles and messages wait up to ``LINGER_S`` and are
+committed together, one commit per user per batch, by a flusher thread (a title committed on its own,
+as it once was, made a commit of every new conversation: half the CPU of a short native turn).
 Every read of an index (a search, a change that reads documents, the catch-up mark) commits that
 user's waiting messages first, so a search always finds what was written before it. While messages
 wait, a marker file sits in the user's index; a process that died with it there (kill -9) left
@@ -251,23 +252,23 @@ class LocalSearchIndex:
 
     def add(self, user_id: str, docs: list[IndexedMessage]) -> None:
         docs = [d for d in docs if d.text.strip()]
-        if not docs:
-            return
-        if all(d.role != TITLE_ROLE for d in docs):
-            self._defer(user_id, docs)  # messages: committed with others (their title already is)
-        else:
-            self._write(user_id, self._adder(docs))
+        if docs:
+            self._defer(user_id, docs)  # titles too: a new conversation and its first turns, one commit
 
     def _adder(self, docs: list[IndexedMessage]) -> Callable[[tantivy.Index, tantivy.IndexWriter], None]:
         # One document per id: a message written twice in one batch (the write path and a catch-up)
         # would otherwise leave a deleted copy in the new segment until a merge.
         latest = list({d.message_id or title_doc_id(d.conversation_id): d for d in docs}.values())
+        titled = {d.conversation_id for d in latest if d.role == TITLE_ROLE}
 
         def change(index: tantivy.Index, writer: tantivy.IndexWriter) -> None:
             archived: dict[str, bool | None] = {}
             for doc in latest:
                 if doc.conversation_id not in archived:
-                    archived[doc.conversation_id] = self._title_state(index, doc.conversation_id)
+                    state = self._title_state(index, doc.conversation_id)
+                    # A title in this batch is a conversation just made (not archived): its messages
+                    # in the same batch are indexed with it.
+                    archived[doc.conversation_id] = False if state is None and doc.conversation_id in titled else state
                 state = archived[doc.conversation_id]
                 if state is None and doc.role != TITLE_ROLE:
                     continue
