@@ -32,11 +32,15 @@ def _botocore(endpoint: str, **config) -> BaseClient:
 
 
 class Counted:
-    """Counts the calls that went through botocore's own chain (its before-call event)."""
+    """Counts the calls that went through botocore's own chain (its first event, which the short way
+    does not emit), and every call (before-call, which both emit)."""
 
     def __init__(self, client: BaseClient) -> None:
         self.calls: list[str] = []
-        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: self.calls.append(model.name))
+        self.seen: list[str] = []
+        client.meta.events.register("provide-client-params.dynamodb.*",
+                                    lambda event_name, **_: self.calls.append(event_name.rsplit(".", 1)[1]))
+        client.meta.events.register("before-call.dynamodb.*", lambda model, **_: self.seen.append(model.name))
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +80,7 @@ def test_item_calls_answer_as_botocore_does_without_its_chain(table: tuple[str, 
     get = {"TableName": name, "Key": {"pk": pk, "sk": {"S": "m2"}}, "ConsistentRead": True}
     assert _strip(fast._make_api_call("GetItem", get)) == _strip(slow.get_item(**get))
     assert counted.calls == []  # none of it went through botocore's chain
+    assert counted.seen == ["PutItem"] * 3 + ["UpdateItem", "Query", "GetItem"]  # yet observers saw it all
 
 
 def test_binary_values_go_out_and_come_back_as_bytes(table: tuple[str, str]) -> None:
@@ -209,3 +214,19 @@ def test_under_moto_nothing_reaches_the_network() -> None:
         fast._make_api_call("PutItem", {"TableName": "moto-direct", "Item": {**key, "v": {"S": "moto"}}})
         assert fast._make_api_call("GetItem", {"TableName": "moto-direct", "Key": key})["Item"]["v"] == {"S": "moto"}
         assert getattr(fast._local, "connection", None) is None  # moto answered at before-send
+
+
+def test_botocores_stubber_answers_the_short_way_too() -> None:
+    from botocore.stub import Stubber
+
+    inner = _botocore("http://127.0.0.1:9")  # nothing listens there: only the stubber can answer
+    counted = Counted(inner)
+    with Stubber(inner) as stub:
+        stub.add_response("get_item", {"Item": {"pk": {"S": "stubbed"}}}, {"TableName": "t", "Key": {}})
+        stub.add_client_error("put_item", "ConditionalCheckFailedException", http_status_code=400)
+        assert DirectClient(inner)._make_api_call("GetItem", {"TableName": "t", "Key": {}})["Item"] == {
+            "pk": {"S": "stubbed"}}
+        with pytest.raises(inner.exceptions.ConditionalCheckFailedException):
+            DirectClient(inner)._make_api_call("PutItem", {"TableName": "t", "Item": {}})
+        stub.assert_no_pending_responses()
+    assert counted.calls == []  # answered on the short way, not by botocore's chain after a failure

@@ -3,16 +3,20 @@ signer, credentials and hooks.
 
 A botocore call costs ~0.95 ms of CPU here (its event chain, endpoint rules, urllib3 and the walk of the
 response along the output shape); the same request, serialized by botocore, signed by botocore's SigV4
-and sent on a kept-alive ``http.client`` connection costs ~0.3 ms. A chat turn makes two to six of them,
-so that is 10-20% of a turn's CPU in the relay, on Lambda as much as locally.
+and sent on a kept-alive ``http.client`` connection costs ~0.4 ms. A chat turn makes two to six of them,
+so that is ~10% of a turn's CPU in the relay, on Lambda as much as locally.
 
-Kept as botocore does it: the serializer (binary values as base64), the SigV4 signer and the client's
-credentials (refreshed as botocore refreshes them), the ``before-send`` event (moto's mock answers
-there, and pynamodb adds its extra headers there), botocore's parser for errors and for any response
-that may hold binary values, and botocore's modelled exceptions. Left to botocore itself, with its retries:
-whatever may be worth retrying (throttling, 5xx, a connection that broke), every call while botocore is
-instrumented (X-Ray, OpenTelemetry and the like wrap ``BaseClient._make_api_call``: their traces keep
-every call), operations other than the item calls, and every call of a client behind a proxy.
+Kept as botocore does it: the ``before-parameter-build`` and ``before-call`` events (botocore's own
+handlers add headers there, botocore's Stubber answers there, tests count calls there), the serializer
+(binary values as base64), the SigV4 signer and the client's credentials (refreshed as botocore
+refreshes them), the ``before-send`` event (moto's mock answers there, and pynamodb adds its extra
+headers there), botocore's parser for errors and for any response that may hold binary values, and
+botocore's modelled exceptions. Not emitted: ``after-call`` and the events of retries.
+
+Left to botocore itself, with its retries: whatever may be worth retrying (throttling, 5xx, a
+connection that broke), every call while botocore is instrumented (X-Ray, OpenTelemetry and the like
+wrap ``BaseClient._make_api_call``: their traces keep every call), operations other than the item
+calls, and every call of a client behind a proxy.
 """
 
 from __future__ import annotations
@@ -74,9 +78,6 @@ class DirectClient:
         self._port = url.port or (443 if self._https else 80)
         self._path = url.path or "/"
         self._url = f"{url.scheme}://{url.netloc}{self._path}"
-        metadata = client._service_model.metadata
-        self._target = metadata["targetPrefix"]
-        self._content_type = f"application/x-amz-json-{metadata['jsonVersion']}"
         config = client.meta.config
         self._timeouts = (config.connect_timeout, config.read_timeout)
         self._region = client.meta.region_name
@@ -95,12 +96,24 @@ class DirectClient:
         if operation not in ITEM_OPERATIONS or not self.usable or credentials is None or instrumented():
             return client._make_api_call(operation, params)  # type: ignore[no-any-return]
         model = client._service_model.operation_model(operation)
-        request = AWSRequest(method="POST", url=self._url, data=client._serializer.serialize_to_request(
-            params, model)["body"], headers={"X-Amz-Target": f"{self._target}.{operation}",
-                                              "Content-Type": self._content_type})
+        events = client.meta.events
+        context: dict[str, Any] = {}
+        events.emit(f"before-parameter-build.dynamodb.{operation}", params=params, model=model, context=context)
+        request_dict = client._serializer.serialize_to_request(params, model)
+        # As botocore: its own handlers add headers here (the Lambda recursion-detection trace id), and
+        # a handler's answer is the call's (botocore's Stubber answers here).
+        _, answered = events.emit_until_response(f"before-call.dynamodb.{operation}", model=model,
+                                                 params=request_dict, request_signer=client._request_signer,
+                                                 context=context)
+        if answered is not None:
+            http_response, answer = answered
+            if http_response.status_code >= 300:
+                raise self._error(answer, operation)
+            return answer  # type: ignore[no-any-return]
+        request = AWSRequest(method="POST", url=self._url, data=request_dict["body"], headers=request_dict["headers"])
         SigV4Auth(credentials.get_frozen_credentials(), "dynamodb", self._region).add_auth(request)
         prepared = request.prepare()
-        _, stubbed = client.meta.events.emit_until_response(f"before-send.dynamodb.{operation}", request=prepared)
+        _, stubbed = events.emit_until_response(f"before-send.dynamodb.{operation}", request=prepared)
         if stubbed is not None:
             status, headers, body = stubbed.status_code, list(stubbed.headers.items()), stubbed.content
         else:
@@ -114,8 +127,7 @@ class DirectClient:
         parsed: dict[str, Any] = client._response_parser.parse(response, model.output_shape)
         if status < 300:
             return parsed
-        error = parsed.get("Error", {})
-        code = error.get("QueryErrorCode") or error.get("Code")
+        code = _code(parsed)
         if status >= 500 or code in RETRYABLE_CODES:
             return client._make_api_call(operation, params)  # type: ignore[no-any-return]
         # As botocore's endpoint does: the error's own fields (the item of a failed condition, a
@@ -123,7 +135,11 @@ class DirectClient:
         shape = client._service_model.shape_for_error_code(code) if code else None
         if shape is not None:
             parsed.update(client._response_parser.parse(response, shape))
-        raise client.exceptions.from_code(code)(parsed, operation)
+        raise self._error(parsed, operation)
+
+    def _error(self, parsed: dict[str, Any], operation: str) -> Exception:
+        """botocore's modelled exception for an error answer (a ClientError)."""
+        return self.botocore_client.exceptions.from_code(_code(parsed))(parsed, operation)  # type: ignore[no-any-return]
 
     def _send(self, prepared: Any) -> tuple[int, list[tuple[str, str]], bytes]:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
@@ -152,3 +168,8 @@ class DirectClient:
         if connection.sock is not None:
             connection.sock.settimeout(read_s)
         return connection
+
+
+def _code(parsed: dict[str, Any]) -> str | None:
+    error = parsed.get("Error", {})
+    return error.get("QueryErrorCode") or error.get("Code")  # type: ignore[no-any-return]
