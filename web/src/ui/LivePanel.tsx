@@ -41,6 +41,9 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
     setViewers([]);
     setAnswer(null);
     const resuming = new Set<string>(); // answers followed through the API: their live chunks are skipped
+    // From a reset until the catch-up knows what to follow: the live chunks of that time come after a
+    // gap (what was published while the channel was down), so none is added to the text shown.
+    let catching = false;
     const typingTimers = new Map<string, ReturnType<typeof setTimeout>>();
     const abort = new AbortController();
     const stopTyping = (who: string) => {
@@ -53,6 +56,7 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
     const catchUp = async () => {
       const detail = await api.getConversation(conversationId).catch(() => null);
       const open = detail?.messages.find((m) => m.role === "assistant" && m.status === "generating" && m.authorId !== me);
+      catching = false;
       if (!open) setAnswer(null); // an answer whose end was missed: the reload shows it saved
       if (!open || resuming.has(open.messageId) || abort.signal.aborted) return;
       resuming.add(open.messageId);
@@ -98,13 +102,13 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
           return;
         }
         case "answer_start":
-          if (author !== me && !resuming.has(messageId)) {
+          if (author !== me && !resuming.has(messageId) && !catching) {
             stopTyping(author);
             setAnswer({ messageId, authorId: author, text: "" });
           }
           return;
         case "answer_chunk":
-          if (author !== me && !resuming.has(messageId)) {
+          if (author !== me && !resuming.has(messageId) && !catching) {
             const delta = typeof e.data.delta === "string" ? e.data.delta : "";
             setAnswer((a) => (a && a.messageId === messageId ? { ...a, text: a.text + delta } : a));
           }
@@ -117,6 +121,7 @@ export function LivePanel({ api, conversationId, me, realtime, onChanged }: Prop
           }
           return;
         case "reset":
+          catching = true;
           changed.current();
           void catchUp();
           return;
