@@ -230,3 +230,71 @@ def test_botocores_stubber_answers_the_short_way_too() -> None:
             DirectClient(inner)._make_api_call("PutItem", {"TableName": "t", "Item": {}})
         stub.assert_no_pending_responses()
     assert counted.calls == []  # answered on the short way, not by botocore's chain after a failure
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
+    """An HTTPS server on loopback with a self-signed certificate, answering every call with ``{}``."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp("tls")
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Empty(_Flaky):
+        protocol_version = "HTTP/1.1"  # kept alive
+
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.0")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Empty)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://127.0.0.1:{server.server_address[1]}", str(cert_path)
+    server.shutdown()
+
+
+def test_https_verifies_as_botocore_is_told_to(tls_server: tuple[str, str]) -> None:
+    url, cert = tls_server
+    for verify in (cert, False):  # the CA bundle botocore was given, or no verification
+        inner = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="a",
+                             aws_secret_access_key="b", verify=verify)
+        counted = Counted(inner)
+        fast = DirectClient(inner)
+        assert _strip(fast._make_api_call("GetItem", {"TableName": "t", "Key": {}})) == {}
+        assert counted.calls == [] and fast._local.connection is not None  # over TLS, the short way
+
+
+def test_a_certificate_that_does_not_verify_turns_the_short_way_off(tls_server: tuple[str, str]) -> None:
+    url, _ = tls_server
+    inner = boto3.client("dynamodb", endpoint_url=url, region_name="us-east-1", aws_access_key_id="a",
+                         aws_secret_access_key="b", config=Config(retries={"total_max_attempts": 1}))
+    fast = DirectClient(inner)
+    with pytest.raises(Exception, match="(?i)certificate|ssl"):  # botocore, told to verify, refuses it too
+        fast._make_api_call("GetItem", {"TableName": "t", "Key": {}})
+    assert not fast.usable

@@ -37,6 +37,8 @@ from botocore.awsrequest import AWSRequest, HeadersDict
 from botocore.client import BaseClient
 from botocore.httpsession import get_cert_path
 
+from parley.observability import logger
+
 ITEM_OPERATIONS = frozenset({
     "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan",
     "BatchGetItem", "BatchWriteItem", "TransactGetItems", "TransactWriteItems",
@@ -87,7 +89,10 @@ class DirectClient:
             url.scheme in urllib.request.getproxies() and not urllib.request.proxy_bypass(self._host))
         self.usable = (url.scheme in ("http", "https") and bool(self._host) and not proxied
                        and client._service_model.resolved_protocol == "json")
-        self._tls = ssl.create_default_context(cafile=get_cert_path(True)) if self._https else None
+        # As botocore verifies (a CA bundle path, True, or False); the context is made at the first
+        # connection: loading the CAs takes milliseconds.
+        self._verify: str | bool = getattr(client._endpoint.http_session, "_verify", True)
+        self._tls: ssl.SSLContext | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.botocore_client, name)
@@ -121,6 +126,10 @@ class DirectClient:
         else:
             try:
                 status, headers, body = self._send(prepared)
+            except ssl.SSLCertVerificationError:
+                self.usable = False  # it would fail every time: botocore's way from now on
+                logger.warning("DynamoDB's certificate did not verify on the short way; using botocore's")
+                return client._make_api_call(operation, params)  # type: ignore[no-any-return]
             except (OSError, http.client.HTTPException):
                 return client._make_api_call(operation, params)  # type: ignore[no-any-return]  # its retries
         if status == 200 and not any(key in body for key in _BINARY_KEYS):
@@ -164,6 +173,8 @@ class DirectClient:
 
     def _connect(self) -> http.client.HTTPConnection:
         connect_s, read_s = self._timeouts
+        if self._https and self._tls is None:
+            self._tls = _tls_context(self._verify)
         connection = (http.client.HTTPSConnection(self._host, self._port, timeout=connect_s, context=self._tls)
                       if self._https else http.client.HTTPConnection(self._host, self._port, timeout=connect_s))
         connection.connect()
@@ -175,3 +186,12 @@ class DirectClient:
 def _code(parsed: dict[str, Any]) -> str | None:
     error = parsed.get("Error", {})
     return error.get("QueryErrorCode") or error.get("Code")  # type: ignore[no-any-return]
+
+
+def _tls_context(verify: str | bool) -> ssl.SSLContext:
+    if verify is False:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
+    return ssl.create_default_context(cafile=verify if isinstance(verify, str) else get_cert_path(True))
