@@ -58,6 +58,15 @@ def _pair(endpoint: str) -> tuple[DirectClient, BaseClient, Counted]:
     return DirectClient(inner), _botocore(endpoint), Counted(inner)
 
 
+def _both_refuse(fast: DirectClient, slow: BaseClient, operation: str, params: dict) -> tuple[ClientError, ClientError]:
+    """The errors the short way and botocore raise for the same call."""
+    with pytest.raises(ClientError) as fast_error:
+        fast._make_api_call(operation, dict(params))
+    with pytest.raises(ClientError) as slow_error:
+        slow._make_api_call(operation, dict(params))
+    return fast_error.value, slow_error.value
+
+
 def _strip(response: dict) -> dict:
     return {k: v for k, v in response.items() if k != "ResponseMetadata"}
 
@@ -102,14 +111,11 @@ def test_a_failed_condition_raises_botocores_modelled_error_with_the_old_item(ta
     call = {"TableName": name, "Key": key, "UpdateExpression": "SET v = :two",
             "ConditionExpression": "v = :zero", "ExpressionAttributeValues": {":two": {"N": "2"}, ":zero": {"N": "0"}},
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-    with pytest.raises(ClientError) as fast_error:
-        fast._make_api_call("UpdateItem", call)
-    with pytest.raises(ClientError) as slow_error:
-        slow.update_item(**call)
-    assert isinstance(fast_error.value, slow.exceptions.ConditionalCheckFailedException)
-    assert fast_error.value.response["Error"] == slow_error.value.response["Error"]
-    assert fast_error.value.response["Item"] == slow_error.value.response["Item"] == {**key, "v": {"N": "1"}}
-    assert "x-amzn-requestid" in fast_error.value.response["ResponseMetadata"]["HTTPHeaders"]
+    fast_error, slow_error = _both_refuse(fast, slow, "UpdateItem", call)
+    assert isinstance(fast_error, slow.exceptions.ConditionalCheckFailedException)
+    assert fast_error.response["Error"] == slow_error.response["Error"]
+    assert fast_error.response["Item"] == slow_error.response["Item"] == {**key, "v": {"N": "1"}}
+    assert "x-amzn-requestid" in fast_error.response["ResponseMetadata"]["HTTPHeaders"]
     assert counted.calls == []
 
 
@@ -122,13 +128,10 @@ def test_a_cancelled_transaction_carries_its_reasons(table: tuple[str, str]) -> 
         {"Put": {"TableName": name, "Item": {**key, "sk": {"S": "new"}}}},
         {"ConditionCheck": {"TableName": name, "Key": key, "ConditionExpression": "attribute_not_exists(pk)"}},
     ]}
-    with pytest.raises(ClientError) as fast_error:
-        fast._make_api_call("TransactWriteItems", items)
-    with pytest.raises(ClientError) as slow_error:
-        slow.transact_write_items(**items)
-    assert isinstance(fast_error.value, slow.exceptions.TransactionCanceledException)
-    assert fast_error.value.response["CancellationReasons"] == slow_error.value.response["CancellationReasons"]
-    assert [r["Code"] for r in fast_error.value.response["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
+    fast_error, slow_error = _both_refuse(fast, slow, "TransactWriteItems", items)
+    assert isinstance(fast_error, slow.exceptions.TransactionCanceledException)
+    assert fast_error.response["CancellationReasons"] == slow_error.response["CancellationReasons"]
+    assert [r["Code"] for r in fast_error.response["CancellationReasons"]] == ["None", "ConditionalCheckFailed"]
 
 
 def test_other_operations_and_instrumented_botocore_take_botocores_way(table: tuple[str, str], monkeypatch) -> None:
