@@ -10,7 +10,17 @@ import time
 from playwright.sync_api import ConsoleMessage, Response, expect
 
 from tests.browser.harness import Server
-from tests.browser.pages import NewPage, Shot, message, messages, send, sidebar_item, sign_in, type_message
+from tests.browser.pages import (
+    NewPage,
+    Shot,
+    message,
+    messages,
+    send,
+    sidebar_item,
+    sign_in,
+    type_message,
+    wait_idle,
+)
 
 
 def seed_conversation(server: Server, token: str, title: str, content: str = "Hello there, how are you") -> str:
@@ -88,7 +98,10 @@ def test_the_conversation_menu_works_from_the_keyboard(
     expect(menu).to_be_visible()
     type_message(page, "A message sent while the menu was open")
     expect(menu).to_have_count(0)
-    page.locator(".msg.streaming").wait_for(state="detached")
+    # The answer's start, then its end: "detached" alone can hold before the send has even made its
+    # chat, and the new chat then closes a menu opened below.
+    page.locator(".msg.streaming").wait_for(state="attached")
+    wait_idle(page)
 
     # Rename from the keyboard: Escape in the title box returns focus to the button.
     button.focus()

@@ -70,6 +70,26 @@ describe("TurnController", () => {
     turn.dispose();
   });
 
+  it("the checks for a new chat's title refresh the list, and are not a finished turn", async () => {
+    // A finished turn closes an open chat menu in the sidebar: a title arriving must not.
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const t = setup(async (h) => {
+        h.onStart?.(start());
+        h.onDelta?.("Hi", 0);
+        return ended;
+      });
+      await sendFirst(t, "hello");
+      expect(t.told).toEqual(["created c1", "done"]);
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(t.calls.filter((c) => c === "get c1").length).toBe(3); // after the turn, then each check
+      expect(t.told).toEqual(["created c1", "done", "list", "list"]);
+      t.turn.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("a first message refused outright deletes its empty chat and puts the text back", async () => {
     const { turn, calls, told } = setup(async () => {
       throw new ApiError(400, "content_blocked", "Blocked by policy.", false);

@@ -285,8 +285,10 @@ export class TurnController {
       this.titleTimers.push(
         setTimeout(() => {
           if (this.state.shownId !== convId || this.state.pending) return;
+          // Only the list changes (a title arrived): not a turn of the user's, so nothing they have
+          // open there (a chat's menu) closes under them.
           void this.load(convId, false)
-            .then(() => this.host.onTurnDone())
+            .then(() => this.host.onListChanged())
             .catch(() => undefined);
         }, delay),
       );

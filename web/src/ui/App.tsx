@@ -50,6 +50,7 @@ export function App({ config }: { config: AppConfig }) {
   const [catalog, setCatalog] = useState<ModelCatalog>(FALLBACK_CATALOG);
   const [usage, setUsage] = useState<Usage | null>(null);
   const [listVersion, setListVersion] = useState(0);
+  const [actionCount, setActionCount] = useState(0); // chats the user made: an open menu closes
   const [chatVersion, setChatVersion] = useState(0);
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [theme, setTheme] = useState<Theme>(loadTheme);
@@ -210,6 +211,7 @@ export function App({ config }: { config: AppConfig }) {
         api={api}
         activeId={conversationId}
         version={listVersion}
+        actions={actionCount}
         usage={usage}
         session={session}
         theme={theme}
@@ -251,8 +253,10 @@ export function App({ config }: { config: AppConfig }) {
           setConversationId(id);
           navigate(id);
           setListVersion((v) => v + 1);
+          setActionCount((n) => n + 1);
         }}
         onTurnDone={() => {
+          // Not an action: an answer that ends leaves open whatever menu the user opened meanwhile.
           setListVersion((v) => v + 1);
           refreshUsage();
         }}

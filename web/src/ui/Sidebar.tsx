@@ -16,7 +16,10 @@ import { UsagePanel } from "./Usage";
 interface Props {
   api: ApiClient;
   activeId: string | null;
+  /** The list changed: read it again. */
   version: number;
+  /** The user made a chat (sent its first message): an open menu closes. */
+  actions: number;
   usage: Usage | null;
   session: Session;
   theme: Theme;
@@ -55,8 +58,9 @@ export function Sidebar(p: Props) {
   /** Which list (active or archived) the items were loaded for. */
   const loadedFor = useRef<boolean | null>(null);
 
-  // A menu never outlives what it was opened on: another chat, a new chat, a sent message.
-  useEffect(() => setMenuFor(null), [p.activeId, p.version]);
+  // A menu never outlives what it was opened on: another chat, a new chat, a sent message (a click
+  // outside closes it too); an answer or a title that arrives meanwhile leaves it open.
+  useEffect(() => setMenuFor(null), [p.activeId, p.actions]);
 
   // The title box takes focus when it opens (from the menu, focus was just put back on "⋯").
   const renamingId = renaming?.id;
