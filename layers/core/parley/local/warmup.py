@@ -14,11 +14,10 @@ enough; that is ~1.3 s of CPU spent right after start-up instead of during the f
 
 from __future__ import annotations
 
-import logging
 import threading
 from typing import Any
 
-logger = logging.getLogger(__name__)
+from parley.observability import logger
 
 #: Not a name the app uses for any table (theirs all start with the stack's prefix and a dash).
 TABLE = "parley.jvm-warmup"

@@ -11,7 +11,8 @@ handlers add headers there, botocore's Stubber answers there, tests count calls 
 (binary values as base64), the SigV4 signer and the client's credentials (refreshed as botocore
 refreshes them), the ``before-send`` event (moto's mock answers there, and pynamodb adds its extra
 headers there), botocore's parser for errors and for any response that may hold binary values, and
-botocore's modelled exceptions. Not emitted: ``after-call`` and the events of retries. Not checked:
+botocore's modelled exceptions. Not emitted: ``after-call`` and the events of retries (a call handed
+back to botocore, below, is seen by ``before-parameter-build`` and ``before-call`` twice). Not checked:
 the response's ``x-amz-crc32`` (botocore retries on a mismatch; over TLS a corrupted body fails the
 connection first).
 
