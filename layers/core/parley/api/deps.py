@@ -6,11 +6,12 @@ can reach is what its signature says.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from parley.attachments.service import AttachmentService
 from parley.auth import Identity
@@ -39,13 +40,19 @@ from parley.sharing.shares import ShareService
 _bearer = HTTPBearer(auto_error=False, description="A JWT (local mode: `parley token`) or an API key")
 
 
-def identity(request: Request, _: Annotated[object, Depends(_bearer)] = None) -> Identity:
-    who: Identity = request.app.state.container.authenticator(request)
+# Dependencies are coroutines: FastAPI runs a plain function's dependency in a worker thread, a hop
+# that costs more CPU than most of these take (a turn made 12 such hops).
+async def identity(request: Request, _: Annotated[object, Depends(_bearer)] = None) -> Identity:
+    authenticator = request.app.state.container.authenticator
+    if authenticator.blocks(request):  # an API key is looked up in DynamoDB
+        who: Identity = await run_in_threadpool(authenticator, request)
+    else:
+        who = authenticator(request)
     return who
 
 
-def _part(name: str) -> Callable[[Request], Any]:
-    def part(request: Request) -> Any:
+def _part(name: str) -> Callable[[Request], Awaitable[Any]]:
+    async def part(request: Request) -> Any:
         return getattr(request.app.state.container, name)
 
     part.__name__ = name

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from starlette.requests import Request
 
-from parley.auth.api_keys import ApiKeyRepository, looks_like_api_key
+from parley.auth.api_keys import ApiKeyRepository, authenticated_with_api_key, looks_like_api_key
 from parley.auth.identity import TIERS, Identity, tier_from_claims
 from parley.errors import Unauthorized
 from parley.settings import Settings
@@ -23,6 +23,10 @@ LWA_CONTEXT_HEADER = "x-amzn-request-context"
 
 class Authenticator(Protocol):
     def __call__(self, request: Request) -> Identity: ...
+
+    def blocks(self, request: Request) -> bool:
+        """Whether checking this request's credential waits on I/O (else it is run on the event loop)."""
+        ...
 
 
 def bearer_token(request: Request) -> str:
@@ -43,6 +47,9 @@ class LocalJwtAuthenticator:
         from parley.auth.local_jwt import verify_token  # local mode only: aws mode never loads PyJWT
 
         return verify_token(self._secret, bearer_token(request))
+
+    def blocks(self, request: Request) -> bool:
+        return False
 
 
 class ApiGatewayAuthenticator:
@@ -66,6 +73,9 @@ class ApiGatewayAuthenticator:
         # A Lambda authorizer (Cognito tokens and API keys alike) has already resolved the tier.
         tier = authorizer.get("tier") if claims is authorizer else None
         return Identity(user_id=sub, tier=tier if tier in TIERS else tier_from_claims(claims))
+
+    def blocks(self, request: Request) -> bool:
+        return False
 
     def _request_context(self, request: Request) -> Mapping[str, Any] | None:
         event = request.scope.get("aws.event")
@@ -100,6 +110,9 @@ class ApiKeyAuthenticator:
         if looks_like_api_key(token):
             return self._keys.authenticate(token).identity
         return self._fallback(request)
+
+    def blocks(self, request: Request) -> bool:
+        return authenticated_with_api_key(request) or self._fallback.blocks(request)
 
 
 def build_authenticator(settings: Settings, api_keys: ApiKeyRepository | None = None) -> Authenticator:

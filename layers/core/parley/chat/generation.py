@@ -265,22 +265,30 @@ class Generation:
         return decision if decision.action == "block" else None
 
     async def _persist(self, message: Message) -> bool:
-        saved = False
         for attempt in range(4):
             try:
-                await self._run_blocking(self._save, message)
-                saved = True
-                break
+                # The save and what follows it share one trip to a worker thread.
+                await self._run_blocking(self._save_then_hooks, message)
+                return True
             except Exception:
                 logger.exception("saving the answer failed", extra={"message_id": message.message_id,
                                                                    "attempt": attempt})
                 await asyncio.sleep(0.2 * 2**attempt)
-        for hook in self.plan.on_saved if saved else self.plan.on_save_failed:
+        if self.plan.on_save_failed:
+            await self._run_blocking(self._hooks, self.plan.on_save_failed, message)
+        return False
+
+    def _save_then_hooks(self, message: Message) -> None:
+        self._save(message)  # raises: the caller retries, and no hook has run
+        self._hooks(self.plan.on_saved, message)
+
+    @staticmethod
+    def _hooks(hooks: list[Callable[[Message], None]], message: Message) -> None:
+        for hook in hooks:
             try:
-                await self._run_blocking(hook, message)
+                hook(message)
             except Exception:
                 logger.exception("after-save hook failed", extra={"message_id": message.message_id})
-        return saved
 
     def _emit_metrics(
         self,

@@ -82,8 +82,7 @@ async def send_message(
     (or gets 409 while that answer is still being generated).
     """
     key = idempotency_key(who.user_id, f"send:{conversation_id}", idempotency, body.model_dump(mode="json"))
-    replay = await run_in_threadpool(turns.check_replay, who, key)
-    if replay is not None:
+    if key is not None and (replay := await run_in_threadpool(turns.check_replay, who, key)) is not None:
         return replay_response(replay)
     parent = body.parent_message_id if "parent_message_id" in body.model_fields_set else CONTINUE
     result = await run_in_threadpool(
@@ -112,8 +111,7 @@ async def regenerate(
     """
     key = idempotency_key(who.user_id, f"regenerate:{conversation_id}:{message_id}", idempotency,
                           body.model_dump(mode="json") if body else {})
-    replay = await run_in_threadpool(turns.check_replay, who, key)
-    if replay is not None:
+    if key is not None and (replay := await run_in_threadpool(turns.check_replay, who, key)) is not None:
         return replay_response(replay)
     result = await run_in_threadpool(
         turns.prepare_regenerate, who, conversation_id, message_id,
