@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 
+from parley.local.probe import loopback_client
+
 ComponentArgs = list[str]
 
 
@@ -85,10 +87,10 @@ def _answers(check: Callable[[], bool]) -> bool:
 
 def master_is_leader(port: int) -> bool:
     def check() -> bool:
-        status: Any = httpx.get(f"http://127.0.0.1:{port}/cluster/status", timeout=1.0).json()
+        status: Any = loopback_client().get(f"http://127.0.0.1:{port}/cluster/status").json()
         return bool(status.get("IsLeader"))
     return _answers(check)
 
 
 def filer_answers(port: int) -> bool:
-    return _answers(lambda: httpx.get(f"http://127.0.0.1:{port}/", timeout=1.0).status_code < 500)
+    return _answers(lambda: loopback_client().get(f"http://127.0.0.1:{port}/").status_code < 500)

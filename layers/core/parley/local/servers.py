@@ -34,6 +34,7 @@ from typing import IO, Any
 import httpx
 
 from parley.local import seaweed
+from parley.local.probe import loopback_client
 
 #: The only credentials local mode uses: DynamoDB Local accepts any (one shared database), the S3
 #: gateway is configured with exactly these, so signed requests and presigned POSTs are verified.
@@ -251,7 +252,8 @@ class LocalServers:
             filer.start()
             self._wait_ready(filer, lambda: seaweed.filer_answers(ports.filer))
             s3.start()
-            self._wait_ready(s3, lambda: _s3_answers(endpoints.s3), also=(volume, filer))
+            s3_probe = s3_client(endpoints.s3, retries=1)  # one for every try: a client costs ~30 ms to make
+            self._wait_ready(s3, lambda: _s3_answers(s3_probe), also=(volume, filer))
             self._wait_ready(dynamodb, lambda: _dynamodb_answers(endpoints.dynamodb))
         except BaseException:
             self.stop()
@@ -300,7 +302,7 @@ def _sse_key(directory: Path) -> str:
 
 def _dynamodb_answers(url: str) -> bool:
     try:
-        response = httpx.post(url, content=b"{}", timeout=1.0, headers={
+        response = loopback_client().post(url, content=b"{}", headers={
             "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
             "Authorization": f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/20260101/us-east-1/dynamodb/aws4_request, "
                              "SignedHeaders=host, Signature=0"})
@@ -309,10 +311,9 @@ def _dynamodb_answers(url: str) -> bool:
     return response.status_code == 200
 
 
-def _s3_answers(url: str) -> bool:
+def _s3_answers(client: Any) -> bool:
     """Ready means a signed request gets through (the gateway is up before its filer and volumes are)."""
     try:
-        client = s3_client(url, retries=1)
         client.list_buckets()
         probe = "parley-ready-probe"
         with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou, client.exceptions.BucketAlreadyExists):
