@@ -58,6 +58,7 @@ routes = [r for r in handler._app.router.routes if isinstance(r, DeferredRoute)]
 built_at_init = sum("dependant" in r.__dict__ for r in routes)
 for hook in before:  # what the runtime runs after init, before it takes the snapshot
     hook()
+gc.unfreeze()  # init froze what it made (parley.heap), and get_objects() leaves frozen objects out
 objects = gc.get_objects()
 print(json.dumps({
     "hooks": [f"{hook.__module__}.{hook.__name__}" for hook in registered],

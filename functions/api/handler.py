@@ -8,11 +8,16 @@ Every log line of an invocation carries API Gateway's request id (``correlation_
 API, so ``requestContext.requestId``).
 """
 
+import gc
+
+gc.disable()  # start-up runs without the garbage collector: see parley.heap
+
 from aws_lambda_powertools.logging import correlation_paths
 from mangum import Mangum
 
 from parley.api.lazy_routes import build_routes
 from parley.app import create_app
+from parley.heap import after_start_up
 from parley.observability import lambda_entry
 from parley.settings import Settings
 from parley.snapstart import register_restore_hooks
@@ -23,3 +28,5 @@ _app = create_app(_settings)
 register_restore_hooks(warm=lambda: build_routes(_app))
 handler = lambda_entry(_settings, Mangum(_app, lifespan="off", api_gateway_base_path=None),
                        correlation_id_path=correlation_paths.API_GATEWAY_REST)
+
+after_start_up()

@@ -14,6 +14,10 @@ Two event sources (``infra_cdk/triggers.py``), one per invocation:
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # start-up runs without the garbage collector: see parley.heap
+
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +28,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 
 from parley.attachments.service import AttachmentService, build_attachment_service
+from parley.heap import after_start_up
 from parley.observability import lambda_entry, logger
 from parley.settings import Settings
 
@@ -69,3 +74,5 @@ def _forget(record: DynamoDBRecord, service: AttachmentService) -> None:
 _settings = Settings.from_env()
 _service = build_attachment_service(_settings)
 handler = lambda_entry(_settings, lambda event, context: handle(event, _service, context))
+
+after_start_up()

@@ -5,9 +5,14 @@ JWT and kept for the life of the container. A TOKEN authorizer's event has no re
 carry the invocation's (``function_request_id``).
 """
 
+import gc
+
+gc.disable()  # start-up runs without the garbage collector: see parley.heap
+
 from typing import Any
 
 from parley.auth.lambda_authorizer import authorizer_from_settings
+from parley.heap import after_start_up
 from parley.observability import lambda_entry
 from parley.settings import Settings
 
@@ -20,3 +25,5 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 handler = lambda_entry(_settings, _handle)
+
+after_start_up()

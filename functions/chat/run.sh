@@ -6,14 +6,15 @@
 # uvicorn listens on loopback only: nothing but the adapter can reach it, which is why this function
 # alone trusts the adapter's x-amzn-request-context header (PARLEY_TRUST_LWA_CONTEXT_HEADER=true).
 # The app is the same one the "api" function serves under Mangum, built by its factory from the
-# PARLEY_* environment. Code comes from the layers under /opt/python.
+# PARLEY_* environment (parley.heap.served_app: create_app() with the garbage collector off while the
+# app's modules load). Code comes from the layers under /opt/python.
 set -euo pipefail
 
 PORT="${AWS_LWA_PORT:-${PORT:-8080}}"
 export PYTHONPATH="${LAMBDA_TASK_ROOT:-.}:/opt/python${PYTHONPATH:+:$PYTHONPATH}${LAMBDA_RUNTIME_DIR:+:$LAMBDA_RUNTIME_DIR}"
 export PATH="${PATH}:${LAMBDA_TASK_ROOT:-.}/bin"
 
-exec python -m uvicorn --factory parley.app:create_app \
+exec python -m uvicorn --factory parley.heap:served_app \
     --host 127.0.0.1 --port "$PORT" \
     --no-access-log --no-server-header \
     --timeout-keep-alive 60

@@ -7,9 +7,14 @@ scheduled run resumes where it stopped.
 
 from __future__ import annotations
 
+import gc
+
+gc.disable()  # start-up runs without the garbage collector: see parley.heap
+
 from typing import Any
 
 from parley.container import build_container
+from parley.heap import after_start_up
 from parley.observability import lambda_entry
 from parley.settings import Settings
 
@@ -26,3 +31,5 @@ def _handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 handler = lambda_entry(_settings, _handle)
+
+after_start_up()

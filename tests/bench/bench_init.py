@@ -4,7 +4,7 @@ What Lambda's init phase runs for a function, in a fresh interpreter each time: 
 imported from the function's own directory with the layers' code next on the path (as
 ``/var/task`` then ``/opt/python``), which builds its settings, clients and app at module load.
 The streaming ``chat`` function has no Python handler: the Web Adapter starts
-``uvicorn --factory parley.app:create_app``, so its row imports what that command imports and calls
+``uvicorn --factory parley.heap:served_app``, so its row imports what that command imports and calls
 the factory. Timed inside the child from its first line, so the interpreter's own start (the same
 for every function, and Lambda's to pay, not ours) is left out and reported on its own.
 
@@ -37,7 +37,7 @@ CORE = ROOT / "layers" / "core"
 ENTRIES: dict[str, tuple[str, str]] = {
     "api": ("functions/api", "import handler"),
     "chat": ("functions/chat", "import uvicorn.main, uvicorn.loops.uvloop, uvicorn.protocols.http.httptools_impl\n"
-                               "from parley.app import create_app\ncreate_app()"),
+                               "from parley.heap import served_app\nserved_app()"),
     "authorizer": ("functions/authorizer", "import handler"),
     "workflows": ("functions/workflows", "import handler"),
     "coldstore": ("functions/coldstore", "import handler"),

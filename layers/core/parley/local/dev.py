@@ -6,6 +6,7 @@ retryable ``server_shutting_down`` event and is saved, and only then do the serv
 
 from __future__ import annotations
 
+import gc
 import shutil
 import signal
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import uvicorn
 
+from parley.heap import after_start_up
 from parley.local.servers import ACCESS_KEY, SECRET_KEY, LocalServers
 from parley.local.warmup import start_warm_up
 from parley.observability import use_log_level
@@ -66,6 +68,7 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 def serve(settings: Settings, *, host: str, port: int, ephemeral: bool = False) -> int:
     """Serve until a signal. ``ephemeral``: DynamoDB Local in memory (no disk commit per write) and a
     scratch data directory (uploads, search index, logs), removed when the app stops."""
+    gc.disable()  # until the app is built: see parley.heap
     from parley.app import create_app
 
     use_log_level(settings.log_level)
@@ -87,6 +90,7 @@ def serve(settings: Settings, *, host: str, port: int, ephemeral: bool = False) 
                                 timeout_graceful_shutdown=max(int(settings.shutdown_grace_s), 1))
         server = GracefulServer(config, on_exit=runner.begin_shutdown)
         start_warm_up(endpoints.dynamodb, access_key=ACCESS_KEY, secret_key=SECRET_KEY)
+        after_start_up()
         print(f"Parley (local mode, simulated model) on http://{host}:{port}", file=sys.stderr)
         # uvicorn raises the signal again once it has shut down; these note it instead of letting
         # it end the process before the servers are stopped.
