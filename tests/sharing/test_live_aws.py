@@ -73,7 +73,7 @@ def test_the_hub_forwards_a_shared_conversations_turn_to_its_key_and_skips_priva
     async def scenario() -> RemoteRelay:
         for cid, key in ((private, None), (shared, KEY)):
             log = EventLog()
-            hub.relay(cid, "bob", {"messageId": "m1", "content": "hi"}, log, key)
+            hub.relay(cid, "bob", lambda: {"messageId": "m1", "content": "hi"}, log, key)
             log.start({"messageId": "a1"})
             log.chunk("Hel")
             log.chunk("lo")

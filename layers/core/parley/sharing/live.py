@@ -110,9 +110,11 @@ class LiveHub:
             timer.cancel()
             self.publish(conversation_id, "typing", {"userId": user_id, "typing": False})
 
-    def relay(self, conversation_id: str, author_id: str, user_message: dict[str, Any] | None,
+    def relay(self, conversation_id: str, author_id: str, user_message: Callable[[], dict[str, Any]] | None,
               log: EventLog, live_key: str | None = None) -> asyncio.Task[None] | None:
         """A turn that started: its user message now, then its answer's events as they stream.
+
+        ``user_message`` makes the message's body: called only when someone follows the conversation.
 
         Only for a conversation someone in this process follows, or (aws mode, with a remote relay)
         one that has a live key, which the turn read with the conversation (consistently, before the
@@ -124,7 +126,7 @@ class LiveHub:
         if conversation_id in self._channels:
             self._stop_typing(conversation_id, author_id)
             if user_message is not None:
-                self.publish(conversation_id, "message", {"message": user_message})
+                self.publish(conversation_id, "message", {"message": user_message()})
             return self._spawn(self._forward(conversation_id, author_id, log))
         return None
 

@@ -48,7 +48,8 @@ def respond(result: TurnPlan | Replay, runner: TurnRunner, live: LiveHub) -> Sse
     generation: Generation = runner.start(result)
     forward = None
     if result.conversation_id:  # members viewing the conversation see the turn live
-        user_message = MessageBody.of(result.user_message).model_dump(by_alias=True) if result.user_message else None
+        sent = result.user_message
+        user_message = (lambda: MessageBody.of(sent).model_dump(by_alias=True)) if sent is not None else None
         author = result.identity.user_id if result.identity else result.user_id
         forward = live.relay(result.conversation_id, author, user_message, generation.log, result.live_key)
     return SseResponse(
