@@ -56,6 +56,9 @@ class PromptLeakDetector:
         self._matched: dict[tuple[str, ...], int] = {}
         self._canaries = tuple(_norm(c) for c in canaries if c)
         self._canary_tail = max((len(c) for c in self._canaries), default=0)
+        # A word that starts no window (no shingle) needs no tuple built: most words of an answer.
+        self._window_starts = {w[0] for w in self._windows}
+        self._shingle_starts = {s[0] for s in self._shingles}
         span = max(self._n, self._k)
         # The last words and where each starts, apart: a window is then one tuple() per word.
         self._recent: deque[str] = deque(maxlen=span)
@@ -112,12 +115,12 @@ class PromptLeakDetector:
             recent.append(m.group(0))
             recent_at.append(base + m.start())
             count = len(recent)
-            if n and count >= n:
+            if n and count >= n and recent[count - n] in self._window_starts:
                 words = tuple(recent)
                 if (words[count - n:] if count > n else words) in self._windows:
                     self.leak = Leak("system_prompt_leak.verbatim_window", recent_at[count - n])
                     return
-            if self._shingles and count >= k:
+            if self._shingles and count >= k and recent[count - k] in self._shingle_starts:
                 shingle = tuple(recent)[count - k:]
                 if shingle in self._shingles and shingle not in self._matched:
                     self._matched[shingle] = recent_at[count - k]
