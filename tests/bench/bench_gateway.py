@@ -38,6 +38,9 @@ from tests.bench.loadgen import Target, scenario
 ROOT = Path(__file__).resolve().parents[2]
 PARLEY = Path(sys.executable).with_name("parley")
 
+#: Seconds between the server's first health answer and the first scenario.
+WARM_UP_S = 5.0
+
 #: name, concurrency, measured rounds per worker, inter-token delay (ms), ramp (s)
 SCENARIOS = (
     ("c1", 1, 20, 0, 0.0),
@@ -143,6 +146,9 @@ def run(names: tuple[str, ...] = ("direct", "v1", "native")) -> dict[str, dict[s
             for child in _children(parley.pid):
                 _pin(child, cpus[0])
             print(f"pinned: Parley on CPU {cpus[1]}; upstream, load and local servers on CPU {cpus[0]}")
+        # parley dev warms DynamoDB Local's JIT in the background for its first seconds (parley.local.warmup):
+        # measured after that, as a server that has been up a while, not with c1 sharing the JVM with it.
+        time.sleep(WARM_UP_S)
         token = subprocess.run([str(PARLEY), "token", "--user", "bench", "--tier", "plus"], env=env, check=True,
                                capture_output=True, text=True).stdout.strip()
         auth = {"authorization": f"Bearer {token}"}
