@@ -35,7 +35,7 @@ def _start(function: str, entry: str) -> dict:
                                       "live_authorizer"])
 def test_a_lambda_init_runs_without_the_collector_then_turns_it_back_on(function):
     started = _start(function, "import handler")
-    # Without it, the api function's init ran ~250 collections (~100 ms of its ~700 ms). One may come
+    # Without it, the api function's init ran ~250 collections (~50 ms of its ~500 ms). One may come
     # before the handler's first line runs, while the import machinery reads the module itself.
     assert started["collections"] <= 1
     assert started["enabled"] is True

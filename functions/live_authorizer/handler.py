@@ -19,4 +19,5 @@ _authorizer = live_authorizer_from_settings(Settings.from_env())
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return _authorizer(event)
 
+
 after_start_up()

@@ -24,7 +24,7 @@ def issue_token(secret: str, user_id: str, tier: Tier = "free", ttl_s: int = 12 
 @functools.lru_cache(maxsize=4)
 def _verification_key(secret: str) -> jwt.PyJWK:
     """The secret as a key object, made once: given the raw secret, PyJWT checks on every call that it is
-    not a PEM, SSH, DER or JWK key (~0.15 ms of CPU per request in a serving process)."""
+    not a PEM, SSH, DER or JWK key (a tenth of a verification's ~55 us here)."""
     k = base64.urlsafe_b64encode(secret.encode()).rstrip(b"=").decode()
     return jwt.PyJWK({"kty": "oct", "k": k, "alg": ALGORITHM})
 
