@@ -151,12 +151,15 @@ def pct(values: list[float], p: float) -> float | None:
 
 
 async def scenario(target: Target, concurrency: int, rounds: int, *, ramp_s: float = 0.0, cpu_pid: int | None = None,
-                   expect_tokens: int = 200) -> dict:
+                   server_pids: tuple[int, ...] = (), expect_tokens: int = 200) -> dict:
     """``concurrency`` workers, ``rounds`` streams each after one uncounted warm-up wave; ``ramp_s`` spreads
-    the workers' first streams over that many seconds (steady arrivals instead of a burst)."""
+    the workers' first streams over that many seconds (steady arrivals instead of a burst). ``server_pids``
+    (the local servers ``cpu_pid`` started) are counted apart from it: what a turn costs them is no part of
+    the process on Lambda, but it is the machine's in local mode."""
     await asyncio.gather(*(one_stream(target, f"warm-up {i}") for i in range(concurrency)))
     results: list[Result] = []
     cpu0 = process_cpu_s(cpu_pid) if cpu_pid else 0.0
+    servers0 = sum(map(process_cpu_s, server_pids))
     started = time.perf_counter()
 
     async def worker(i: int) -> None:
@@ -179,6 +182,9 @@ async def scenario(target: Target, concurrency: int, rounds: int, *, ramp_s: flo
     if cpu_pid:
         used = process_cpu_s(cpu_pid) - cpu0
         out["cpu_ms_per_1k_tokens"] = round(1000 * used / (tokens / 1000), 1) if tokens else None
+    if server_pids:
+        used = sum(map(process_cpu_s, server_pids)) - servers0
+        out["servers_cpu_ms_per_1k_tokens"] = round(1000 * used / (tokens / 1000), 1) if tokens else None
     return out
 
 
