@@ -180,12 +180,14 @@ async def scenario(target: Target, concurrency: int, rounds: int, *, ramp_s: flo
     if errors:
         out["errors"] = errors[:3]
     if cpu_pid:
-        used = process_cpu_s(cpu_pid) - cpu0
-        out["cpu_ms_per_1k_tokens"] = round(1000 * used / (tokens / 1000), 1) if tokens else None
+        out["cpu_ms_per_1k_tokens"] = _ms_per_1k(process_cpu_s(cpu_pid) - cpu0, tokens)
     if server_pids:
-        used = sum(map(process_cpu_s, server_pids)) - servers0
-        out["servers_cpu_ms_per_1k_tokens"] = round(1000 * used / (tokens / 1000), 1) if tokens else None
+        out["servers_cpu_ms_per_1k_tokens"] = _ms_per_1k(sum(map(process_cpu_s, server_pids)) - servers0, tokens)
     return out
+
+
+def _ms_per_1k(cpu_s: float, tokens: float) -> float | None:
+    return round(1000 * cpu_s / (tokens / 1000), 1) if tokens else None
 
 
 def _ms(seconds: float | None) -> float | None:
